@@ -36,7 +36,9 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -DATTESTD_VERSION='"$(V
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c parsers/*.c))
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+EMBED_SRC := $(sort $(wildcard sql/*.sql parsers/schemas/*.xsd))
+EMBED_C   := $(BUILD)/gen/embedded.c
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
 MAIN_OBJ  := $(BUILD)/daemon/main.o
 LIB       := $(BUILD)/libattestd.a
 BIN       := $(BUILD)/attestd
@@ -62,6 +64,21 @@ $(BIN): $(MAIN_OBJ) $(LIB)
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# The embedded files' table is rebuilt when one of them, or the list, changes.
+$(EMBED_C): $(EMBED_SRC) tools/embed.sh $(BUILD)/gen/embedded.list
+	@mkdir -p $(dir $@)
+	sh tools/embed.sh $@ $(EMBED_SRC)
+
+$(BUILD)/gen/embedded.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo "$(EMBED_SRC)" | cmp -s - $@ || echo "$(EMBED_SRC)" > $@
+
+$(BUILD)/gen/embedded.o: $(EMBED_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
