@@ -1,0 +1,45 @@
+/*
+ * signature - XML-DSig under exactly the profile of exchange-format.md §5,
+ * with xmlsec1-openssl: the structure check (before the schema), the
+ * verification of the value and of the signer certificate against our own
+ * X509_STORE (configured CA bundle and CRL only), and enveloped signing for
+ * receipts and test fixtures.  Internal to parsers/.
+ */
+#ifndef ATTESTD_SIGNATURE_H
+#define ATTESTD_SIGNATURE_H
+
+#include <libxml/tree.h>
+#include <time.h>
+
+#include "parsers.h"
+
+struct sig_trust;
+struct sig_signer;
+
+/* Loads the CA bundle (required) and CRL (optional): REASON_TRUST_UNAVAILABLE
+ * when a file cannot be read or parsed. */
+struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
+				 struct parse_error *err);
+void sig_trust_free(struct sig_trust *trust);
+
+/* The structure of §5: the root's last element child is the only
+ * ds:Signature of the document, one Reference URI="", the exact transforms
+ * and algorithms, one X509Certificate and no other key material.
+ * REASON_SIGNATURE_MISSING or REASON_SIGNATURE_PROFILE. */
+enum reason sig_check_profile(xmlDocPtr doc, struct parse_error *err);
+
+/* Verifies the signature value of this very document and the signer
+ * certificate at time `at` (reception): SIGNATURE_INVALID, CERT_*, or the
+ * temporary CRL_STALE.  Fills the evidence on success. */
+enum reason sig_verify(xmlDocPtr doc, const struct sig_trust *trust, time_t at,
+		       struct parse_evidence *evidence, struct parse_error *err);
+
+/* A signing key and its certificate (PEM files), for receipts and fixtures. */
+struct sig_signer *sig_signer_load(const char *key_file, const char *cert_file,
+				   struct parse_error *err);
+void sig_signer_free(struct sig_signer *signer);
+
+/* Appends an enveloped signature under the profile as the root's last child. */
+enum reason sig_sign(xmlDocPtr doc, const struct sig_signer *signer, struct parse_error *err);
+
+#endif
