@@ -4,60 +4,262 @@
  * input invalid, 2 usage, 3 bad configuration, 4 database unreachable or
  * schema too old, 5 internal error.
  */
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
+#include "registry.h"
+#include "store.h"
 
 #define EXIT_INVALID	1
 #define EXIT_USAGE	2
+#define EXIT_CONFIG	3
+#define EXIT_DATABASE	4
+#define EXIT_INTERNAL	5
 
+/* A command is one word, or two for the groups (db migrate). */
 struct command {
 	const char *name;
+	const char *sub;
 	int (*run)(int argc, char **argv);
 	const char *usage;
 	const char *summary;
 };
 
 static int cmd_help(int argc, char **argv);
+static int cmd_db_migrate(int argc, char **argv);
+static int cmd_db_status(int argc, char **argv);
+static int cmd_registry_import(int argc, char **argv);
 
 static const struct command commands[] = {
-	{ "help", cmd_help, "attestd help [COMMAND]", "show the commands, or one command's usage" },
+	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
+	  "show the commands, or one command's usage" },
+	{ "db", "migrate", cmd_db_migrate, "attestd db migrate [--config F]",
+	  "apply the SQL migrations this binary carries (idempotent)" },
+	{ "db", "status", cmd_db_status, "attestd db status [--config F]",
+	  "show applied and pending migrations; exit 4 unless up to date" },
+	{ "registry", "import", cmd_registry_import,
+	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
+	  "load or update a registry from CSV, in one transaction" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static const struct command *command_find(const char *name)
+/* Finds the command named by argv[0] (and argv[1] for groups); *words is
+ * how many words named it.  A group named without a known sub-command
+ * returns NULL with *words = 1 so the caller can say what is expected. */
+static const struct command *command_find(int argc, char **argv, int *words)
 {
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
+	*words = 0;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, argv[0]) != 0)
+			continue;
+		*words = 1;
+		if (commands[i].sub == NULL)
 			return &commands[i];
+		if (argc > 1 && strcmp(commands[i].sub, argv[1]) == 0) {
+			*words = 2;
+			return &commands[i];
+		}
+	}
 	return NULL;
+}
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "attestd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nusage: %s\n", usage);
+	return EXIT_USAGE;
+}
+
+/*
+ * Parses the options every command takes (--config F) and leaves the
+ * positional arguments in pos[0..*n_pos).  Returns 0, or EXIT_USAGE after
+ * saying what is wrong.
+ */
+static int options_common(int argc, char **argv, const char *usage, const char **config,
+			  char **pos, int max_pos, int *n_pos)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*config = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG") : CONFIG_DEFAULT_PATH;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+:c:", longopts, NULL)) != -1) {
+		if (c == 'c')
+			*config = optarg;
+		else if (c == ':')
+			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
+		else
+			return usage_error(usage, "unknown option %s", argv[optind - 1]);
+	}
+	*n_pos = 0;
+	for (int i = optind; i < argc; i++) {
+		if (*n_pos == max_pos)
+			return usage_error(usage, "unexpected argument '%s'", argv[i]);
+		pos[(*n_pos)++] = argv[i];
+	}
+	return 0;
+}
+
+/* Loads the configuration or says why not (exit 3). */
+static struct config *config_or_exit(const char *path, int *status)
+{
+	char *errors = NULL;
+	struct config *cfg = config_load(path, &errors);
+	if (cfg == NULL) {
+		fprintf(stderr, "%s", errors ? errors : "");
+		fprintf(stderr, "attestd: configuration %s is not valid: fix it and retry\n", path);
+		free(errors);
+		*status = EXIT_CONFIG;
+	}
+	return cfg;
+}
+
+static int store_exit_status(enum store_status s)
+{
+	switch (s) {
+	case STORE_OK:			return EXIT_SUCCESS;
+	case STORE_INVALID:		return EXIT_INVALID;
+	case STORE_UNAVAILABLE:		return EXIT_DATABASE;
+	case STORE_SCHEMA_MISMATCH:	return EXIT_DATABASE;
+	case STORE_ERROR:		break;
+	}
+	return EXIT_INTERNAL;
+}
+
+/* Connects with the configuration's conninfo; exit 4 when unreachable. */
+static struct store *store_or_exit(const struct config *cfg, int *status)
+{
+	char *err = NULL;
+	struct store *st = store_connect(cfg->conninfo, &err);
+	if (st == NULL) {
+		fprintf(stderr, "attestd: %s\nattestd: check [database] conninfo in %s and that "
+			"PostgreSQL is running\n", err, cfg->path);
+		free(err);
+		*status = EXIT_DATABASE;
+	}
+	return st;
+}
+
+static int cmd_db(int argc, char **argv, const char *usage,
+		  enum store_status (*fn)(struct store *, FILE *, char **))
+{
+	const char *config_path;
+	char *pos[1];
+	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
+	if (status)
+		return status;
+	struct config *cfg = config_or_exit(config_path, &status);
+	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	if (st) {
+		char *err = NULL;
+		enum store_status s = fn(st, stdout, &err);
+		if (s != STORE_OK)
+			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+		free(err);
+		status = store_exit_status(s);
+	}
+	store_free(st);
+	config_free(cfg);
+	return status;
+}
+
+static int cmd_db_migrate(int argc, char **argv)
+{
+	return cmd_db(argc, argv, commands[1].usage, store_migrate);
+}
+
+static int cmd_db_status(int argc, char **argv)
+{
+	return cmd_db(argc, argv, commands[2].usage, store_schema_status);
+}
+
+static int cmd_registry_import(int argc, char **argv)
+{
+	const char *usage = commands[3].usage;
+	const char *config_path;
+	char *pos[2];
+	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 2, &n_pos);
+	if (status)
+		return status;
+	if (n_pos != 2)
+		return usage_error(usage, "%s", "registry import needs a kind and a file");
+	enum registry_kind kind = registry_kind_from_name(pos[0]);
+	if (kind == REGISTRY_KIND_COUNT)
+		return usage_error(usage, "unknown registry '%s'", pos[0]);
+
+	struct config *cfg = config_or_exit(config_path, &status);
+	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	if (st) {
+		struct registry_report rep = { 0 };
+		char *err = NULL;
+		enum store_status s = registry_import_file(st, kind, pos[1], &rep, &err);
+		if (s == STORE_OK) {
+			printf("%s: %ld records: %ld new, %ld updated, %ld unchanged\n", pos[1],
+			       rep.records, rep.inserted, rep.updated, rep.unchanged);
+		} else if (s == STORE_INVALID && err == NULL) {
+			for (size_t i = 0; i < rep.n_problems; i++) {
+				const struct registry_problem *p = &rep.problems[i];
+				if (p->line > 0)
+					fprintf(stderr, "%s:%ld: record %ld: %s\n", pos[1], p->line,
+						p->record, p->message);
+				else
+					fprintf(stderr, "%s: %s\n", pos[1], p->message);
+			}
+			if (rep.problems_total > (long)rep.n_problems)
+				fprintf(stderr, "%s: ... and %ld more problems\n", pos[1],
+					rep.problems_total - (long)rep.n_problems);
+			fprintf(stderr, "attestd: %s: nothing imported; correct the records above "
+				"and import the file again\n", pos[1]);
+		} else {
+			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+		}
+		free(err);
+		registry_report_clear(&rep);
+		status = store_exit_status(s);
+	}
+	store_free(st);
+	config_free(cfg);
+	return status;
 }
 
 static void usage_overview(FILE *out)
 {
 	fprintf(out, "usage: attestd COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-44s %s\n", commands[i].usage, commands[i].summary);
-	fprintf(out, "  %-44s %s\n", "attestd --version", "print the version");
+		fprintf(out, "  %s\n      %s\n", commands[i].usage, commands[i].summary);
+	fprintf(out, "  attestd --version\n      print the version\n");
 	fprintf(out, "\nEvery command accepts --config F (default /etc/attestd/attestd.conf).\n");
 }
 
 static int cmd_help(int argc, char **argv)
 {
-	if (argc > 2) {
+	if (argc > 3) {
 		fprintf(stderr, "attestd: usage: attestd help [COMMAND]\n");
 		return EXIT_USAGE;
 	}
-	if (argc == 2) {
-		const struct command *c = command_find(argv[1]);
-		if (c == NULL) {
+	if (argc >= 2) {
+		bool any = false;
+		for (size_t i = 0; i < N_COMMANDS; i++) {
+			if (strcmp(commands[i].name, argv[1]) != 0 ||
+			    (argc == 3 && commands[i].sub && strcmp(commands[i].sub, argv[2]) != 0))
+				continue;
+			printf("usage: %s\n  %s\n", commands[i].usage, commands[i].summary);
+			any = true;
+		}
+		if (!any) {
 			fprintf(stderr, "attestd: unknown command '%s'; try 'attestd help'\n", argv[1]);
 			return EXIT_USAGE;
 		}
-		printf("usage: %s\n  %s\n", c->usage, c->summary);
 		return EXIT_SUCCESS;
 	}
 	usage_overview(stdout);
@@ -76,10 +278,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
 		return cmd_help(1, argv + 1);
-	const struct command *c = command_find(argv[1]);
+	int words;
+	const struct command *c = command_find(argc - 1, argv + 1, &words);
 	if (c == NULL) {
-		fprintf(stderr, "attestd: unknown command '%s'; try 'attestd help'\n", argv[1]);
+		if (words == 1)
+			fprintf(stderr, "attestd: '%s' needs a sub-command; try 'attestd help %s'\n",
+				argv[1], argv[1]);
+		else
+			fprintf(stderr, "attestd: unknown command '%s'; try 'attestd help'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	return c->run(argc - 1, argv + 1);
+	/* The handler sees its own name as argv[0], like a program. */
+	return c->run(argc - words, argv + words);
 }

@@ -1,0 +1,336 @@
+/*
+ * store - connection and schema migrations.  Only this module (and its
+ * store_*.c companions) includes libpq-fe.h.
+ *
+ * Migrations are the embedded sql/NNN_name.sql files: a binary always
+ * applies the ones it was built with.  Each runs in its own transaction with
+ * its row in attestd.schema_migrations (version, name, SHA-256); an advisory
+ * lock keeps two migrators from racing.  A database that has a migration
+ * this binary does not know, or one whose text changed, is refused.
+ */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embedded.h"
+#include "store.h"
+#include "store_internal.h"
+#include "xmalloc.h"
+
+/* Arbitrary but fixed: "attestd migrate". */
+#define MIGRATION_LOCK_KEY 727001
+
+struct migration {
+	int version;
+	const char *name;		/* "001_registries" */
+	const struct embedded_file *file;
+	char sha256[65];
+};
+
+struct store *store_connect(const char *conninfo, char **err)
+{
+	const char *keys[] = { "dbname", "application_name", "client_encoding", NULL };
+	const char *values[] = { conninfo, "attestd", "UTF8", NULL };
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+
+	if (conn == NULL) {
+		*err = xstrdup("cannot allocate a database connection");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		*err = xasprintf("cannot connect to the database (%s): %s", conninfo,
+				 store_trim(PQerrorMessage(conn)));
+		PQfinish(conn);
+		return NULL;
+	}
+	struct store *st = xcalloc(1, sizeof(*st));
+	st->conn = conn;
+	/* Our messages carry what matters; NOTICEs of IF NOT EXISTS are noise. */
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	return st;
+}
+
+void store_free(struct store *st)
+{
+	if (st == NULL)
+		return;
+	PQfinish(st->conn);
+	free(st);
+}
+
+char *store_trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+enum store_status store_result_status(struct store *st, PGresult *res, char **err)
+{
+	ExecStatusType rs = PQresultStatus(res);
+	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK || rs == PGRES_COPY_IN)
+		return STORE_OK;
+	if (PQstatus(st->conn) != CONNECTION_OK) {
+		*err = xasprintf("lost the database connection: %s",
+				 store_trim(PQerrorMessage(st->conn)));
+		return STORE_UNAVAILABLE;
+	}
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	*err = xasprintf("%s%s%s", msg ? msg : store_trim(PQerrorMessage(st->conn)),
+			 ctx ? " (" : "", ctx ? ctx : "");
+	if (ctx) {
+		store_trim(*err);
+		char *full = xasprintf("%s)", *err);
+		free(*err);
+		*err = full;
+	}
+	return STORE_ERROR;
+}
+
+enum store_status store_exec(struct store *st, const char *sql, char **err)
+{
+	PGresult *res = PQexec(st->conn, sql);
+	enum store_status s = store_result_status(st, res, err);
+	PQclear(res);
+	return s;
+}
+
+void store_rollback(struct store *st)
+{
+	if (PQtransactionStatus(st->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(st->conn, "ROLLBACK"));
+}
+
+static void sha256_hex(const unsigned char *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < md_len; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	out[2 * md_len] = '\0';
+}
+
+/* The embedded migrations, in version order.  Returns the count. */
+static size_t migrations_list(struct migration **out)
+{
+	struct migration *list = NULL;
+	size_t n = 0;
+	for (const struct embedded_file *e = embedded_files; e->name; e++) {
+		const char *base = e->name;
+		if (strncmp(base, "sql/", 4) != 0)
+			continue;
+		base += 4;
+		if (!isdigit((unsigned char)base[0]) || !isdigit((unsigned char)base[1]) ||
+		    !isdigit((unsigned char)base[2]) || base[3] != '_')
+			continue;
+		list = xreallocarray(list, n + 1, sizeof(*list));
+		list[n].version = atoi(base);
+		list[n].name = base;
+		list[n].file = e;
+		sha256_hex(e->data, e->size, list[n].sha256);
+		n++;
+	}
+	/* embedded_files is sorted by name, so by version too. */
+	*out = list;
+	return n;
+}
+
+struct applied {
+	int version;
+	char *sha256;
+	char *applied_at;
+};
+
+static enum store_status applied_list(struct store *st, struct applied **out, size_t *n_out,
+				      char **err)
+{
+	enum store_status s = store_exec(st,
+		"CREATE SCHEMA IF NOT EXISTS attestd;"
+		"CREATE TABLE IF NOT EXISTS attestd.schema_migrations ("
+		" version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
+		" applied_at timestamptz NOT NULL DEFAULT now())", err);
+	if (s != STORE_OK)
+		return s;
+	PGresult *res = PQexec(st->conn,
+		"SELECT version, sha256, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS TZ') "
+		"FROM attestd.schema_migrations ORDER BY version");
+	s = store_result_status(st, res, err);
+	if (s == STORE_OK) {
+		int rows = PQntuples(res);
+		struct applied *list = xcalloc((size_t)rows + 1, sizeof(*list));
+		for (int i = 0; i < rows; i++) {
+			list[i].version = atoi(PQgetvalue(res, i, 0));
+			list[i].sha256 = xstrdup(PQgetvalue(res, i, 1));
+			list[i].applied_at = xstrdup(PQgetvalue(res, i, 2));
+		}
+		*out = list;
+		*n_out = (size_t)rows;
+	}
+	PQclear(res);
+	return s;
+}
+
+static void applied_free(struct applied *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++) {
+		free(list[i].sha256);
+		free(list[i].applied_at);
+	}
+	free(list);
+}
+
+static const struct applied *applied_find(const struct applied *list, size_t n, int version)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].version == version)
+			return &list[i];
+	return NULL;
+}
+
+/*
+ * Compares the database's migrations with the binary's: a version the
+ * binary does not know, or a changed text, is a mismatch no migration can
+ * mend.  Counts the pending ones.
+ */
+static enum store_status migrations_compare(const struct migration *mig, size_t n_mig,
+					    const struct applied *app, size_t n_app,
+					    size_t *pending, char **err)
+{
+	int newest = n_mig ? mig[n_mig - 1].version : 0;
+	for (size_t i = 0; i < n_app; i++) {
+		const struct migration *m = NULL;
+		for (size_t j = 0; j < n_mig; j++)
+			if (mig[j].version == app[i].version)
+				m = &mig[j];
+		if (m == NULL) {
+			*err = xasprintf("the database has schema version %03d, newer than this "
+					 "binary's %03d: run the attestd release that migrated it",
+					 app[i].version, newest);
+			return STORE_SCHEMA_MISMATCH;
+		}
+		if (strcmp(m->sha256, app[i].sha256) != 0) {
+			*err = xasprintf("migration %s was applied with another text than this "
+					 "binary's: the database and the binary disagree", m->name);
+			return STORE_SCHEMA_MISMATCH;
+		}
+	}
+	*pending = 0;
+	for (size_t j = 0; j < n_mig; j++)
+		if (!applied_find(app, n_app, mig[j].version))
+			(*pending)++;
+	return STORE_OK;
+}
+
+static enum store_status migration_apply(struct store *st, const struct migration *m, char **err)
+{
+	enum store_status s = store_exec(st, "BEGIN", err);
+	if (s != STORE_OK)
+		return s;
+	s = store_exec(st, (const char *)m->file->data, err);
+	if (s != STORE_OK) {
+		char *why = *err;
+		*err = xasprintf("migration %s failed: %s", m->name, why);
+		free(why);
+		goto out;
+	}
+	char version[16];
+	snprintf(version, sizeof(version), "%d", m->version);
+	const char *params[] = { version, m->name, m->sha256 };
+	PGresult *res = PQexecParams(st->conn,
+		"INSERT INTO attestd.schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
+		3, NULL, params, NULL, NULL, 0);
+	s = store_result_status(st, res, err);
+	PQclear(res);
+	if (s == STORE_OK)
+		s = store_exec(st, "COMMIT", err);
+out:
+	if (s != STORE_OK)
+		store_rollback(st);
+	return s;
+}
+
+static enum store_status roles_check(struct store *st, char **err)
+{
+	PGresult *res = PQexec(st->conn,
+		"SELECT count(*) FROM pg_roles WHERE rolname IN ('attestd', 'attestd_auditor')");
+	enum store_status s = store_result_status(st, res, err);
+	if (s == STORE_OK && atoi(PQgetvalue(res, 0, 0)) != 2) {
+		*err = xstrdup("the roles attestd and attestd_auditor do not exist: a DBA must "
+			       "run sql/roles.sql as superuser first (see README)");
+		s = STORE_ERROR;
+	}
+	PQclear(res);
+	return s;
+}
+
+enum store_status store_migrate(struct store *st, FILE *out, char **err)
+{
+	struct migration *mig = NULL;
+	struct applied *app = NULL;
+	size_t n_app = 0, pending = 0;
+	size_t n_mig = migrations_list(&mig);
+	bool locked = false;
+
+	enum store_status s = roles_check(st, err);
+	if (s != STORE_OK)
+		goto out;
+	char lock[96];
+	snprintf(lock, sizeof(lock), "SELECT pg_advisory_lock(%d)", MIGRATION_LOCK_KEY);
+	if ((s = store_exec(st, lock, err)) != STORE_OK)
+		goto out;
+	locked = true;
+	if ((s = applied_list(st, &app, &n_app, err)) != STORE_OK)
+		goto out;
+	if ((s = migrations_compare(mig, n_mig, app, n_app, &pending, err)) != STORE_OK)
+		goto out;
+	for (size_t i = 0; i < n_mig; i++) {
+		if (applied_find(app, n_app, mig[i].version))
+			continue;
+		if ((s = migration_apply(st, &mig[i], err)) != STORE_OK)
+			goto out;
+		fprintf(out, "applied %s\n", mig[i].name);
+	}
+	if (pending == 0)
+		fprintf(out, "schema is up to date (version %03d)\n",
+			n_mig ? mig[n_mig - 1].version : 0);
+out:
+	if (locked) {
+		snprintf(lock, sizeof(lock), "SELECT pg_advisory_unlock(%d)", MIGRATION_LOCK_KEY);
+		PQclear(PQexec(st->conn, lock));
+	}
+	applied_free(app, n_app);
+	free(mig);
+	return s;
+}
+
+enum store_status store_schema_status(struct store *st, FILE *out, char **err)
+{
+	struct migration *mig = NULL;
+	struct applied *app = NULL;
+	size_t n_app = 0, pending = 0;
+	size_t n_mig = migrations_list(&mig);
+
+	enum store_status s = applied_list(st, &app, &n_app, err);
+	if (s != STORE_OK)
+		goto out;
+	for (size_t i = 0; i < n_mig; i++) {
+		const struct applied *a = applied_find(app, n_app, mig[i].version);
+		fprintf(out, "%-32s %s%s\n", mig[i].name, a ? "applied " : "pending",
+			a ? a->applied_at : "");
+	}
+	s = migrations_compare(mig, n_mig, app, n_app, &pending, err);
+	if (s == STORE_OK && pending > 0) {
+		*err = xasprintf("%zu migration%s pending: run 'attestd db migrate'", pending,
+				 pending > 1 ? "s" : "");
+		s = STORE_SCHEMA_MISMATCH;
+	}
+out:
+	applied_free(app, n_app);
+	free(mig);
+	return s;
+}

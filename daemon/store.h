@@ -1,0 +1,79 @@
+/*
+ * store - the only module that speaks SQL (libpq).  A struct store is one
+ * connection; the caller owns it and frees it with store_free().  Here:
+ * schema migrations and the registries' CSV import; the pipeline's
+ * transactions come with it later.
+ */
+#ifndef ATTESTD_STORE_H
+#define ATTESTD_STORE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum store_status {
+	STORE_OK,
+	STORE_INVALID,		/* the input is wrong (exit 1) */
+	STORE_UNAVAILABLE,	/* cannot reach the database (exit 4) */
+	STORE_SCHEMA_MISMATCH,	/* schema too old or newer than this binary (exit 4) */
+	STORE_ERROR,		/* anything else (exit 5) */
+};
+
+struct store;
+
+/* Connects with a libpq conninfo (PG* environment variables apply).  On
+ * failure returns NULL and *err (allocated) says why. */
+struct store *store_connect(const char *conninfo, char **err);
+void store_free(struct store *st);
+
+/* Applies the embedded migrations not yet applied, each in its own
+ * transaction, under an advisory lock; writes one line per migration. */
+enum store_status store_migrate(struct store *st, FILE *out, char **err);
+/* Lists applied and pending migrations.  STORE_OK when up to date,
+ * STORE_SCHEMA_MISMATCH when some are pending or the database is newer. */
+enum store_status store_schema_status(struct store *st, FILE *out, char **err);
+
+enum registry_kind {
+	REGISTRY_CENTRES,
+	REGISTRY_FACILITATORS,
+	REGISTRY_LICENCES,
+	REGISTRY_EVENTS,
+	REGISTRY_KIND_COUNT
+};
+
+/* "centres", ...; REGISTRY_KIND_COUNT when unknown. */
+enum registry_kind registry_kind_from_name(const char *name);
+const char *registry_kind_name(enum registry_kind kind);
+
+struct registry_problem {
+	long record;		/* 1 = first record after the header; 0 = whole file */
+	long line;		/* physical line, when known (0 otherwise) */
+	char *message;
+};
+
+struct registry_report {
+	long records;
+	long inserted;
+	long updated;
+	long unchanged;
+	size_t n_problems;
+	struct registry_problem *problems;
+	long problems_total;	/* may exceed n_problems: only the first ones are listed */
+};
+
+void registry_report_clear(struct registry_report *rep);
+
+/* Reads up to len bytes into buf; returns the count, 0 at end, -1 on error. */
+typedef ssize_t (*store_reader)(void *ctx, char *buf, size_t len);
+
+/*
+ * Streams a registry CSV (header row, RFC 4180) into a staging table with
+ * COPY, validates every field in SQL and merges, all in one transaction:
+ * STORE_INVALID with rep->problems and nothing imported when any record is
+ * wrong.  A leading UTF-8 BOM is dropped.
+ */
+enum store_status store_registry_import(struct store *st, enum registry_kind kind,
+					store_reader reader, void *ctx,
+					struct registry_report *rep, char **err);
+
+#endif

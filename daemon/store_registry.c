@@ -1,0 +1,383 @@
+/*
+ * store_registry - the registries' CSV import (interfaces.md).  PostgreSQL
+ * reads the CSV (COPY ... FORMAT csv, HEADER MATCH: RFC 4180 quoting,
+ * embedded newlines, CRLF) into a staging table of text columns; every
+ * field is then validated in one set-based query, and the rows merged with
+ * INSERT ... ON CONFLICT, all in one transaction.  Nothing is done row by
+ * row: a national licence file has tens of millions of rows.
+ *
+ * Upsert semantics: rows of the file are inserted or updated, rows not in
+ * the file are left alone.  For a centre, the file's cert_sha256 list
+ * replaces its registered certificates.  Ledger events are immutable: a
+ * known ref with other content is an error, the same content a no-op.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "store_internal.h"
+#include "xmalloc.h"
+
+#define REGISTRY_MAX_LISTED 100
+#define COPY_CHUNK (64 * 1024)
+
+struct registry_def {
+	const char *name;
+	const char *columns;	/* CSV header, in order */
+	const char *key;	/* column that must be unique within the file */
+	const char *checks;	/* comma-separated CASE ... END messages, NULL when fine */
+	const char *cross;	/* (rec, msg) rows from checks against the tables, or NULL */
+	const char *merge;	/* one row: inserted, updated */
+};
+
+/* Reusable message fragments. */
+#define DATE_REQUIRED(col) \
+	"CASE WHEN NOT attestd.is_date(" col ") THEN '" col ": ' || attestd.show(" col ") || " \
+	"' is not a date (YYYY-MM-DD)' END"
+#define DATE_OPTIONAL(col) \
+	"CASE WHEN " col " IS NOT NULL AND " col " <> '' AND NOT attestd.is_date(" col ") THEN '" \
+	col ": ' || attestd.show(" col ") || ' is not a date (YYYY-MM-DD, or empty)' END"
+#define NAME_REQUIRED(col) \
+	"CASE WHEN " col " IS NULL OR " col " = '' OR length(" col ") > 100 OR " col \
+	" ~ '[[:cntrl:]]' THEN '" col ": ' || attestd.show(" col ") || " \
+	"' must be 1 to 100 characters without control characters' END"
+#define VALIDITY_ORDER \
+	"CASE WHEN attestd.is_date(valid_from) AND attestd.is_date(valid_to) AND " \
+	"valid_to::date < valid_from::date THEN 'valid_to: ' || attestd.show(valid_to) || " \
+	"' is before valid_from' END"
+#define LICENCE_FORMAT \
+	"CASE WHEN licence IS NULL OR licence !~ '^[0-9A-Z]{9,15}$' THEN 'licence: ' || " \
+	"attestd.show(licence) || ' is not a licence number (9 to 15 of 0-9 A-Z)' END"
+#define FINGERPRINT "lower(replace(btrim(f), ':', ''))"
+
+static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
+	[REGISTRY_CENTRES] = {
+		"centres", "approval,name,departement,valid_from,valid_to,cert_sha256", "approval",
+		"CASE WHEN approval IS NULL OR approval !~ "
+		"'^R[0-9]{2}(0(0[1-9]|[1-8][0-9]|9[0-5])|02A|02B|97[1-6])[0-9]{5}$' "
+		"THEN 'approval: ' || attestd.show(approval) || ' is not an approval number "
+		"(R, year, departement on 3 characters, 5 digits: R2402800010)' END,"
+		/* A centre's name may span lines (a spreadsheet cell's line break). */
+		"CASE WHEN name IS NULL OR name = '' OR length(name) > 200 OR name ~ "
+		"'[\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]' THEN 'name: ' || attestd.show(name) || "
+		"' must be 1 to 200 characters without control characters' END,"
+		"CASE WHEN NOT coalesce(attestd.is_departement(departement), false) THEN "
+		"'departement: ' || attestd.show(departement) || ' is not a departement code "
+		"(01-95, 2A, 2B, 971-976)' END,"
+		"CASE WHEN attestd.is_departement(departement) AND approval ~ '^R..(...)' AND "
+		"attestd.approval_departement(approval) <> departement THEN 'departement: ' || "
+		"attestd.show(departement) || ' differs from the approval''s departement ' || "
+		"attestd.show(attestd.approval_departement(approval)) END,"
+		DATE_REQUIRED("valid_from") "," DATE_OPTIONAL("valid_to") "," VALIDITY_ORDER ","
+		"CASE WHEN EXISTS (SELECT FROM unnest(string_to_array(cert_sha256, ';')) f "
+		"WHERE " FINGERPRINT " !~ '^[0-9a-f]{64}$') THEN 'cert_sha256: ' || "
+		"attestd.show(cert_sha256) || ' must be SHA-256 fingerprints in hex (64 digits), "
+		"separated by ;' END",
+		NULL,
+		"WITH src AS ("
+		" SELECT approval, name, departement, valid_from::date AS valid_from,"
+		" NULLIF(valid_to, '')::date AS valid_to FROM pg_temp.staging),"
+		"up AS (INSERT INTO attestd.centres AS c (approval, name, departement, valid_from, valid_to)"
+		" SELECT * FROM src ON CONFLICT (approval) DO UPDATE SET name = EXCLUDED.name,"
+		" departement = EXCLUDED.departement, valid_from = EXCLUDED.valid_from,"
+		" valid_to = EXCLUDED.valid_to, updated_at = now()"
+		" WHERE (c.name, c.departement, c.valid_from, c.valid_to) IS DISTINCT FROM"
+		" (EXCLUDED.name, EXCLUDED.departement, EXCLUDED.valid_from, EXCLUDED.valid_to)"
+		" RETURNING approval, (xmax = 0) AS inserted),"
+		"certs AS (SELECT DISTINCT s.approval, " FINGERPRINT " AS sha FROM pg_temp.staging s,"
+		" unnest(string_to_array(s.cert_sha256, ';')) f WHERE btrim(f) <> ''),"
+		"del AS (DELETE FROM attestd.centre_certificates cc USING pg_temp.staging s"
+		" WHERE cc.approval = s.approval AND NOT EXISTS (SELECT FROM certs"
+		" WHERE certs.approval = cc.approval AND certs.sha = cc.cert_sha256)"
+		" RETURNING cc.approval),"
+		"ins AS (INSERT INTO attestd.centre_certificates (approval, cert_sha256)"
+		" SELECT approval, sha FROM certs ON CONFLICT DO NOTHING RETURNING approval) "
+		"SELECT (SELECT count(*) FROM up WHERE inserted),"
+		" (SELECT count(*) FROM (SELECT approval FROM up WHERE NOT inserted"
+		"  UNION SELECT approval FROM del UNION SELECT approval FROM ins"
+		"  EXCEPT SELECT approval FROM up WHERE inserted) changed)",
+	},
+	[REGISTRY_FACILITATORS] = {
+		"facilitators", "authorisation,role,surname,given_names,valid_from,valid_to",
+		"authorisation",
+		"CASE WHEN authorisation IS NULL OR authorisation !~ '^[A-Za-z0-9_./-]{1,64}$' THEN "
+		"'authorisation: ' || attestd.show(authorisation) || ' must be 1 to 64 of "
+		"A-Z a-z 0-9 _ . / -' END,"
+		"CASE WHEN role IS NULL OR role NOT IN ('psychologist', 'road-safety-expert') THEN "
+		"'role: ' || attestd.show(role) || ' must be psychologist or road-safety-expert' END,"
+		NAME_REQUIRED("surname") "," NAME_REQUIRED("given_names") ","
+		DATE_REQUIRED("valid_from") "," DATE_OPTIONAL("valid_to") "," VALIDITY_ORDER,
+		NULL,
+		"WITH up AS (INSERT INTO attestd.facilitators AS f"
+		" (authorisation, role, surname, given_names, valid_from, valid_to)"
+		" SELECT authorisation, role, surname, given_names, valid_from::date,"
+		" NULLIF(valid_to, '')::date FROM pg_temp.staging"
+		" ON CONFLICT (authorisation) DO UPDATE SET role = EXCLUDED.role,"
+		" surname = EXCLUDED.surname, given_names = EXCLUDED.given_names,"
+		" valid_from = EXCLUDED.valid_from, valid_to = EXCLUDED.valid_to, updated_at = now()"
+		" WHERE (f.role, f.surname, f.given_names, f.valid_from, f.valid_to) IS DISTINCT FROM"
+		" (EXCLUDED.role, EXCLUDED.surname, EXCLUDED.given_names, EXCLUDED.valid_from,"
+		" EXCLUDED.valid_to) RETURNING (xmax = 0) AS inserted) "
+		"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+	},
+	[REGISTRY_LICENCES] = {
+		"licences",
+		"licence,surname,given_names,birth_date,issued,probation_end,status,status_date",
+		"licence",
+		LICENCE_FORMAT "," NAME_REQUIRED("surname") "," NAME_REQUIRED("given_names") ","
+		DATE_REQUIRED("birth_date") "," DATE_REQUIRED("issued") ","
+		DATE_OPTIONAL("probation_end") "," DATE_OPTIONAL("status_date") ","
+		"CASE WHEN status IS NULL OR status NOT IN ('valid', 'suspended', 'invalidated', "
+		"'cancelled') THEN 'status: ' || attestd.show(status) || ' must be valid, "
+		"suspended, invalidated or cancelled' END,"
+		"CASE WHEN status IN ('suspended', 'invalidated', 'cancelled') AND "
+		"coalesce(status_date, '') = '' THEN 'status_date: a ' || status || ' licence "
+		"needs the date its status was notified' END,"
+		"CASE WHEN attestd.is_date(issued) AND attestd.is_date(probation_end) AND "
+		"probation_end::date < issued::date THEN 'probation_end: ' || "
+		"attestd.show(probation_end) || ' is before issued' END",
+		NULL,
+		"WITH up AS (INSERT INTO attestd.licences AS l (licence, surname, given_names,"
+		" birth_date, issued, probation_end, status, status_date)"
+		" SELECT licence, surname, given_names, birth_date::date, issued::date,"
+		" NULLIF(probation_end, '')::date, status, NULLIF(status_date, '')::date"
+		" FROM pg_temp.staging"
+		" ON CONFLICT (licence) DO UPDATE SET surname = EXCLUDED.surname,"
+		" given_names = EXCLUDED.given_names, birth_date = EXCLUDED.birth_date,"
+		" issued = EXCLUDED.issued, probation_end = EXCLUDED.probation_end,"
+		" status = EXCLUDED.status, status_date = EXCLUDED.status_date, updated_at = now()"
+		" WHERE (l.surname, l.given_names, l.birth_date, l.issued, l.probation_end, l.status,"
+		" l.status_date) IS DISTINCT FROM (EXCLUDED.surname, EXCLUDED.given_names,"
+		" EXCLUDED.birth_date, EXCLUDED.issued, EXCLUDED.probation_end, EXCLUDED.status,"
+		" EXCLUDED.status_date) RETURNING (xmax = 0) AS inserted) "
+		"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+	},
+	[REGISTRY_EVENTS] = {
+		"events", "licence,effective_date,kind,points,ref", "ref",
+		LICENCE_FORMAT "," DATE_REQUIRED("effective_date") ","
+		"CASE WHEN kind IS NULL OR kind NOT IN ('grant', 'retrait', 'recovery', "
+		"'probation_increment', 'stage_credit') THEN 'kind: ' || attestd.show(kind) || "
+		"' must be grant, retrait, recovery, probation_increment or stage_credit' END,"
+		"CASE WHEN points IS NULL OR points !~ '^[+-]?[0-9]{1,2}$' THEN 'points: ' || "
+		"attestd.show(points) || ' is not a whole number' "
+		"WHEN kind = 'retrait' AND points::int NOT BETWEEN -12 AND -1 THEN 'points: ' || "
+		"attestd.show(points) || ' must be -1 to -12 for a retrait' "
+		"WHEN kind = 'stage_credit' AND points::int NOT BETWEEN 1 AND 4 THEN 'points: ' || "
+		"attestd.show(points) || ' must be 1 to 4 for a stage_credit' "
+		"WHEN kind IN ('grant', 'recovery', 'probation_increment') AND "
+		"points::int NOT BETWEEN 1 AND 12 THEN 'points: ' || attestd.show(points) || "
+		"' must be 1 to 12 for a ' || kind END,"
+		"CASE WHEN ref IS NULL OR ref = '' OR length(ref) > 100 OR ref ~ '[[:cntrl:]]' THEN "
+		"'ref: ' || attestd.show(ref) || ' must be 1 to 100 characters without control "
+		"characters' END",
+		"SELECT s.rec, 'licence: ' || attestd.show(s.licence) || ' is not in the licence "
+		"registry: import it in licences.csv first' FROM pg_temp.staging s"
+		" WHERE s.licence ~ '^[0-9A-Z]{9,15}$' AND NOT EXISTS"
+		" (SELECT FROM attestd.licences l WHERE l.licence = s.licence) "
+		"UNION ALL SELECT s.rec, 'ref: ' || attestd.show(s.ref) || ' is already recorded "
+		"with other content; events never change: give the correction a new ref'"
+		" FROM pg_temp.staging s JOIN attestd.licence_events e ON e.ref = s.ref"
+		" WHERE (e.licence, e.effective_date::text, e.kind, e.points::text) IS DISTINCT FROM"
+		" (s.licence, s.effective_date, s.kind,"
+		"  CASE WHEN s.points ~ '^[+-]?[0-9]{1,2}$' THEN s.points::int::text END)",
+		"WITH ins AS (INSERT INTO attestd.licence_events (licence, effective_date, kind,"
+		" points, ref) SELECT licence, effective_date::date, kind, points::int, ref"
+		" FROM pg_temp.staging ON CONFLICT (ref) DO NOTHING RETURNING 1) "
+		"SELECT count(*), 0 FROM ins",
+	},
+};
+
+static const char *registry_kind_names[REGISTRY_KIND_COUNT] = {
+	"centres", "facilitators", "licences", "events",
+};
+
+enum registry_kind registry_kind_from_name(const char *name)
+{
+	for (int k = 0; k < REGISTRY_KIND_COUNT; k++)
+		if (strcmp(registry_kind_names[k], name) == 0)
+			return (enum registry_kind)k;
+	return REGISTRY_KIND_COUNT;
+}
+
+const char *registry_kind_name(enum registry_kind kind)
+{
+	return kind < REGISTRY_KIND_COUNT ? registry_kind_names[kind] : "?";
+}
+
+void registry_report_clear(struct registry_report *rep)
+{
+	for (size_t i = 0; i < rep->n_problems; i++)
+		free(rep->problems[i].message);
+	free(rep->problems);
+	memset(rep, 0, sizeof(*rep));
+}
+
+static void report_add(struct registry_report *rep, long record, const char *message)
+{
+	rep->problems = xreallocarray(rep->problems, rep->n_problems + 1, sizeof(*rep->problems));
+	rep->problems[rep->n_problems].record = record;
+	rep->problems[rep->n_problems].line = 0;
+	rep->problems[rep->n_problems].message = xstrdup(message);
+	rep->n_problems++;
+}
+
+/* "COPY staging, line 7, column x: ..." -> 7 (the header is line 1). */
+static long copy_error_line(const char *context)
+{
+	const char *p = context ? strstr(context, ", line ") : NULL;
+	return p ? strtol(p + 7, NULL, 10) : 0;
+}
+
+/* Streams the reader into COPY, without a leading UTF-8 BOM. */
+static enum store_status registry_copy(struct store *st, const struct registry_def *def,
+				       store_reader reader, void *ctx,
+				       struct registry_report *rep, char **err)
+{
+	char *sql = xasprintf("COPY pg_temp.staging (%s) FROM STDIN (FORMAT csv, HEADER MATCH)",
+			      def->columns);
+	PGresult *res = PQexec(st->conn, sql);
+	free(sql);
+	enum store_status s = store_result_status(st, res, err);
+	PQclear(res);
+	if (s != STORE_OK)
+		return s;
+
+	char *buf = xmalloc(COPY_CHUNK);
+	size_t have = 0;
+	bool first = true, read_failed = false;
+	for (;;) {
+		ssize_t n = reader(ctx, buf + have, COPY_CHUNK - have);
+		if (n < 0) {
+			read_failed = true;
+			break;
+		}
+		have += (size_t)n;
+		/* The BOM test needs 3 bytes; a reader may give fewer. */
+		if (first && n > 0 && have < 3)
+			continue;
+		size_t skip = 0;
+		if (first) {
+			if (have >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+				skip = 3;
+			first = false;
+		}
+		if (have > skip && PQputCopyData(st->conn, buf + skip, (int)(have - skip)) != 1)
+			break;
+		have = 0;
+		if (n == 0)
+			break;
+	}
+	free(buf);
+	PQputCopyEnd(st->conn, read_failed ? "the registry file could not be read" : NULL);
+	res = PQgetResult(st->conn);
+	if (read_failed) {
+		*err = xstrdup("the registry file could not be read");
+		s = STORE_ERROR;
+	} else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		s = store_result_status(st, res, err);
+		if (s == STORE_ERROR) {
+			/* A malformed record: the centre-side fault, not ours. */
+			long line = copy_error_line(PQresultErrorField(res, PG_DIAG_CONTEXT));
+			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			report_add(rep, line > 1 ? line - 1 : 0, msg ? msg : *err);
+			rep->problems_total = 1;
+			free(*err);
+			*err = NULL;
+			s = STORE_INVALID;
+		}
+	}
+	PQclear(res);
+	while ((res = PQgetResult(st->conn)) != NULL)
+		PQclear(res);
+	return s;
+}
+
+static enum store_status registry_validate(struct store *st, const struct registry_def *def,
+					   struct registry_report *rep, char **err)
+{
+	char *sql = xasprintf(
+		"SELECT rec, msg, count(*) OVER () FROM ("
+		" SELECT rec, unnest(array_remove(ARRAY[%s]::text[], NULL)) AS msg"
+		" FROM pg_temp.staging"
+		" UNION ALL SELECT rec, '%s: ' || attestd.show(%s) || ' appears more than once"
+		" in the file' FROM (SELECT rec, %s, count(*) OVER (PARTITION BY %s) AS n"
+		" FROM pg_temp.staging) d WHERE n > 1 AND %s IS NOT NULL"
+		" %s%s) e ORDER BY rec, msg LIMIT %d",
+		def->checks, def->key, def->key, def->key, def->key, def->key,
+		def->cross ? "UNION ALL " : "", def->cross ? def->cross : "",
+		REGISTRY_MAX_LISTED);
+	PGresult *res = PQexec(st->conn, sql);
+	free(sql);
+	enum store_status s = store_result_status(st, res, err);
+	if (s == STORE_OK && PQntuples(res) > 0) {
+		for (int i = 0; i < PQntuples(res); i++)
+			report_add(rep, strtol(PQgetvalue(res, i, 0), NULL, 10), PQgetvalue(res, i, 1));
+		rep->problems_total = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		s = STORE_INVALID;
+	}
+	PQclear(res);
+	return s;
+}
+
+static enum store_status registry_merge(struct store *st, const struct registry_def *def,
+					struct registry_report *rep, char **err)
+{
+	PGresult *res = PQexec(st->conn, "SELECT count(*) FROM pg_temp.staging");
+	enum store_status s = store_result_status(st, res, err);
+	if (s == STORE_OK)
+		rep->records = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	if (s != STORE_OK)
+		return s;
+	res = PQexec(st->conn, def->merge);
+	s = store_result_status(st, res, err);
+	if (s == STORE_OK) {
+		rep->inserted = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		rep->updated = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		rep->unchanged = rep->records - rep->inserted - rep->updated;
+	}
+	PQclear(res);
+	return s;
+}
+
+enum store_status store_registry_import(struct store *st, enum registry_kind kind,
+					store_reader reader, void *ctx,
+					struct registry_report *rep, char **err)
+{
+	if (kind >= REGISTRY_KIND_COUNT) {
+		*err = xstrdup("unknown registry kind");
+		return STORE_ERROR;
+	}
+	const struct registry_def *def = &registry_defs[kind];
+	memset(rep, 0, sizeof(*rep));
+
+	enum store_status s = store_exec(st, "BEGIN; SET LOCAL DateStyle = 'ISO, YMD'", err);
+	if (s != STORE_OK)
+		return s;
+	/* Text columns: every value reaches the validation, none aborts COPY. */
+	char *cols = xstrdup(def->columns);
+	char *create = xstrdup("CREATE TEMP TABLE staging (rec bigserial");
+	for (char *save = NULL, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		char *more = xasprintf("%s, %s text", create, c);
+		free(create);
+		create = more;
+	}
+	char *sql = xasprintf("%s) ON COMMIT DROP", create);
+	free(create);
+	free(cols);
+	s = store_exec(st, sql, err);
+	free(sql);
+	if (s != STORE_OK)
+		goto out;
+	if ((s = registry_copy(st, def, reader, ctx, rep, err)) != STORE_OK)
+		goto out;
+	if ((s = registry_validate(st, def, rep, err)) != STORE_OK)
+		goto out;
+	if ((s = registry_merge(st, def, rep, err)) != STORE_OK)
+		goto out;
+	s = store_exec(st, "COMMIT", err);
+out:
+	if (s != STORE_OK)
+		store_rollback(st);
+	return s;
+}

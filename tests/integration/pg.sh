@@ -1,0 +1,76 @@
+# pg.sh - a throwaway PostgreSQL cluster for tests and the demo (sourced).
+#
+#   pg_start DIR    initdb into DIR/data (if not there), start it on a Unix
+#                   socket in DIR/socket only, create the roles (sql/roles.sql)
+#                   and export PGHOST, PGPORT, PGUSER=attestd
+#   pg_stop DIR     stop it (immediate)
+#   pg_admin ...    psql as the cluster's superuser
+#   pg_createdb N   a fresh database N owned by attestd
+#
+# initdb refuses to run as root: as root the cluster runs as the 'postgres'
+# system user (created by Debian's postgresql-common), or 'attestd-test'
+# which is created when neither exists.
+
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+PG_SUPERUSER=attestd_admin
+
+pg_run_as() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$PG_OS_USER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+pg_pick_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		PG_OS_USER=$(id -un)
+		return
+	fi
+	if id postgres >/dev/null 2>&1; then
+		PG_OS_USER=postgres
+	else
+		id attestd-test >/dev/null 2>&1 ||
+			useradd --system --no-create-home --shell /usr/sbin/nologin attestd-test
+		PG_OS_USER=attestd-test
+	fi
+}
+
+pg_start() {
+	local dir=$1
+	[ -x "$PG_BIN/initdb" ] || { echo "pg.sh: no PostgreSQL server binaries (install postgresql-15: make deps)" >&2; return 1; }
+	pg_pick_user
+	mkdir -p "$dir/socket"
+	dir=$(cd "$dir" && pwd)
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$PG_OS_USER" "$dir" "$dir/socket"
+		# The cluster user must be able to reach its directory.
+		local d=$dir
+		while [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null; d=$(dirname "$d"); done
+	fi
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		pg_run_as "$PG_BIN/initdb" -D "$dir/data" -U "$PG_SUPERUSER" --auth=trust \
+			-E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
+			{ cat "$dir/initdb.log" >&2; return 1; }
+	fi
+	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+		-o "-c listen_addresses='' -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+		start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
+	export PGHOST=$dir/socket PGPORT=5432 PGUSER=attestd
+	pg_admin -q -f "$(dirname "${BASH_SOURCE[0]}")/../../sql/roles.sql" >/dev/null
+}
+
+pg_stop() {
+	local dir=$1
+	[ -f "$dir/data/postmaster.pid" ] || return 0
+	pg_pick_user
+	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+}
+
+pg_admin() {
+	psql -X -v ON_ERROR_STOP=1 -U "$PG_SUPERUSER" -d postgres "$@"
+}
+
+pg_createdb() {
+	pg_admin -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\" OWNER attestd" >/dev/null
+}
