@@ -54,6 +54,13 @@ struct config {
 struct config *config_load(const char *path, char **errors);
 void config_free(struct config *cfg);
 
+/*
+ * On reload: true when fresh changes no key that needs a restart (paths,
+ * database, time zone); otherwise false and *errors lists them, one per
+ * line, and the caller keeps the old configuration.
+ */
+bool config_check_reload(const struct config *old, const struct config *fresh, char **errors);
+
 /* True when the département code is one this prefecture serves. */
 bool config_serves(const struct config *cfg, const char *departement);
 
