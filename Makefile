@@ -15,6 +15,8 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libxml-2.0 xmlsec1-openssl libcrypto libpq libsystemd inih
 
+# V=1 shows the full compiler command lines.
+Q         := $(if $(V),,@)
 SANITIZE  ?=
 ifeq ($(SANITIZE),)
 BUILD     := build/release
@@ -46,7 +48,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPFILES  := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
-.PHONY: all deps check check-unit check-integration check-sanitize demo install clean bench-import
+.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import
 .DEFAULT_GOAL := all
 
 all: attestd
@@ -59,36 +61,39 @@ else
 endif
 
 $(BIN): $(MAIN_OBJ) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # The embedded files' table is rebuilt when one of them, or the list, changes.
 $(EMBED_C): $(EMBED_SRC) tools/embed.sh $(BUILD)/gen/embedded.list
 	@mkdir -p $(dir $@)
-	sh tools/embed.sh $@ $(EMBED_SRC)
+	$(Q)sh tools/embed.sh $@ $(EMBED_SRC)
 
 $(BUILD)/gen/embedded.list: FORCE
 	@mkdir -p $(dir $@)
 	@echo "$(EMBED_SRC)" | cmp -s - $@ || echo "$(EMBED_SRC)" > $@
 
 $(BUILD)/gen/embedded.o: $(EMBED_C)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 .PHONY: FORCE
 FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
 
 # One Criterion binary per module test; the static library means each one
 # links only the objects its module needs.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -MF $@.d -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS) -lcriterion
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -MMD -MP -MF $@.d -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS) -lcriterion
+	@$(if $(Q),echo "  TEST    $@")
 
 -include $(DEPFILES)
 
@@ -96,7 +101,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmlsec1-openssl \
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
-	postgresql-15 postgresql-client-15 xmlsec1 openssl
+	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
@@ -121,7 +126,10 @@ check-integration: $(BIN)
 # --- demo, benchmarks, install ------------------------------------------------
 
 demo: deps attestd
-	@bash tests/demo.sh
+	@bash contrib/demo/demo.sh
+
+demo-stop:
+	@bash -c '. tests/integration/pg.sh && pg_stop var/demo/pg'
 
 bench-import: deps attestd
 	@bash tests/bench/import.sh $(if $(LICENCES),$(LICENCES),1000000) $(if $(EVENTS),$(EVENTS),3000000)

@@ -53,10 +53,14 @@ pg_start() {
 			-E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
 			{ cat "$dir/initdb.log" >&2; return 1; }
 	fi
+	export PGHOST=$dir/socket PGPORT=5432 PGUSER=attestd
+	# Already running (a demo run again): reuse it.
+	if pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		return 0
+	fi
 	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
 		-o "-c listen_addresses='' -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
 		start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
-	export PGHOST=$dir/socket PGPORT=5432 PGUSER=attestd
 	pg_admin -q -f "$(dirname "${BASH_SOURCE[0]}")/../../sql/roles.sql" >/dev/null
 }
 
