@@ -1,0 +1,132 @@
+/*
+ * archive - content-addressed keep and quarantine.  See archive.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "fsutil.h"
+#include "xmalloc.h"
+
+void archive_sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL);
+	for (unsigned int i = 0; i < md_len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+char *archive_path(const char *root, const char *sha256_hex)
+{
+	return xasprintf("%s/%.2s/%.2s/%s", root, sha256_hex, sha256_hex + 2, sha256_hex);
+}
+
+static bool sha256_hex_valid(const char *s)
+{
+	return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+}
+
+/* Hashes a file in chunks; 0 or -1 with errno. */
+static int file_sha256_hex(const char *path, char out[65])
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char buf[64 * 1024];
+	ssize_t n;
+	int rc = -1;
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		EVP_DigestUpdate(md, buf, (size_t)n);
+	if (n == 0) {
+		unsigned char digest[EVP_MAX_MD_SIZE];
+		unsigned int len = 0;
+		EVP_DigestFinal_ex(md, digest, &len);
+		for (unsigned int i = 0; i < len; i++)
+			snprintf(out + 2 * i, 3, "%02x", digest[i]);
+		rc = 0;
+	}
+out:
+	EVP_MD_CTX_free(md);
+	close(fd);
+	return rc;
+}
+
+enum reason archive_check(const char *root, const char *sha256_hex)
+{
+	if (!sha256_hex_valid(sha256_hex))
+		return REASON_INTERNAL_ERROR;
+	char *path = archive_path(root, sha256_hex);
+	char actual[65];
+	enum reason r = REASON_OK;
+	if (file_sha256_hex(path, actual) != 0 || strcmp(actual, sha256_hex) != 0)
+		r = REASON_IO_ERROR;
+	free(path);
+	return r;
+}
+
+enum reason archive_put(const char *root, const char *sha256_hex, const void *data, size_t len)
+{
+	if (!sha256_hex_valid(sha256_hex))
+		return REASON_INTERNAL_ERROR;
+	char *dir = xasprintf("%s/%.2s/%.2s", root, sha256_hex, sha256_hex + 2);
+	enum reason r = REASON_OK;
+	if (fsutil_mkdirs(dir, 0750) != 0) {
+		r = REASON_IO_ERROR;
+		goto out;
+	}
+	if (fsutil_write_atomic(dir, sha256_hex, data, len, 0440, false) != 0) {
+		/* Already there: from an earlier run or a crash after rename. */
+		r = errno == EEXIST ? archive_check(root, sha256_hex) : REASON_IO_ERROR;
+	}
+out:
+	free(dir);
+	return r;
+}
+
+enum reason archive_quarantine(const char *quarantine, const struct inbox_claim *claim,
+			       enum reason why, const char *detail)
+{
+	char *dir = xasprintf("%s/%s", quarantine, claim->dir);
+	const char *base = strrchr(claim->spool_path, '/');
+	base = base ? base + 1 : claim->spool_path;
+	char *dst = xasprintf("%s/%s", dir, base);
+	char *reason_name = xasprintf("%s.reason", base);
+	char *text = xasprintf("file: %s\ninbox: %s\nreceived: %lld\nreason: %s\nmessage: %s\n",
+			       claim->name, claim->dir, (long long)claim->received.tv_sec,
+			       reason_code(why), detail ? detail : reason_text(why));
+	enum reason r = REASON_IO_ERROR;
+	if (fsutil_mkdirs(dir, 0750) != 0)
+		goto out;
+	/* The reason first: a quarantined file never lacks its explanation. */
+	if (fsutil_write_atomic(dir, reason_name, text, strlen(text), 0640, true) != 0)
+		goto out;
+	if (rename(claim->spool_path, dst) != 0) {
+		/* Already moved by an earlier, interrupted run. */
+		struct stat st;
+		if (!(errno == ENOENT && lstat(dst, &st) == 0))
+			goto out;
+	}
+	if (fsutil_sync_dir(dir) != 0)
+		goto out;
+	char *spool_dir = xstrndup(claim->spool_path, (size_t)(base - 1 - claim->spool_path));
+	int rc = fsutil_sync_dir(spool_dir);
+	free(spool_dir);
+	if (rc == 0)
+		r = REASON_OK;
+out:
+	free(dir);
+	free(dst);
+	free(reason_name);
+	free(text);
+	return r;
+}

@@ -1,0 +1,252 @@
+/*
+ * inbox - scan and claim.  See inbox.h.
+ *
+ * Hostile-input notes: the scan only lstat()s; a claim renames whatever the
+ * entry is (a symlink is moved as a link, never followed), and the pipeline
+ * then refuses anything that is not a regular file with one link without
+ * opening it.  Directory entries are read with d_name bounded by NAME_MAX.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "inbox.h"
+#include "xmalloc.h"
+
+bool inbox_is_temporary_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] == '.' || (n >= 5 && strcmp(name + n - 5, ".part") == 0);
+}
+
+bool inbox_is_valid_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (n < 5 || n > 128 + 4 || strcmp(name + n - 4, ".xml") != 0)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static int timespec_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	return (a->tv_nsec > b->tv_nsec) - (a->tv_nsec < b->tv_nsec);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct inbox_entry *ea = a, *eb = b;
+	int c = timespec_cmp(&ea->ctime, &eb->ctime);
+	if (c == 0)
+		c = strcmp(ea->dir, eb->dir);
+	return c ? c : strcmp(ea->name, eb->name);
+}
+
+void inbox_list_clear(struct inbox_list *list)
+{
+	free(list->entries);
+	list->entries = NULL;
+	list->n = 0;
+}
+
+static void list_add(struct inbox_list *list, const char *dir, const char *name,
+		     const struct stat *st)
+{
+	list->entries = xreallocarray(list->entries, list->n + 1, sizeof(*list->entries));
+	struct inbox_entry *e = &list->entries[list->n++];
+	snprintf(e->dir, sizeof(e->dir), "%s", dir);
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->ctime = st->st_ctim;
+	e->size = st->st_size;
+}
+
+static bool settled(const struct stat *st, unsigned settle_ms, const struct timespec *now)
+{
+	int64_t age_ms = ((int64_t)now->tv_sec - st->st_ctim.tv_sec) * 1000 +
+			 ((int64_t)now->tv_nsec - st->st_ctim.tv_nsec) / 1000000;
+	return age_ms >= (int64_t)settle_ms;
+}
+
+int inbox_scan(const char *inbox, unsigned settle_ms, const struct timespec *now,
+	       struct inbox_list *out, size_t *unsettled)
+{
+	memset(out, 0, sizeof(*out));
+	*unsettled = 0;
+	int root = open(inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -1;
+	DIR *top = fdopendir(root);
+	if (top == NULL) {
+		close(root);
+		return -1;
+	}
+	struct dirent *d;
+	while ((d = readdir(top)) != NULL) {
+		struct stat st;
+		if (d->d_name[0] == '.' ||
+		    fstatat(root, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		int dfd = openat(root, d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *sub = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (sub == NULL) {
+			if (dfd >= 0)
+				close(dfd);
+			continue;
+		}
+		struct dirent *f;
+		while ((f = readdir(sub)) != NULL) {
+			if (inbox_is_temporary_name(f->d_name) ||
+			    fstatat(dfd, f->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			if (settled(&st, settle_ms, now))
+				list_add(out, d->d_name, f->d_name, &st);
+			else
+				(*unsettled)++;
+		}
+		closedir(sub);
+	}
+	closedir(top);
+	if (out->n > 1)
+		qsort(out->entries, out->n, sizeof(*out->entries), entry_cmp);
+	return 0;
+}
+
+/* The part of the spool name after the claim id: the original name when it
+ * is a valid one, else a printable stand-in (the pipeline rejects it). */
+static void spool_suffix(const char *name, char *buf, size_t size)
+{
+	if (inbox_is_valid_name(name)) {
+		snprintf(buf, size, ".%.*s", (int)(size - 2), name);
+		return;
+	}
+	size_t j = 0;
+	buf[j++] = '~';
+	for (size_t i = 0; name[i] && j + 1 < size && i < 100; i++) {
+		unsigned char c = (unsigned char)name[i];
+		buf[j++] = (c >= 0x21 && c < 0x7f && c != '/') ? (char)c : '_';
+	}
+	buf[j] = '\0';
+}
+
+void inbox_claim_clear(struct inbox_claim *claim)
+{
+	free(claim->spool_path);
+	claim->spool_path = NULL;
+}
+
+int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *entry,
+		struct inbox_claim *out)
+{
+	memset(out, 0, sizeof(*out));
+	char *src_dir = xasprintf("%s/%s", inbox, entry->dir);
+	char *src = xasprintf("%s/%s", src_dir, entry->name);
+	char *dst_dir = xasprintf("%s/%s", spool, entry->dir);
+	char *dst = NULL;
+	int rc = -1, saved = 0;
+	struct stat st;
+
+	if (lstat(src, &st) != 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)getpid() ^ (uint32_t)st.st_ino;
+	char suffix[INBOX_NAME_MAX];
+	spool_suffix(entry->name, suffix, sizeof(suffix));
+	snprintf(out->claim_id, sizeof(out->claim_id), "%011" PRId64 ".%09ld-%08" PRIx32,
+		 (int64_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, rnd);
+	if (fsutil_mkdirs(dst_dir, 0750) != 0)
+		goto out;
+	dst = xasprintf("%s/%s%s", dst_dir, out->claim_id, suffix);
+	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) != 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	if (fsutil_sync_dir(dst_dir) != 0 || fsutil_sync_dir(src_dir) != 0)
+		goto out;
+	snprintf(out->dir, sizeof(out->dir), "%s", entry->dir);
+	if (inbox_is_valid_name(entry->name))
+		snprintf(out->name, sizeof(out->name), "%s", entry->name);
+	else
+		snprintf(out->name, sizeof(out->name), "%s", suffix + 1);
+	out->received = st.st_ctim;
+	out->spool_path = dst;
+	dst = NULL;
+	rc = 1;
+out:
+	saved = errno;
+	free(src_dir);
+	free(src);
+	free(dst_dir);
+	free(dst);
+	errno = saved;
+	return rc;
+}
+
+/* Parses "<sec>.<nsec>-<hex>.<name>" or "<sec>.<nsec>-<hex>~<stand-in>". */
+static bool spool_name_parse(const char *dir, const char *file, struct inbox_claim *c)
+{
+	long long sec;
+	long nsec;
+	unsigned rnd;
+	int used = 0;
+	if (sscanf(file, "%11lld.%9ld-%8x%n", &sec, &nsec, &rnd, &used) != 3 || used != 30)
+		return false;
+	if (file[used] != '.' && file[used] != '~')
+		return false;
+	memset(c, 0, sizeof(*c));
+	snprintf(c->dir, sizeof(c->dir), "%s", dir);
+	snprintf(c->name, sizeof(c->name), "%s", file + used + 1);
+	snprintf(c->claim_id, sizeof(c->claim_id), "%.*s", used, file);
+	c->received.tv_sec = (time_t)sec;
+	c->received.tv_nsec = nsec;
+	return true;
+}
+
+static int claim_cmp(const void *a, const void *b)
+{
+	const struct inbox_claim *ca = a, *cb = b;
+	return strcmp(ca->claim_id, cb->claim_id);
+}
+
+int inbox_spool_list(const char *spool, struct inbox_claim **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	DIR *top = opendir(spool);
+	if (top == NULL)
+		return -1;
+	struct dirent *d;
+	while ((d = readdir(top)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		char *dir = xasprintf("%s/%s", spool, d->d_name);
+		DIR *sub = opendir(dir);
+		struct dirent *f;
+		while (sub && (f = readdir(sub)) != NULL) {
+			struct inbox_claim c;
+			if (f->d_name[0] == '.' || !spool_name_parse(d->d_name, f->d_name, &c))
+				continue;
+			c.spool_path = xasprintf("%s/%s", dir, f->d_name);
+			*out = xreallocarray(*out, *n + 1, sizeof(**out));
+			(*out)[(*n)++] = c;
+		}
+		if (sub)
+			closedir(sub);
+		free(dir);
+	}
+	closedir(top);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), claim_cmp);
+	return 0;
+}

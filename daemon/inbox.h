@@ -1,0 +1,71 @@
+/*
+ * inbox - the centres' drop directories (inbox/<dir>/) and the spool.
+ * inbox_scan() lists the files that are ready to be taken, oldest first;
+ * inbox_claim() takes one by rename(2) into spool/<dir>/, which is atomic
+ * and lets several instances share an inbox: whoever renames first owns
+ * the file.  Nothing here reads a file's content.
+ *
+ * A claimed file's spool name carries what must survive a crash: its
+ * reception time (the ctime it had when claimed, rules.md §7) and its
+ * original name: spool/<dir>/<sec>.<nsec>-<random>.<name>.
+ */
+#ifndef ATTESTD_INBOX_H
+#define ATTESTD_INBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define INBOX_NAME_MAX 256
+
+struct inbox_entry {
+	char dir[INBOX_NAME_MAX];	/* the inbox subdirectory the file was found in */
+	char name[INBOX_NAME_MAX];	/* its name there */
+	struct timespec ctime;		/* reception time once claimed */
+	off_t size;
+};
+
+struct inbox_list {
+	struct inbox_entry *entries;	/* owned */
+	size_t n;
+};
+
+struct inbox_claim {
+	char dir[INBOX_NAME_MAX];
+	char name[INBOX_NAME_MAX];	/* original name (a bad one made printable) */
+	char claim_id[64];		/* "<sec>.<nsec>-<random hex>", sorts by reception */
+	char *spool_path;		/* owned */
+	struct timespec received;
+};
+
+/* True for names a centre uses while uploading: leading '.' or trailing '.part'. */
+bool inbox_is_temporary_name(const char *name);
+/* True for a valid final name: [A-Za-z0-9._-]{1,128}\.xml (exchange-format.md §1). */
+bool inbox_is_valid_name(const char *name);
+
+/*
+ * Lists inbox/<dir>/<name> entries that are not temporary and whose ctime is
+ * at least settle_ms before now (a file written in place is taken once it
+ * has been still that long), oldest first.  *unsettled counts those seen
+ * but not yet still long enough.  0, or -1 with errno (inbox unreadable).
+ */
+int inbox_scan(const char *inbox, unsigned settle_ms, const struct timespec *now,
+	       struct inbox_list *out, size_t *unsettled);
+void inbox_list_clear(struct inbox_list *list);
+
+/*
+ * Claims one entry: lstat (never follows), then rename into the spool
+ * (RENAME_NOREPLACE), fsync of both directories.  Returns 1 when claimed,
+ * 0 when the file is gone (another instance took it), -1 with errno on a
+ * file-system fault (EXDEV: inbox and spool are on different file systems).
+ */
+int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *entry,
+		struct inbox_claim *out);
+
+/* Lists what is in the spool (claims a previous run did not finish), oldest
+ * first; entries of dir, name, claim id and reception time from the names. */
+int inbox_spool_list(const char *spool, struct inbox_claim **out, size_t *n);
+void inbox_claim_clear(struct inbox_claim *claim);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * test_archive - content-addressed puts (durable, idempotent, never
+ * overwriting other content), checks, and quarantine with its reason file.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "xmalloc.h"
+
+static char root[64];
+
+static void setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/attestd-archive.XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+}
+
+static void teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", root);
+	cr_expect_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	char *buf = xcalloc(1, 4096);
+	size_t n = fread(buf, 1, 4095, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+Test(archive, sha256_of_known_text)
+{
+	char hex[65];
+	archive_sha256_hex("abc", 3, hex);
+	cr_expect_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Test(archive, put_is_content_addressed_and_idempotent, .init = setup, .fini = teardown)
+{
+	const char *data = "<attestations/>";
+	char hex[65];
+	archive_sha256_hex(data, strlen(data), hex);
+	cr_assert_eq(archive_put(root, hex, data, strlen(data)), REASON_OK);
+	char *path = archive_path(root, hex);
+	char *expected = xasprintf("%s/%.2s/%.2s/%s", root, hex, hex + 2, hex);
+	cr_expect_str_eq(path, expected);
+	char *content = slurp(path);
+	cr_expect_str_eq(content, data);
+	cr_expect_eq(archive_check(root, hex), REASON_OK);
+	/* Again: a no-op. */
+	cr_expect_eq(archive_put(root, hex, data, strlen(data)), REASON_OK);
+	free(content);
+	free(expected);
+	free(path);
+}
+
+Test(archive, corrupted_file_is_detected_and_not_overwritten, .init = setup, .fini = teardown)
+{
+	const char *data = "original";
+	char hex[65];
+	archive_sha256_hex(data, strlen(data), hex);
+	cr_assert_eq(archive_put(root, hex, data, strlen(data)), REASON_OK);
+	char *path = archive_path(root, hex);
+	cr_assert_eq(chmod(path, 0640), 0);
+	FILE *f = fopen(path, "w");
+	fputs("tampered", f);
+	fclose(f);
+	cr_expect_eq(archive_check(root, hex), REASON_IO_ERROR);
+	cr_expect_eq(archive_put(root, hex, data, strlen(data)), REASON_IO_ERROR);
+	char *content = slurp(path);
+	cr_expect_str_eq(content, "tampered", "evidence of tampering is left for an operator");
+	free(content);
+	free(path);
+}
+
+Test(archive, check_of_missing_file, .init = setup, .fini = teardown)
+{
+	char hex[65];
+	archive_sha256_hex("x", 1, hex);
+	cr_expect_eq(archive_check(root, hex), REASON_IO_ERROR);
+	cr_expect_eq(archive_check(root, "not-a-hash"), REASON_INTERNAL_ERROR);
+}
+
+Test(archive, quarantine_moves_file_with_reason, .init = setup, .fini = teardown)
+{
+	char *spool_dir = xasprintf("%s/spool/R2402800010", root);
+	char *cmd = xasprintf("mkdir -p '%s'", spool_dir);
+	cr_assert_eq(system(cmd), 0);
+	char *spooled = xasprintf("%s/00000000001.000000001-abcdef01.x.xml", spool_dir);
+	int fd = open(spooled, O_CREAT | O_WRONLY, 0640);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct inbox_claim c = { .dir = "R2402800010", .name = "x.xml",
+				 .claim_id = "00000000001.000000001-abcdef01" };
+	c.spool_path = spooled;
+	char *q = xasprintf("%s/quarantine", root);
+	cr_assert_eq(archive_quarantine(q, &c, REASON_NOT_WELL_FORMED, "line 3: unexpected end"),
+		     REASON_OK);
+	char *moved = xasprintf("%s/R2402800010/00000000001.000000001-abcdef01.x.xml", q);
+	struct stat st;
+	cr_expect_eq(lstat(moved, &st), 0);
+	cr_expect_neq(lstat(spooled, &st), 0);
+	char *rpath = xasprintf("%s.reason", moved);
+	char *text = slurp(rpath);
+	cr_assert_not_null(text);
+	cr_expect(strstr(text, "reason: not_well_formed\n") != NULL, "%s", text);
+	cr_expect(strstr(text, "message: line 3: unexpected end\n") != NULL, "%s", text);
+	/* Done again after a crash: still fine. */
+	cr_expect_eq(archive_quarantine(q, &c, REASON_NOT_WELL_FORMED, NULL), REASON_OK);
+	free(text);
+	free(rpath);
+	free(moved);
+	free(q);
+	free(spooled);
+	free(cmd);
+	free(spool_dir);
+}

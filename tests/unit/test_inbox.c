@@ -1,0 +1,216 @@
+/*
+ * test_inbox - names, scan (temporary names, settle time, order, nothing
+ * followed), claim (rename into the spool, lost races, links moved as
+ * links) and the spool listing used at start-up.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "xmalloc.h"
+
+static char root[64];
+static char inbox[128], spool[128];
+
+static void setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/attestd-inbox.XXXXXX");
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(inbox, sizeof(inbox), "%s/inbox", root);
+	snprintf(spool, sizeof(spool), "%s/spool", root);
+	cr_assert_eq(mkdir(inbox, 0755), 0);
+	cr_assert_eq(mkdir(spool, 0755), 0);
+}
+
+static void teardown(void)
+{
+	char *cmd = xasprintf("rm -rf '%s'", root);
+	cr_expect_eq(system(cmd), 0);
+	free(cmd);
+}
+
+static void put(const char *dir, const char *name, const char *content)
+{
+	char *d = xasprintf("%s/%s", inbox, dir);
+	mkdir(d, 0755);
+	char *p = xasprintf("%s/%s", d, name);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f, "%s", p);
+	fputs(content, f);
+	fclose(f);
+	free(d);
+	free(p);
+}
+
+static struct timespec later(int seconds)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	now.tv_sec += seconds;
+	return now;
+}
+
+/* Inline strings: Criterion may run each case in a new process image. */
+struct name_case { char name[160]; bool valid; bool temporary; };
+
+ParameterizedTestParameters(inbox, names)
+{
+	static struct name_case cases[] = {
+		{ "CH-2026-1113-att.xml", true, false },
+		{ "a.xml", true, false },
+		{ "x.XML", false, false },
+		{ ".xml", false, true },
+		{ ".upload.xml", true, true },	/* matches the pattern, but is temporary */
+		{ "file.xml.part", false, true },
+		{ "file.part", false, true },
+		{ "with space.xml", false, false },
+		{ "accentué.xml", false, false },
+		{ "semi;colon.xml", false, false },
+		{ "noext", false, false },
+		{ "new\nline.xml", false, false },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.xml", true, false },
+		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.xml", false, false },
+	};
+	return cr_make_param_array(struct name_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct name_case *c, inbox, names)
+{
+	cr_expect_eq(inbox_is_valid_name(c->name), c->valid, "valid(%s)", c->name);
+	cr_expect_eq(inbox_is_temporary_name(c->name), c->temporary, "temporary(%s)", c->name);
+}
+
+Test(inbox, scan_skips_temporary_and_respects_settle_time, .init = setup, .fini = teardown)
+{
+	put("R2402800010", "b.xml", "b");
+	put("R2402800010", ".a.xml", "uploading");
+	put("R2402800010", "c.xml.part", "uploading");
+	put("R2402800020", "d.xml", "d");
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(0);
+	cr_assert_eq(inbox_scan(inbox, 60000, &now, &list, &unsettled), 0);
+	cr_expect_eq(list.n, 0, "nothing is settled for a minute");
+	cr_expect_eq(unsettled, 2);
+	inbox_list_clear(&list);
+
+	now = later(61);
+	cr_assert_eq(inbox_scan(inbox, 60000, &now, &list, &unsettled), 0);
+	cr_assert_eq(list.n, 2);
+	cr_expect_eq(unsettled, 0);
+	cr_expect_str_eq(list.entries[0].name, "b.xml", "oldest first");
+	cr_expect_str_eq(list.entries[0].dir, "R2402800010");
+	cr_expect_str_eq(list.entries[1].name, "d.xml");
+	inbox_list_clear(&list);
+}
+
+Test(inbox, scan_does_not_follow_directory_links, .init = setup, .fini = teardown)
+{
+	char *outside = xasprintf("%s/outside", root);
+	cr_assert_eq(mkdir(outside, 0755), 0);
+	char *f = xasprintf("%s/secret.xml", outside);
+	close(open(f, O_CREAT | O_WRONLY, 0644));
+	char *link = xasprintf("%s/R2402800099", inbox);
+	cr_assert_eq(symlink(outside, link), 0);
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
+	cr_expect_eq(list.n, 0, "a symlinked centre directory is not entered");
+	inbox_list_clear(&list);
+	free(outside);
+	free(f);
+	free(link);
+}
+
+Test(inbox, claim_moves_into_spool_and_keeps_reception_time, .init = setup, .fini = teardown)
+{
+	put("R2402800010", "CH-1-att.xml", "<x/>");
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
+	cr_assert_eq(list.n, 1);
+	struct inbox_claim c;
+	cr_assert_eq(inbox_claim(inbox, spool, &list.entries[0], &c), 1);
+	cr_expect_str_eq(c.name, "CH-1-att.xml");
+	cr_expect_str_eq(c.dir, "R2402800010");
+	cr_expect_eq(c.received.tv_sec, list.entries[0].ctime.tv_sec);
+	cr_expect_eq(c.received.tv_nsec, list.entries[0].ctime.tv_nsec);
+	struct stat st;
+	cr_expect_eq(lstat(c.spool_path, &st), 0, "in the spool");
+	char *old = xasprintf("%s/R2402800010/CH-1-att.xml", inbox);
+	cr_expect_neq(lstat(old, &st), 0, "gone from the inbox");
+
+	/* A second claimer of the same entry loses the race without error. */
+	struct inbox_claim again;
+	cr_expect_eq(inbox_claim(inbox, spool, &list.entries[0], &again), 0);
+
+	/* The spool listing gives back the same claim. */
+	struct inbox_claim *spooled;
+	size_t n;
+	cr_assert_eq(inbox_spool_list(spool, &spooled, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(spooled[0].claim_id, c.claim_id);
+	cr_expect_str_eq(spooled[0].name, "CH-1-att.xml");
+	cr_expect_str_eq(spooled[0].dir, "R2402800010");
+	cr_expect_str_eq(spooled[0].spool_path, c.spool_path);
+	cr_expect_eq(spooled[0].received.tv_sec, c.received.tv_sec);
+	cr_expect_eq(spooled[0].received.tv_nsec, c.received.tv_nsec);
+	inbox_claim_clear(&spooled[0]);
+	free(spooled);
+	inbox_claim_clear(&c);
+	inbox_list_clear(&list);
+	free(old);
+}
+
+Test(inbox, claim_moves_a_symlink_as_a_link, .init = setup, .fini = teardown)
+{
+	put("R2402800010", "real.txt.part", "target");
+	char *target = xasprintf("%s/R2402800010/real.txt.part", inbox);
+	char *link = xasprintf("%s/R2402800010/evil.xml", inbox);
+	cr_assert_eq(symlink("/etc/passwd", link), 0);
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
+	cr_assert_eq(list.n, 1);
+	struct inbox_claim c;
+	cr_assert_eq(inbox_claim(inbox, spool, &list.entries[0], &c), 1);
+	struct stat st;
+	cr_assert_eq(lstat(c.spool_path, &st), 0);
+	cr_expect(S_ISLNK(st.st_mode), "still a link in the spool, never followed");
+	inbox_claim_clear(&c);
+	inbox_list_clear(&list);
+	free(target);
+	free(link);
+}
+
+Test(inbox, bad_names_get_a_printable_stand_in, .init = setup, .fini = teardown)
+{
+	put("R2402800010", "bad name\tx.xml", "x");
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
+	cr_assert_eq(list.n, 1);
+	struct inbox_claim c;
+	cr_assert_eq(inbox_claim(inbox, spool, &list.entries[0], &c), 1);
+	cr_expect_str_eq(c.name, "bad_name_x.xml");
+	cr_expect(strstr(c.spool_path, "~bad_name_x.xml") != NULL, "%s", c.spool_path);
+	struct inbox_claim *spooled;
+	size_t n;
+	cr_assert_eq(inbox_spool_list(spool, &spooled, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_str_eq(spooled[0].name, "bad_name_x.xml");
+	inbox_claim_clear(&spooled[0]);
+	free(spooled);
+	inbox_claim_clear(&c);
+	inbox_list_clear(&list);
+}
