@@ -351,7 +351,8 @@ enum store_status store_registry_import(struct store *st, enum registry_kind kin
 	const struct registry_def *def = &registry_defs[kind];
 	memset(rep, 0, sizeof(*rep));
 
-	enum store_status s = store_exec(st, "BEGIN; SET LOCAL DateStyle = 'ISO, YMD'", err);
+	enum store_status s = store_exec(st, "BEGIN; SET LOCAL DateStyle = 'ISO, YMD';"
+					 "SET LOCAL work_mem = '256MB'", err);
 	if (s != STORE_OK)
 		return s;
 	/* Text columns: every value reaches the validation, none aborts COPY. */
@@ -370,6 +371,10 @@ enum store_status store_registry_import(struct store *st, enum registry_kind kin
 	if (s != STORE_OK)
 		goto out;
 	if ((s = registry_copy(st, def, reader, ctx, rep, err)) != STORE_OK)
+		goto out;
+	/* Statistics let the planner hash-join millions of staged rows against
+	 * the registry instead of probing an index row by row. */
+	if ((s = store_exec(st, "ANALYZE pg_temp.staging", err)) != STORE_OK)
 		goto out;
 	if ((s = registry_validate(st, def, rep, err)) != STORE_OK)
 		goto out;
