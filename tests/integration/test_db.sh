@@ -12,8 +12,16 @@ expect_match "status says what to do" "run 'attestd db migrate'" "$ERR"
 run_attestd db migrate
 expect_eq "migrate on a fresh database: exit 0" 0 "$RC"
 expect_match "migrate names what it applied" '^applied 001_registries\.sql' "$OUT"
-expect_eq "registries exist" "centre_certificates centres facilitators licence_events licences schema_migrations" \
-	"$(sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'attestd'")"
+expect_eq "registries exist" "centre_certificates centres facilitators licence_events licences" \
+	"$(sql "SELECT string_agg(tablename, ' ' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'attestd' AND tablename IN ('centres', 'centre_certificates', 'facilitators', 'licences', 'licence_events')")"
+expect_eq "the auditor role reads the audit views and nothing else" "t f f" \
+	"$(sql "SELECT has_table_privilege('attestd_auditor', 'audit.attestation_decisions', 'SELECT'), has_table_privilege('attestd_auditor', 'attestd.licences', 'SELECT'), has_function_privilege('attestd_auditor', 'audit.append(text, text, text, text)', 'EXECUTE')")"
+sql "SELECT audit.append('test', 'check', 'chain', 'one')" >/dev/null
+sql "SELECT audit.append('test', 'check', 'chain', 'two')" >/dev/null
+expect_eq "audit log rows chain their hashes" "t" \
+	"$(sql "SELECT bool_and(prev_hash = lag_hash AND hash = audit.row_hash(prev_hash, seq, at, actor, action, subject, detail)) FROM (SELECT *, coalesce(lag(hash) OVER (ORDER BY seq), repeat('0', 64)) AS lag_hash FROM audit.log) l")"
+expect_match "audit log refuses updates" 'append-only' "$(sql "UPDATE audit.log_entries SET detail = 'x'" 2>&1)"
+expect_match "audit log refuses deletes" 'append-only' "$(sql "DELETE FROM audit.log_entries" 2>&1)"
 n_applied=$(sql "SELECT count(*) FROM attestd.schema_migrations")
 expect_eq "every embedded migration recorded" "$(ls "$TOP"/sql/[0-9][0-9][0-9]_*.sql | wc -l)" "$n_applied"
 
