@@ -207,6 +207,8 @@ bool date_is_public_holiday(date_t d, const char *departement)
 		if (fixed[i].month == m && fixed[i].day == day)
 			return true;
 	date_t easter = date_easter(y);
+	if (easter == DATE_NONE)
+		return false;
 	if (d == easter + 1 || d == easter + 39 || d == easter + 50)
 		return true;	/* Easter Monday, Ascension, Whit Monday */
 	if (alsace_moselle(departement) && (d == easter - 2 || (m == 12 && day == 26)))

@@ -58,7 +58,7 @@ static size_t load_events(const struct ev_row *rows, struct ledger_event *ev, ch
 {
 	size_t n = 0;
 	for (; n < MAX_EV && rows[n].kind; n++) {
-		snprintf(refs[n], 16, "ref-%zu", n);
+		snprintf(refs[n], 16, "ref-%u", (unsigned)(n % 100u));
 		ev[n] = (struct ledger_event){
 			.effective = D(rows[n].date),
 			.kind = kind_of(rows[n].kind),
@@ -133,6 +133,16 @@ ParameterizedTestParameters(ledger, replay)
 		{ "probation: the day before its end", "2028-06-01", V, "",
 		  { { 'G', "2025-06-01", 6, "" }, { 'R', "2028-05-31", 6, "" } },
 		  "2028-05-31", 6, 6, 6 },
+		{ "probation ending on Feb 29: that day", "2028-02-29", V, "",
+		  { { 'G', "2025-02-28", 6, "" }, { 'R', "2028-02-29", 6, "" } },
+		  "2028-02-29", 12, 6, 12 },
+		{ "probation ending on Feb 29: the day before", "2028-02-29", V, "",
+		  { { 'G', "2025-02-28", 6, "" }, { 'R', "2028-02-28", 6, "" } },
+		  "2028-02-28", 6, 6, 6 },
+		{ "events on Feb 29 in their place", "", V, "",
+		  { { 'G', "2020-01-01", 12, "" }, { 'X', "2024-02-29", -5, "" },
+		    { 'X', "2024-03-01", -1, "" }, { 'R', "2024-02-28", 3, "" } },
+		  "2024-02-29", 7, 12, 12 },
 		{ "grant above the ceiling is capped", "2028-06-01", V, "",
 		  { { 'G', "2025-06-01", 12, "" } }, "2025-06-01", 6, 6, 6 },
 		{ "invalidated: later credits void", "", INV, "2026-12-20",
@@ -358,7 +368,7 @@ static void gen_history(struct rng *r, struct history *h)
 		h->ev[0].stage_first_day = DATE_NONE;
 	}
 	for (size_t i = 0; i < h->n; i++) {
-		snprintf(h->refs[i], 16, "e%02zu", i);
+		snprintf(h->refs[i], 16, "e%02u", (unsigned)(i % 100u));
 		h->ev[i].ref = h->refs[i];
 	}
 	h->from = base - 2;
