@@ -747,8 +747,8 @@ static enum reason mapping_identity(struct mapping *m, const xmlNode *node,
 	if ((r = mapping_base64(m, node, (const char *)text, &id->scan, &id->scan_size)) != REASON_OK)
 		goto out;
 	if (id->scan_size < magic[e].len || memcmp(id->scan, magic[e].magic, magic[e].len) != 0) {
-		r = mapping_fail(m, node, "identity-document: the scan is not a %s file as its "
-				 "media-type says", mapping_media_types[e]);
+		r = mapping_fail(m, node, "identity-document: the scan's first bytes are not "
+				 "those of its media-type %s", mapping_media_types[e]);
 		goto out;
 	}
 	mapping_sha256_hex(id->scan, id->scan_size, id->scan_sha256);

@@ -440,8 +440,11 @@ static void xml_load_error(void *ctx, xmlErrorPtr e)
 	if (st->error_seen)
 		return;
 	st->error_seen = true;
+	/* Some messages quote the document after a newline ("CData section
+	 * not finished\n<content>"): only the first line is kept. */
+	const char *msg = e->message ? e->message : "not well-formed";
 	parse_error_set(&st->first_err, REASON_NOT_WELL_FORMED, e->line, e->int2,
-			"%s", e->message ? e->message : "not well-formed");
+			"%.*s", (int)strcspn(msg, "\n"), msg);
 }
 
 /* --- the parse ----------------------------------------------------------- */
