@@ -137,3 +137,4 @@ install: attestd
 
 clean:
 	rm -rf build attestd
+include tests/fuzz/fuzz.mk
