@@ -200,7 +200,7 @@ static enum reason schema_splice_includes(xmlDocPtr doc, const char *name, xmlDo
 		bool ours = loc && strcmp((const char *)loc, SCHEMA_TYPES) == 0;
 		xmlFree(loc);
 		if (!ours)
-			return parse_error_set(err, REASON_INTERNAL_ERROR, xmlGetLineNo(child), 0,
+			return parse_error_set(err, REASON_INTERNAL_ERROR, (int)xmlGetLineNo(child), 0,
 					       "schema %s includes something other than %s",
 					       name, SCHEMA_TYPES);
 		for (xmlNodePtr t = types_root->children; t; t = t->next) {

@@ -1,6 +1,7 @@
 /*
- * schema - the embedded XSD schemas (parsers/schemas/, one .xsd per document kind), compiled once,
- * and the validation of a loaded document against the one its root names.
+ * schema - the embedded XSD schemas (parsers/schemas/, one per document
+ * kind), compiled once, and the validation of a loaded document against
+ * the one its root names.
  * A struct schema_set is owned by its creator and borrowed by every call;
  * validation state is per call, so nothing carries over between files.
  */

@@ -349,3 +349,22 @@ Test(xml_load, error_positions_are_lines_and_columns, .init = docs_init)
 	cr_expect_eq(err.line, 2);
 	cr_expect_eq(err.column, 3, "columns count characters, not bytes: %d", err.column);
 }
+
+/* The DOCTYPE is refused where its name ends: the error points at the
+ * opening of the internal subset, not into it (billion-laughs.xml declares
+ * its entities on lines 3-12), and nothing of the subset is reported. */
+Test(xml_load, doctype_stops_before_the_internal_subset, .init = docs_init)
+{
+	xmlDocPtr doc = NULL;
+	struct parse_error err;
+	cr_expect_eq(docs_load(DOCS "doctype_forbidden/billion-laughs.xml", &doc, &err),
+		     REASON_DOCTYPE_FORBIDDEN);
+	cr_expect_eq(err.line, 2);
+	cr_expect_leq(err.column, (int)strlen("<!DOCTYPE attestations [") + 1, "column %d",
+		      err.column);
+	cr_expect_str_eq(err.message, "a DOCTYPE declaration is not allowed");
+	/* A subset that is not even well-formed changes nothing. */
+	cr_expect_eq(load_string("<!DOCTYPE r [ <!ENTITY % p SYSTEM 'file:///etc/passwd'> %p; "
+				 "<!BOGUS <<<< ]><r/>", &doc, &err), REASON_DOCTYPE_FORBIDDEN);
+	cr_expect_null(doc);
+}
