@@ -145,3 +145,4 @@ install: attestd
 
 clean:
 	rm -rf build attestd
+include tests/fuzz/fuzz.mk
