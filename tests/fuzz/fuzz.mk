@@ -19,9 +19,12 @@ FUZZ_CFLAGS  := $(filter-out -Werror,$(WARN)) -g -O1 -fno-omit-frame-pointer \
 	-D_GNU_SOURCE -DATTESTD_VERSION='"$(VERSION)"' -DATTESTD_DATADIR='"$(PREFIX)/share/attestd"' \
 	-Idaemon -Iparsers -Itests/fuzz
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build fuzz-deps
 
-fuzz-build: $(FUZZ_BIN)
+fuzz-deps: deps
+	@sh tests/deps.sh clang libclang-rt-14-dev
+
+fuzz-build: fuzz-deps $(FUZZ_BIN)
 
 $(FUZZ_DIR)/embedded.c: $(EMBED_SRC) tools/embed.sh
 	@mkdir -p $(FUZZ_DIR)
@@ -32,7 +35,7 @@ $(FUZZ_BIN): tests/fuzz/fuzz_parsers.c tests/fuzz/pipeline.h $(LIB_SRC) $(wildca
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/fuzz_parsers.c $(LIB_SRC) \
 		$(FUZZ_DIR)/embedded.c $(PKG_LIBS)
 
-fuzz: $(FUZZ_BIN)
+fuzz: fuzz-deps $(FUZZ_BIN)
 	@mkdir -p tests/fuzz/corpus-new
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 		-dict=tests/fuzz/xml.dict -artifact_prefix=$(FUZZ_DIR)/ \
