@@ -193,6 +193,35 @@ out:
 	return rc;
 }
 
+enum reason inbox_read(const char *path, size_t max_size, unsigned char **data, size_t *len)
+{
+	struct stat before, after;
+	*data = NULL;
+	*len = 0;
+	if (lstat(path, &before) != 0)
+		return REASON_IO_ERROR;
+	if (!S_ISREG(before.st_mode) || before.st_nlink != 1)
+		return REASON_NOT_REGULAR_FILE;
+	if ((uint64_t)before.st_size > max_size)
+		return REASON_TOO_LARGE;
+	/* O_NONBLOCK: should the file be swapped for a FIFO in between, the
+	 * open does not hang; fstat then tells. */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? REASON_NOT_REGULAR_FILE : REASON_IO_ERROR;
+	enum reason r = REASON_OK;
+	if (fstat(fd, &after) != 0) {
+		r = REASON_IO_ERROR;
+	} else if (!S_ISREG(after.st_mode) || after.st_nlink != 1 ||
+		   after.st_ino != before.st_ino || after.st_dev != before.st_dev) {
+		r = REASON_NOT_REGULAR_FILE;
+	} else if (fsutil_read_fd(fd, max_size, data, len) != 0) {
+		r = errno == EFBIG ? REASON_TOO_LARGE : REASON_IO_ERROR;
+	}
+	close(fd);
+	return r;
+}
+
 /* Parses "<sec>.<nsec>-<hex>.<name>" or "<sec>.<nsec>-<hex>~<stand-in>". */
 static bool spool_name_parse(const char *dir, const char *file, struct inbox_claim *c)
 {

@@ -17,6 +17,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "reason.h"
+
 #define INBOX_NAME_MAX 256
 
 struct inbox_entry {
@@ -62,6 +64,15 @@ void inbox_list_clear(struct inbox_list *list);
  */
 int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *entry,
 		struct inbox_claim *out);
+
+/*
+ * Reads a file a centre sent, hostile-input style (Postfix mail_open_ok):
+ * lstat, regular file with one link, open(O_NOFOLLOW|O_NONBLOCK), fstat
+ * again and compare, size cap, read.  REASON_NOT_REGULAR_FILE,
+ * REASON_TOO_LARGE, REASON_IO_ERROR (temporary) or REASON_OK with *data
+ * (caller frees) and *len.
+ */
+enum reason inbox_read(const char *path, size_t max_size, unsigned char **data, size_t *len);
 
 /* Lists what is in the spool (claims a previous run did not finish), oldest
  * first; entries of dir, name, claim id and reception time from the names. */

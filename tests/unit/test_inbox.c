@@ -214,3 +214,51 @@ Test(inbox, bad_names_get_a_printable_stand_in, .init = setup, .fini = teardown)
 	inbox_claim_clear(&c);
 	inbox_list_clear(&list);
 }
+
+Test(inbox, read_refuses_what_is_not_a_plain_file, .init = setup, .fini = teardown)
+{
+	unsigned char *data;
+	size_t len;
+	put("R2402800010", "ok.xml", "<x/>");
+	char *ok = xasprintf("%s/R2402800010/ok.xml", inbox);
+	cr_assert_eq(inbox_read(ok, 1024, &data, &len), REASON_OK);
+	cr_expect_eq(len, 4);
+	cr_expect(memcmp(data, "<x/>", 4) == 0);
+	free(data);
+
+	cr_expect_eq(inbox_read(ok, 3, &data, &len), REASON_TOO_LARGE);
+	cr_expect_null(data);
+
+	char *sym = xasprintf("%s/R2402800010/link.xml", inbox);
+	cr_assert_eq(symlink(ok, sym), 0);
+	cr_expect_eq(inbox_read(sym, 1024, &data, &len), REASON_NOT_REGULAR_FILE);
+
+	char *hard = xasprintf("%s/R2402800010/hard.xml", inbox);
+	cr_assert_eq(link(ok, hard), 0);
+	cr_expect_eq(inbox_read(ok, 1024, &data, &len), REASON_NOT_REGULAR_FILE,
+		     "two links: could be a link to a file outside the inbox");
+
+	char *fifo = xasprintf("%s/R2402800010/fifo.xml", inbox);
+	cr_assert_eq(mkfifo(fifo, 0644), 0);
+	cr_expect_eq(inbox_read(fifo, 1024, &data, &len), REASON_NOT_REGULAR_FILE);
+
+	char *dir = xasprintf("%s/R2402800010/dir.xml", inbox);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	cr_expect_eq(inbox_read(dir, 1024, &data, &len), REASON_NOT_REGULAR_FILE);
+
+	put("R2402800010", "empty.xml", "");
+	char *empty = xasprintf("%s/R2402800010/empty.xml", inbox);
+	cr_assert_eq(inbox_read(empty, 1024, &data, &len), REASON_OK);
+	cr_expect_eq(len, 0);
+	free(data);
+
+	char *missing = xasprintf("%s/R2402800010/missing.xml", inbox);
+	cr_expect_eq(inbox_read(missing, 1024, &data, &len), REASON_IO_ERROR);
+	free(ok);
+	free(sym);
+	free(hard);
+	free(fifo);
+	free(dir);
+	free(empty);
+	free(missing);
+}
