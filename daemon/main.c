@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "check.h"
 #include "config.h"
 #include "log.h"
 #include "registry.h"
@@ -34,6 +36,7 @@ static int cmd_help(int argc, char **argv);
 static int cmd_db_migrate(int argc, char **argv);
 static int cmd_db_status(int argc, char **argv);
 static int cmd_registry_import(int argc, char **argv);
+static int cmd_check(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -45,6 +48,8 @@ static const struct command commands[] = {
 	{ "registry", "import", cmd_registry_import,
 	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
 	  "load or update a registry from CSV, in one transaction" },
+	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
+	  "check files before sending them: name, size, XML, schema, signature, certificate" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -67,6 +72,14 @@ static const struct command *command_find(int argc, char **argv, int *words)
 		}
 	}
 	return NULL;
+}
+
+static const char *command_find_usage(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return commands[i].usage;
+	return "attestd help";
 }
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
@@ -264,6 +277,23 @@ static int cmd_help(int argc, char **argv)
 	}
 	usage_overview(stdout);
 	return EXIT_SUCCESS;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *usage = command_find_usage("check");
+	const char *config_path;
+	char **pos = calloc((size_t)argc, sizeof(*pos));
+	int n_pos, status = pos ? options_common(argc, argv, usage, &config_path, pos, argc, &n_pos)
+				: EXIT_INTERNAL;
+	if (status == 0 && n_pos == 0)
+		status = usage_error(usage, "%s", "check needs at least one file");
+	struct config *cfg = status == 0 ? config_or_exit(config_path, &status) : NULL;
+	if (cfg)
+		status = check_files(cfg, pos, n_pos, time(NULL), stdout, stderr);
+	config_free(cfg);
+	free(pos);
+	return status;
 }
 
 int main(int argc, char **argv)
