@@ -16,6 +16,16 @@
 struct sig_trust;
 struct sig_signer;
 
+/*
+ * Once per process, before anything else of this module: libxml2's parser,
+ * xmlsec and its OpenSSL engine, then xmlsec's I/O callbacks removed (no
+ * file or URL is ever opened for a document) and its error output silenced.
+ * parsers_global_init() calls it first and installs the refusing external
+ * entity loader after it.  REASON_INTERNAL_ERROR when a library refuses.
+ */
+enum reason sig_global_init(struct parse_error *err);
+void sig_global_shutdown(void);
+
 /* Loads the CA bundle (required) and CRL (optional): REASON_TRUST_UNAVAILABLE
  * when a file cannot be read or parsed. */
 struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
