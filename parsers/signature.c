@@ -966,21 +966,28 @@ struct sig_signer *sig_signer_load(const char *key_file, const char *cert_file,
 				   struct parse_error *err)
 {
 	struct sig_signer *s = xcalloc(1, sizeof(*s));
+	BIO *bio;
 	xmlSecKeyDataPtr x509;
 	EVP_PKEY *pkey;
 	X509 *cert;
 
-	s->key = xmlSecCryptoAppKeyLoad(key_file, xmlSecKeyDataFormatPem, NULL,
-					(void *)sig_no_password, NULL);
+	/* Our own BIOs: xmlsec's file helpers leak theirs when a file is missing. */
+	if ((bio = BIO_new_file(key_file, "r")) != NULL)
+		s->key = xmlSecOpenSSLAppKeyLoadBIO(bio, xmlSecKeyDataFormatPem, NULL,
+						    (void *)sig_no_password, NULL);
+	BIO_free(bio);
 	if (s->key == NULL) {
 		sig_fail(err, REASON_TRUST_UNAVAILABLE, NULL, "cannot load the signing key %s", key_file);
 		goto fail;
 	}
-	if (xmlSecCryptoAppKeyCertLoad(s->key, cert_file, xmlSecKeyDataFormatPem) < 0) {
+	if ((bio = BIO_new_file(cert_file, "r")) == NULL ||
+	    xmlSecOpenSSLAppKeyCertLoadBIO(s->key, bio, xmlSecKeyDataFormatPem) < 0) {
+		BIO_free(bio);
 		sig_fail(err, REASON_TRUST_UNAVAILABLE, NULL, "cannot load the certificate %s",
 			 cert_file);
 		goto fail;
 	}
+	BIO_free(bio);
 	pkey = xmlSecOpenSSLEvpKeyDataGetEvp(xmlSecKeyGetValue(s->key));
 	x509 = xmlSecKeyGetData(s->key, xmlSecKeyDataX509Id);
 	cert = x509 != NULL && xmlSecOpenSSLKeyDataX509GetCertsSize(x509) == 1
