@@ -137,3 +137,5 @@ install: attestd
 
 clean:
 	rm -rf build attestd
+
+include tests/fixtures/fixtures.mk

@@ -5,12 +5,13 @@
  *  1. the profile check walks the tree and refuses every shape but the one
  *     of §5 (one ds:Signature, last child of the root; one Reference URI="";
  *     fixed algorithms; one X509Certificate and no other key material);
- *  2. xmlsec verifies the value with its transforms, key data and URI types
- *     restricted to that profile, a keys manager holding no key, and its
- *     I/O callbacks removed (sig_global_init);
- *  3. our own OpenSSL code checks that the key xmlsec used is the one of the
- *     certificate the profile saw, verifies the chain against the configured
- *     CA bundle and CRL only, and applies the key policy.
+ *  2. xmlsec verifies the value with its transforms and URI types restricted
+ *     to that profile and its I/O callbacks removed (sig_global_init).  It
+ *     is handed the key of the one certificate, decoded by us: it never
+ *     reads KeyInfo, has no keys manager, so no key can come from anywhere
+ *     else (no KeyValue, KeyName, RetrievalMethod, preloaded key);
+ *  3. our own OpenSSL code verifies the chain against the configured CA
+ *     bundle and CRL only, at the reception time, and applies the key policy.
  *
  * Ownership: a struct sig_trust or sig_signer is built once and only read
  * afterwards; sig_verify() borrows it.  xmlsec's error output is silenced:
@@ -31,7 +32,6 @@
 #include <xmlsec/errors.h>
 #include <xmlsec/io.h>
 #include <xmlsec/keys.h>
-#include <xmlsec/keysmngr.h>
 #include <xmlsec/templates.h>
 #include <xmlsec/transforms.h>
 #include <xmlsec/version.h>
@@ -65,6 +65,7 @@
 
 struct sig_crl {
 	X509_CRL *crl;
+	X509 *issuer;			/* the bundle's CA that signed it (borrowed), or NULL */
 	char *number;			/* decimal, "" when the CRL has none */
 	char sha256[DOC_SHA256_HEX_SIZE];
 };
@@ -73,10 +74,6 @@ struct sig_trust {
 	X509_STORE *store;		/* the CA bundle and CRLs, nothing else */
 	struct sig_crl *crls;
 	size_t ncrls;
-	/* xmlsec insists on a keys manager with an X509 store to read
-	 * X509Data; it holds no key and its store is never consulted
-	 * (XMLSEC_KEYINFO_FLAGS_X509DATA_DONT_VERIFY_CERTS). */
-	xmlSecKeysMngrPtr mngr;
 };
 
 struct sig_signer {
@@ -368,7 +365,11 @@ static enum reason sig_locate(xmlDocPtr doc, xmlNodePtr *sig_out, struct parse_e
 	return REASON_OK;
 }
 
-/* The certificate's DER from its base64 text, which must be exactly one certificate. */
+/*
+ * The certificate's DER from its base64 text: one DER SEQUENCE and nothing
+ * after it.  Decoding it as a certificate (and its key: slow in OpenSSL 3.0)
+ * is left to sig_verify(), which does it once.
+ */
 static enum reason sig_cert_der(xmlNodePtr node, unsigned char **der_out, size_t *len_out,
 				struct parse_error *err)
 {
@@ -376,7 +377,7 @@ static enum reason sig_cert_der(xmlNodePtr node, unsigned char **der_out, size_t
 	xmlSecSize size, written = 0;
 	unsigned char *der = NULL;
 	const unsigned char *p;
-	X509 *cert = NULL;
+	ASN1_SEQUENCE_ANY *seq = NULL;
 	enum reason r = REASON_OK;
 
 	size = text != NULL ? (xmlSecSize)(xmlStrlen(text) / 4 * 3 + 3) : 0;
@@ -387,8 +388,8 @@ static enum reason sig_cert_der(xmlNodePtr node, unsigned char **der_out, size_t
 		goto out;
 	}
 	p = der;
-	cert = d2i_X509(NULL, &p, (long)written);
-	if (cert == NULL || p != der + written) {
+	seq = d2i_ASN1_SEQUENCE_ANY(NULL, &p, (long)written);
+	if (seq == NULL || p != der + written) {
 		r = sig_fail(err, REASON_SIGNATURE_PROFILE, node,
 			     "ds:X509Certificate does not hold exactly one DER certificate");
 		goto out;
@@ -397,7 +398,7 @@ static enum reason sig_cert_der(xmlNodePtr node, unsigned char **der_out, size_t
 	*len_out = written;
 	der = NULL;
 out:
-	X509_free(cert);
+	sk_ASN1_TYPE_pop_free(seq, ASN1_TYPE_free);
 	free(der);
 	xmlFree(text);
 	ERR_clear_error();
@@ -559,6 +560,23 @@ static enum reason sig_load_cas(struct sig_trust *t, const char *file, struct pa
 	return REASON_OK;
 }
 
+/* The bundle's certificate that signed this CRL, found once at load time so
+ * that the evidence can name the CRL without a signature check per file. */
+static X509 *sig_crl_issuer(X509_STORE *store, X509_CRL *crl)
+{
+	STACK_OF(X509_OBJECT) *objects = X509_STORE_get0_objects(store);
+
+	for (int i = 0; i < sk_X509_OBJECT_num(objects); i++) {
+		X509 *ca = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i));
+		if (ca != NULL &&
+		    X509_NAME_cmp(X509_get_subject_name(ca), X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
+			return ca;
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
 static enum reason sig_add_crl(struct sig_trust *t, X509_CRL *crl, const char *file,
 			       struct parse_error *err)
 {
@@ -570,6 +588,7 @@ static enum reason sig_add_crl(struct sig_trust *t, X509_CRL *crl, const char *f
 	t->crls = xreallocarray(t->crls, t->ncrls + 1, sizeof(*t->crls));
 	c = &t->crls[t->ncrls++];
 	c->crl = crl;
+	c->issuer = sig_crl_issuer(t->store, crl);
 	c->number = NULL;
 	c->sha256[0] = '\0';
 	len = i2d_X509_CRL(crl, &der);
@@ -628,10 +647,8 @@ struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
 {
 	struct sig_trust *t = xcalloc(1, sizeof(*t));
 
-	t->store = X509_STORE_new();
-	t->mngr = xmlSecKeysMngrCreate();
-	if (t->store == NULL || t->mngr == NULL || xmlSecCryptoAppDefaultKeysMngrInit(t->mngr) < 0) {
-		sig_fail(err, REASON_INTERNAL_ERROR, NULL, "cannot create the certificate stores");
+	if ((t->store = X509_STORE_new()) == NULL) {
+		sig_fail(err, REASON_INTERNAL_ERROR, NULL, "cannot create the certificate store");
 		goto fail;
 	}
 	if (ca_file == NULL) {
@@ -659,8 +676,6 @@ void sig_trust_free(struct sig_trust *t)
 	}
 	free(t->crls);
 	X509_STORE_free(t->store);
-	if (t->mngr != NULL)
-		xmlSecKeysMngrDestroy(t->mngr);
 	free(t);
 }
 
@@ -756,17 +771,14 @@ static char *sig_chain_pem(STACK_OF(X509) *chain)
 	return pem;
 }
 
-/* The configured CRL that covers the leaf: same issuer name, issuer's signature. */
+/* The configured CRL that covers the leaf: signed by the leaf's issuer. */
 static const struct sig_crl *sig_crl_for(const struct sig_trust *t, STACK_OF(X509) *chain)
 {
-	X509 *leaf = sk_X509_value(chain, 0);
 	X509 *issuer = sk_X509_value(chain, sk_X509_num(chain) > 1 ? 1 : 0);
 
 	for (size_t i = 0; i < t->ncrls; i++)
-		if (X509_NAME_cmp(X509_CRL_get_issuer(t->crls[i].crl), X509_get_issuer_name(leaf)) == 0 &&
-		    X509_CRL_verify(t->crls[i].crl, X509_get0_pubkey(issuer)) == 1)
+		if (t->crls[i].issuer != NULL && X509_cmp(t->crls[i].issuer, issuer) == 0)
 			return &t->crls[i];
-	ERR_clear_error();
 	return NULL;
 }
 
@@ -807,19 +819,22 @@ static enum reason sig_check_cert(const struct sig_trust *t, X509 *cert, time_t 
 	return sig_key_policy(cert, err);
 }
 
-/* xmlsec's context for verification under the profile. */
-static xmlSecDSigCtxPtr sig_dsig_ctx(const struct sig_trust *t, time_t at)
+/*
+ * xmlsec's context for verification under the profile, with the
+ * certificate's key as the only key.  The KeyInfo settings are a second
+ * fence: with the key set and no keys manager xmlsec does not read KeyInfo.
+ */
+static xmlSecDSigCtxPtr sig_dsig_ctx(X509 *cert)
 {
-	xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(t->mngr);
+	xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
+	xmlSecKeyDataPtr value = NULL;
 
 	if (ctx == NULL)
 		return NULL;
 	ctx->flags |= XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS;
 	ctx->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
 	ctx->keyInfoReadCtx.flags |= XMLSEC_KEYINFO_FLAGS_X509DATA_DONT_VERIFY_CERTS |
-				     XMLSEC_KEYINFO_FLAGS_STOP_ON_UNKNOWN_CHILD |
-				     XMLSEC_KEYINFO_FLAGS_X509DATA_STOP_ON_UNKNOWN_CHILD;
-	ctx->keyInfoReadCtx.certsVerificationTime = at;
+				     XMLSEC_KEYINFO_FLAGS_STOP_ON_UNKNOWN_CHILD;
 	ctx->keyInfoReadCtx.maxRetrievalMethodLevel = 0;
 	if (xmlSecPtrListAdd(&ctx->keyInfoReadCtx.enabledKeyData, (void *)xmlSecKeyDataX509Id) < 0 ||
 	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformEnvelopedId) < 0 ||
@@ -827,7 +842,12 @@ static xmlSecDSigCtxPtr sig_dsig_ctx(const struct sig_trust *t, time_t at)
 	    xmlSecDSigCtxEnableReferenceTransform(ctx, xmlSecTransformSha256Id) < 0 ||
 	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformExclC14NId) < 0 ||
 	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformRsaSha256Id) < 0 ||
-	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha256Id) < 0) {
+	    xmlSecDSigCtxEnableSignatureTransform(ctx, xmlSecTransformEcdsaSha256Id) < 0 ||
+	    (value = xmlSecOpenSSLX509CertGetKey(cert)) == NULL ||
+	    (ctx->signKey = xmlSecKeyCreate()) == NULL ||
+	    xmlSecKeySetValue(ctx->signKey, value) < 0) {
+		if (value != NULL)
+			xmlSecKeyDataDestroy(value);
 		xmlSecDSigCtxDestroy(ctx);
 		return NULL;
 	}
@@ -839,13 +859,11 @@ static enum reason sig_check_value(xmlSecDSigCtxPtr ctx, xmlNodePtr sig, X509 *c
 				   struct parse_error *err)
 {
 	xmlSecDSigReferenceCtxPtr ref;
-	xmlSecKeyDataPtr x509;
 	EVP_PKEY *used;
-	X509 *xcert;
 
 	if (xmlSecDSigCtxVerify(ctx, sig) < 0)
 		return sig_fail(err, REASON_SIGNATURE_INVALID, sig,
-				"the signature cannot be verified (encoding, key or algorithm)");
+				"the signature cannot be verified (encoding, or key and algorithm differ)");
 	if (ctx->status != xmlSecDSigStatusSucceeded)
 		return sig_fail(err, REASON_SIGNATURE_INVALID, sig,
 				"the signature value or the digest does not verify");
@@ -858,13 +876,9 @@ static enum reason sig_check_value(xmlSecDSigCtxPtr ctx, xmlNodePtr sig, X509 *c
 	    ref->uri[0] != '\0')
 		return sig_fail(err, REASON_SIGNATURE_INVALID, sig,
 				"the reference to the whole document did not verify");
-	/* The key that verified must be the certificate's we decoded. */
 	used = ctx->signKey != NULL ? xmlSecOpenSSLEvpKeyDataGetEvp(xmlSecKeyGetValue(ctx->signKey))
 				    : NULL;
-	x509 = ctx->signKey != NULL ? xmlSecKeyGetData(ctx->signKey, xmlSecKeyDataX509Id) : NULL;
-	xcert = x509 != NULL ? xmlSecOpenSSLKeyDataX509GetKeyCert(x509) : NULL;
-	if (used == NULL || EVP_PKEY_eq(used, X509_get0_pubkey(cert)) != 1 || xcert == NULL ||
-	    X509_cmp(xcert, cert) != 0 || xmlSecOpenSSLKeyDataX509GetCertsSize(x509) != 1) {
+	if (used == NULL || EVP_PKEY_eq(used, X509_get0_pubkey(cert)) != 1) {
 		ERR_clear_error();
 		return sig_fail(err, REASON_SIGNATURE_INVALID, sig,
 				"the key that verified is not the certificate's");
@@ -908,11 +922,19 @@ enum reason sig_verify(xmlDocPtr doc, const struct sig_trust *trust, time_t at,
 		goto out;
 	p = der;
 	cert = d2i_X509(NULL, &p, (long)len);
-	if (cert == NULL || !sig_sha256_hex(der, len, fingerprint)) {
-		r = sig_fail(err, REASON_INTERNAL_ERROR, sig, "cannot re-read the certificate");
+	if (cert == NULL || p != der + len) {
+		r = sig_fail(err, REASON_SIGNATURE_PROFILE, sig,
+			     "ds:X509Certificate does not hold exactly one DER certificate");
 		goto out;
 	}
-	if ((ctx = sig_dsig_ctx(trust, at)) == NULL) {
+	/* A key xmlsec cannot use for rsa-sha256 or ecdsa-sha256 fails the
+	 * policy, not our set-up (which would retry the file forever). */
+	if (EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_RSA &&
+	    EVP_PKEY_get_base_id(X509_get0_pubkey(cert)) != EVP_PKEY_EC) {
+		r = sig_fail(err, REASON_CERT_POLICY, sig, "the signer key is neither RSA nor EC");
+		goto out;
+	}
+	if (!sig_sha256_hex(der, len, fingerprint) || (ctx = sig_dsig_ctx(cert)) == NULL) {
 		r = sig_fail(err, REASON_INTERNAL_ERROR, NULL, "cannot set up xmlsec");
 		goto out;
 	}

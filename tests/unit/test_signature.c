@@ -17,6 +17,11 @@
 #include <unistd.h>
 
 #include <libxml/parser.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/io.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmltree.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -422,6 +427,12 @@ static char *m_other_parties_rsa_cert(const char *xml)
 	return swap_cert(xml, "prefecture.pem");
 }
 
+/* A key type xmlsec could not even use: the policy, not an internal error. */
+static char *m_ed25519_cert(const char *xml)
+{
+	return swap_cert(xml, "ed25519.pem");
+}
+
 static char *m_digest(const char *xml)
 {
 	return flip_after(xml, "<ds:DigestValue>", 0);
@@ -508,6 +519,7 @@ static const struct hostile hostile[] = {
 	  m_other_parties_ec_cert, REASON_SIGNATURE_INVALID },
 	{ "another party's RSA certificate, value by another RSA key", NULL, NULL,
 	  m_other_parties_rsa_cert, REASON_SIGNATURE_INVALID },
+	{ "Ed25519 certificate", NULL, NULL, m_ed25519_cert, REASON_CERT_POLICY },
 
 	/* Algorithms. */
 	{ "rsa-sha1", SM,
@@ -895,6 +907,58 @@ Test(signature, our_signature_verifies_in_xmlsec1)
 	free(cmd);
 	free(xml);
 	free(path);
+}
+
+/*
+ * The I/O fence below the profile: after sig_global_init() xmlsec cannot
+ * open a file a Reference names, and the same verification succeeds when
+ * its default callbacks are put back (so the test can fail).
+ */
+Test(signature, xmlsec_opens_nothing)
+{
+	char *tmpl_path = xasprintf("%s/io-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *out_path = xasprintf("%s/io-out-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *tmpl, *cmd, *xml;
+	int outcome[2];
+
+	tmpl = xasprintf("<doc><ds:Signature " NS_DS_DECL "><ds:SignedInfo>" CM
+			 "<ds:SignatureMethod Algorithm=\"" RSA_SHA256 "\"/>"
+			 "<ds:Reference URI=\"file://%s\"><ds:DigestMethod Algorithm=\"" SHA256 "\"/>"
+			 "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/>"
+			 "</ds:Signature></doc>", pki("root.pem"));
+	write_text(tmpl_path, tmpl);
+	cmd = xasprintf("xmlsec1 --sign --privkey-pem %s --output %s %s 2>/dev/null",
+			pki("centre-rsa.key"), out_path, tmpl_path);
+	cr_assert_eq(system(cmd), 0, "xmlsec1 --sign failed: %s", cmd);
+	xml = file_text(out_path);
+
+	for (int pass = 0; pass < 2; pass++) {
+		xmlDocPtr doc = parse(xml);
+		xmlNodePtr sig = xmlSecFindNode(xmlDocGetRootElement(doc), xmlSecNodeSignature,
+						xmlSecDSigNs);
+		xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
+
+		cr_assert(sig != NULL && ctx != NULL);
+		ctx->signKey = xmlSecCryptoAppKeyLoad(pki("centre-rsa.pem"), xmlSecKeyDataFormatCertPem,
+						      NULL, NULL, NULL);
+		cr_assert_not_null(ctx->signKey);
+		if (pass == 1)
+			cr_assert_geq(xmlSecIORegisterDefaultCallbacks(), 0);
+		outcome[pass] = xmlSecDSigCtxVerify(ctx, sig) == 0 &&
+				ctx->status == xmlSecDSigStatusSucceeded;
+		xmlSecDSigCtxDestroy(ctx);
+		xmlFreeDoc(doc);
+	}
+	xmlSecIOCleanupCallbacks();
+	cr_expect_eq(outcome[0], 0, "xmlsec read a file after sig_global_init()");
+	cr_expect_eq(outcome[1], 1, "control: with its callbacks xmlsec should verify");
+	unlink(tmpl_path);
+	unlink(out_path);
+	free(tmpl_path);
+	free(out_path);
+	free(tmpl);
+	free(cmd);
+	free(xml);
 }
 
 /* --- signing ------------------------------------------------------------------ */
