@@ -1,7 +1,7 @@
 /*
  * signature - XML-DSig under the profile of exchange-format.md §5.
  *
- * Three layers, each sufficient against the known attacks on its own:
+ * Three layers, so that no single check carries the profile alone:
  *  1. the profile check walks the tree and refuses every shape but the one
  *     of §5 (one ds:Signature, last child of the root; one Reference URI="";
  *     fixed algorithms; one X509Certificate and no other key material);
@@ -692,6 +692,9 @@ static int sig_verify_cb(int ok, X509_STORE_CTX *ctx)
 static enum reason sig_cert_reason(int code)
 {
 	switch (code) {
+	case X509_V_ERR_OUT_OF_MEM:
+	case X509_V_ERR_UNSPECIFIED:
+		return REASON_INTERNAL_ERROR;
 	case X509_V_ERR_CERT_NOT_YET_VALID:
 	case X509_V_ERR_CERT_HAS_EXPIRED:
 		return REASON_CERT_EXPIRED;
