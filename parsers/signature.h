@@ -22,6 +22,8 @@ struct sig_signer;
  * file or URL is ever opened for a document) and its error output silenced.
  * parsers_global_init() calls it first and installs the refusing external
  * entity loader after it.  REASON_INTERNAL_ERROR when a library refuses.
+ * sig_global_shutdown() undoes xmlsec's part; xmlCleanupParser() is the
+ * caller's, last.
  */
 enum reason sig_global_init(struct parse_error *err);
 void sig_global_shutdown(void);
