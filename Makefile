@@ -146,3 +146,4 @@ install: attestd
 clean:
 	rm -rf build attestd
 include tests/fuzz/fuzz.mk
+include tests/fixtures/fixtures.mk

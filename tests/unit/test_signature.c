@@ -1,0 +1,1035 @@
+/*
+ * test_signature - the XML-DSig profile of exchange-format.md §5 against
+ * hostile documents, each case with the exact reason it must produce; the
+ * certificate checks against a throwaway PKI (tests/fixtures/pki.sh, made
+ * once per run in a temporary directory); and interoperability with the
+ * xmlsec1 command-line tool, which signs independently of our code.
+ *
+ * Documents are parsed with plain xmlReadMemory(): the hardened loader is
+ * another module's, and the signature must hold on its own.
+ */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/io.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmltree.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "signature.h"
+#include "xmalloc.h"
+
+#define PKI_ENV "ATTESTD_TEST_PKI"
+
+/* 2026-11-14T12:00:00Z, the reception time of every case unless stated. */
+#define AT ((time_t)1794657600)
+/* 2020-06-01T12:00:00Z, inside the validity of expired.pem. */
+#define AT_2020 ((time_t)1591012800)
+
+#define NS_DS_DECL "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\""
+
+static const char base_doc[] =
+	"<attestations xmlns=\"urn:ssr:stage:1\" version=\"1\" created=\"2026-11-14T17:05:00+01:00\">\n"
+	"  <centre approval=\"R2402800010\"/>\n"
+	"  <stage ref=\"CH-2026-1113\" departement=\"28\" first-day=\"2026-11-13\" last-day=\"2026-11-14\">"
+	"<venue>Salle Jean Moulin</venue></stage>\n"
+	"  <attestation number=\"CH-2026-1113-01\" case=\"1\" issued=\"2026-11-14\">\n"
+	"    <trainee licence=\"120575300042\" surname=\"MARTIN\" given-names=\"Claire\" birth-date=\"1990-04-12\"/>\n"
+	"  </attestation>\n"
+	"</attestations>\n";
+
+/* --- the PKI: made by the runner, once ------------------------------------ */
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	char dir[] = "/tmp/attestd-sig-XXXXXX";
+	char *cmd;
+
+	(void)set;
+	if (mkdtemp(dir) == NULL) {
+		perror("test_signature: mkdtemp");
+		return;
+	}
+	cmd = xasprintf("sh tests/fixtures/pki.sh %s >/dev/null", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_signature: tests/fixtures/pki.sh failed (run from the source tree)\n");
+	else
+		setenv(PKI_ENV, dir, 1);
+	free(cmd);
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	const char *dir = getenv(PKI_ENV);
+	char *cmd;
+
+	(void)stats;
+	if (dir == NULL || strncmp(dir, "/tmp/attestd-sig-", 17) != 0)
+		return;
+	cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_signature: could not remove %s\n", dir);
+	free(cmd);
+}
+
+/* --- per-test state --------------------------------------------------------- */
+
+struct cached_trust {
+	char crl[32];
+	struct sig_trust *trust;
+};
+static struct cached_trust trusts[8];
+static size_t ntrusts;
+
+static void setup(void)
+{
+	struct parse_error err = { 0 };
+
+	cr_assert_not_null(getenv(PKI_ENV), "no test PKI (tests/fixtures/pki.sh failed?)");
+	cr_assert_eq(sig_global_init(&err), REASON_OK, "%s", err.message);
+}
+
+static void teardown(void)
+{
+	for (size_t i = 0; i < ntrusts; i++)
+		sig_trust_free(trusts[i].trust);
+	ntrusts = 0;
+	sig_global_shutdown();
+}
+
+TestSuite(signature, .init = setup, .fini = teardown);
+
+/* A file of the PKI; the result lives until the fourth next call. */
+static const char *pki(const char *file)
+{
+	static char ring[4][512];
+	static unsigned next;
+	char *p = ring[next++ % 4];
+
+	snprintf(p, sizeof(ring[0]), "%s/%s", getenv(PKI_ENV), file);
+	return p;
+}
+
+/* The CA bundle with the given CRL file ("" for none), loaded once per test. */
+static const struct sig_trust *trust(const char *crl)
+{
+	struct parse_error err = { 0 };
+	struct sig_trust *t;
+
+	for (size_t i = 0; i < ntrusts; i++)
+		if (strcmp(trusts[i].crl, crl) == 0)
+			return trusts[i].trust;
+	cr_assert_lt(ntrusts, sizeof(trusts) / sizeof(trusts[0]));
+	t = sig_trust_load(pki("ca-bundle.pem"), crl[0] != '\0' ? pki(crl) : NULL, &err);
+	cr_assert_not_null(t, "trust with CRL '%s': %s", crl, err.message);
+	snprintf(trusts[ntrusts].crl, sizeof(trusts[0].crl), "%s", crl);
+	trusts[ntrusts++].trust = t;
+	return t;
+}
+
+static char *dump(xmlDocPtr doc)
+{
+	xmlChar *out = NULL;
+	int len = 0;
+	char *copy;
+
+	xmlDocDumpMemory(doc, &out, &len);
+	cr_assert_not_null(out);
+	copy = xstrndup((const char *)out, (size_t)len);
+	xmlFree(out);
+	return copy;
+}
+
+static xmlDocPtr parse(const char *xml)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, 0);
+
+	cr_assert_not_null(doc, "test document not well-formed:\n%s", xml);
+	return doc;
+}
+
+/* base_doc signed by our code with WHO.key / WHO.pem. */
+static char *signed_by(const char *who)
+{
+	struct parse_error err = { 0 };
+	struct sig_signer *s;
+	char key[64], pem[64];
+	xmlDocPtr doc;
+	char *xml;
+
+	snprintf(key, sizeof(key), "%s.key", who);
+	snprintf(pem, sizeof(pem), "%s.pem", who);
+	s = sig_signer_load(pki(key), pki(pem), &err);
+	cr_assert_not_null(s, "signer %s: %s", who, err.message);
+	doc = parse(base_doc);
+	cr_assert_eq(sig_sign(doc, s, &err), REASON_OK, "sign: %s", err.message);
+	xml = dump(doc);
+	xmlFreeDoc(doc);
+	sig_signer_free(s);
+	return xml;
+}
+
+/*
+ * Profile check, then verification, as the pipeline runs them; also
+ * verification alone (it must enforce the profile itself).  Returns the
+ * reason and checks the error and evidence contracts on the way.
+ */
+static enum reason run(const char *xml, const struct sig_trust *t, time_t at,
+		       struct parse_evidence *ev_out)
+{
+	struct parse_error err = { 0 }, err2 = { 0 };
+	struct parse_evidence ev = { 0 };
+	xmlDocPtr doc = parse(xml);
+	enum reason profile, r;
+
+	profile = sig_check_profile(doc, &err);
+	r = sig_verify(doc, t, at, &ev, &err2);
+	if (r != REASON_SIGNATURE_MISSING && r != REASON_SIGNATURE_PROFILE)
+		cr_expect_eq(profile, REASON_OK, "the profile refused (%s) what verify judged %s",
+			     err.message, reason_code(r));
+	if (profile != REASON_OK) {
+		cr_expect_eq(r, profile, "verify alone gave %s, the profile %s (%s)",
+			     reason_code(r), reason_code(profile), err.message);
+		cr_expect_eq(err.reason, profile);
+		cr_expect_neq(err.message[0], '\0');
+	}
+	if (r != REASON_OK) {
+		cr_expect_eq(err2.reason, r);
+		cr_expect_neq(err2.message[0], '\0');
+		cr_expect_null(ev.signer_der, "evidence filled on failure");
+		cr_expect_null(ev.chain_pem);
+	} else {
+		cr_expect_not_null(ev.signer_der);
+		cr_expect_not_null(ev.chain_pem);
+	}
+	if (ev_out != NULL)
+		*ev_out = ev;
+	else
+		parse_evidence_clear(&ev);
+	xmlFreeDoc(doc);
+	return r;
+}
+
+/* --- text surgery on a signed document ------------------------------------- */
+
+/* xml with the first `find` replaced by `repl`; the case is wrong if absent. */
+static char *replace(const char *xml, const char *find, const char *repl)
+{
+	const char *at = strstr(xml, find);
+	size_t head;
+	char *out;
+
+	cr_assert_not_null(at, "mutation target not found: %s", find);
+	head = (size_t)(at - xml);
+	out = xmalloc(strlen(xml) - strlen(find) + strlen(repl) + 1);
+	memcpy(out, xml, head);
+	strcpy(out + head, repl);
+	strcat(out, at + strlen(find));
+	return out;
+}
+
+/* The signature element's text, "<ds:Signature ...</ds:Signature>". */
+static char *signature_of(const char *xml)
+{
+	const char *start = strstr(xml, "<ds:Signature ");
+	const char *end = strstr(xml, "</ds:Signature>");
+
+	cr_assert(start != NULL && end != NULL && end > start);
+	return xstrndup(start, (size_t)(end - start) + strlen("</ds:Signature>"));
+}
+
+/* One character of the base64 after `marker` changed. */
+static char *flip_after(const char *xml, const char *marker, size_t offset)
+{
+	char *out = xstrdup(xml);
+	char *p = strstr(out, marker);
+
+	cr_assert_not_null(p);
+	p += strlen(marker) + offset;
+	*p = *p == 'A' ? 'B' : 'A';
+	return out;
+}
+
+/* The base64 body of a PEM certificate of the PKI. */
+static char *pem_body(const char *file)
+{
+	FILE *f = fopen(pki(file), "r");
+	char line[256], *body = xstrdup("");
+
+	cr_assert_not_null(f, "%s", file);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *next;
+		if (strncmp(line, "-----", 5) == 0)
+			continue;
+		next = xasprintf("%s%s", body, line);
+		free(body);
+		body = next;
+	}
+	fclose(f);
+	return body;
+}
+
+static char *m_unsigned(const char *xml)
+{
+	(void)xml;
+	return xstrdup(base_doc);
+}
+
+static char *m_copy_deeper(const char *xml)
+{
+	char *sig = signature_of(xml);
+	char *with = xasprintf("%s<venue>", sig);
+	char *out = replace(xml, "<venue>", with);
+
+	free(sig);
+	free(with);
+	return out;
+}
+
+static char *m_signature_first(const char *xml)
+{
+	char *sig = signature_of(xml);
+	char *without = replace(xml, sig, "");
+	char *with = xasprintf("%s\n  <centre ", sig);
+	char *out = replace(without, "<centre ", with);
+
+	free(sig);
+	free(without);
+	free(with);
+	return out;
+}
+
+static char *m_signature_in_child(const char *xml)
+{
+	char *sig = signature_of(xml);
+	char *without = replace(xml, sig, "");
+	char *with = xasprintf("%s</attestation>", sig);
+	char *out = replace(without, "</attestation>", with);
+
+	free(sig);
+	free(without);
+	free(with);
+	return out;
+}
+
+/* Classic wrapping: the signed original kept in an Object, the root changed. */
+static char *m_content_in_object(const char *xml)
+{
+	char *obj = xasprintf("<ds:Object>%s</ds:Object></ds:Signature>", base_doc);
+	char *wrapped = replace(xml, "</ds:Signature>", obj);
+	char *out = replace(wrapped, "surname=\"MARTIN\"", "surname=\"DUPONT\"");
+
+	free(obj);
+	free(wrapped);
+	return out;
+}
+
+/* The reference pointing at a signed copy in an Object, the root changed. */
+static char *m_uri_to_copy(const char *xml)
+{
+	char *obj = xasprintf("<ds:Object Id=\"copy\">%s</ds:Object></ds:Signature>", base_doc);
+	char *a = replace(xml, "</ds:Signature>", obj);
+	char *b = replace(a, "URI=\"\"", "URI=\"#copy\"");
+	char *out = replace(b, "surname=\"MARTIN\"", "surname=\"DUPONT\"");
+
+	free(obj);
+	free(a);
+	free(b);
+	return out;
+}
+
+static char *m_signature_in_keyinfo(const char *xml)
+{
+	char *sig = signature_of(xml);
+	char *with = xasprintf("<ds:KeyInfo>%s", sig);
+	char *out = replace(xml, "<ds:KeyInfo>", with);
+
+	free(sig);
+	free(with);
+	return out;
+}
+
+/* Root = a detached signature. */
+static char *m_root_is_signature(const char *xml)
+{
+	return signature_of(xml);
+}
+
+static char *m_keyinfo_empty(const char *xml)
+{
+	char *out = xstrdup(xml);
+	char *start = strstr(out, "<ds:KeyInfo>");
+	char *end = strstr(out, "</ds:KeyInfo>");
+
+	cr_assert(start != NULL && end != NULL);
+	start += strlen("<ds:KeyInfo>");
+	memmove(start, end, strlen(end) + 1);
+	return out;
+}
+
+static char *m_no_signature_value(const char *xml)
+{
+	char *out = xstrdup(xml);
+	char *start = strstr(out, "<ds:SignatureValue>");
+	char *end = strstr(out, "</ds:SignatureValue>");
+
+	cr_assert(start != NULL && end != NULL);
+	end += strlen("</ds:SignatureValue>");
+	memmove(start, end, strlen(end) + 1);
+	return out;
+}
+
+static char *m_two_certificates(const char *xml)
+{
+	char *cert = pem_body("centre-rsa.pem");
+	char *two = xasprintf("<ds:X509Certificate>%s</ds:X509Certificate><ds:X509Certificate>", cert);
+	char *out = replace(xml, "<ds:X509Certificate>", two);
+
+	free(cert);
+	free(two);
+	return out;
+}
+
+/* Key confusion: a trusted party's certificate, the value made by another key. */
+static char *swap_cert(const char *xml, const char *pem)
+{
+	const char *start = strstr(xml, "<ds:X509Certificate>");
+	const char *end = strstr(xml, "</ds:X509Certificate>");
+	char *old, *cert, *out;
+
+	cr_assert(start != NULL && end != NULL);
+	start += strlen("<ds:X509Certificate>");
+	old = xstrndup(start, (size_t)(end - start));
+	cert = pem_body(pem);
+	out = replace(xml, old, cert);
+	free(old);
+	free(cert);
+	return out;
+}
+
+static char *m_other_parties_ec_cert(const char *xml)
+{
+	return swap_cert(xml, "centre-ec.pem");
+}
+
+static char *m_other_parties_rsa_cert(const char *xml)
+{
+	return swap_cert(xml, "prefecture.pem");
+}
+
+/* A key type xmlsec could not even use: the policy, not an internal error. */
+static char *m_ed25519_cert(const char *xml)
+{
+	return swap_cert(xml, "ed25519.pem");
+}
+
+static char *m_digest(const char *xml)
+{
+	return flip_after(xml, "<ds:DigestValue>", 0);
+}
+
+static char *m_signature_value(const char *xml)
+{
+	return flip_after(xml, "<ds:SignatureValue>", 20);
+}
+
+static char *m_unused_ns_moved(const char *xml)
+{
+	char *a = replace(xml, "<ds:Signature " NS_DS_DECL ">", "<ds:Signature>");
+	char *out = replace(a, "<attestations ", "<attestations " NS_DS_DECL " ");
+
+	free(a);
+	return out;
+}
+
+#define SM "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\"/>"
+#define CM "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>"
+#define T_ENV "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>"
+#define T_EXC "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>"
+#define DM "<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>"
+#define REF "<ds:Reference URI=\"\">"
+#define KEY_VALUE "<ds:KeyValue><ds:RSAKeyValue><ds:Modulus>AQAB</ds:Modulus>" \
+	"<ds:Exponent>AQAB</ds:Exponent></ds:RSAKeyValue></ds:KeyValue>"
+
+struct hostile {
+	const char *name;
+	const char *find;		/* replaced once by repl, or ... */
+	const char *repl;
+	char *(*mutate)(const char *xml);	/* ... this, on the RSA-signed document */
+	enum reason expect;
+};
+
+static const struct hostile hostile[] = {
+	/* Where the signature is, and how many. */
+	{ "no signature at all", NULL, NULL, m_unsigned, REASON_SIGNATURE_MISSING },
+	{ "Signature outside the XML-DSig namespace", NS_DS_DECL,
+	  "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#more\"", NULL, REASON_SIGNATURE_MISSING },
+	{ "second Signature deeper in the tree", NULL, NULL, m_copy_deeper, REASON_SIGNATURE_PROFILE },
+	{ "second Signature inside KeyInfo", NULL, NULL, m_signature_in_keyinfo,
+	  REASON_SIGNATURE_PROFILE },
+	{ "element after the Signature", "</ds:Signature>",
+	  "</ds:Signature><centre approval=\"R2402800010\"/>", NULL, REASON_SIGNATURE_PROFILE },
+	{ "Signature as the first child", NULL, NULL, m_signature_first, REASON_SIGNATURE_PROFILE },
+	{ "Signature inside a child element", NULL, NULL, m_signature_in_child,
+	  REASON_SIGNATURE_PROFILE },
+	{ "the root is the Signature", NULL, NULL, m_root_is_signature, REASON_SIGNATURE_PROFILE },
+	{ "signed content moved into an Object", NULL, NULL, m_content_in_object,
+	  REASON_SIGNATURE_PROFILE },
+	{ "Reference URI=#id pointing at a copy", NULL, NULL, m_uri_to_copy,
+	  REASON_SIGNATURE_PROFILE },
+	{ "whitespace added after the Signature (it is signed content)", "</ds:Signature>",
+	  "</ds:Signature>\n  ", NULL, REASON_SIGNATURE_INVALID },
+
+	/* Key material: one X509Certificate, nothing else. */
+	{ "KeyValue before X509Data", "<ds:X509Data>", KEY_VALUE "<ds:X509Data>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "KeyValue after X509Data", "</ds:X509Data>", "</ds:X509Data>" KEY_VALUE, NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "KeyName", "<ds:X509Data>", "<ds:KeyName>centre</ds:KeyName><ds:X509Data>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "RetrievalMethod", "<ds:X509Data>",
+	  "<ds:RetrievalMethod URI=\"file:///etc/attestd/key.pem\"/><ds:X509Data>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "two X509Certificate", NULL, NULL, m_two_certificates, REASON_SIGNATURE_PROFILE },
+	{ "two X509Data", "</ds:X509Data>", "</ds:X509Data><ds:X509Data/>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "X509IssuerSerial", "</ds:X509Data>",
+	  "<ds:X509IssuerSerial><ds:X509IssuerName>CN=x</ds:X509IssuerName>"
+	  "<ds:X509SerialNumber>1</ds:X509SerialNumber></ds:X509IssuerSerial></ds:X509Data>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "X509SubjectName", "</ds:X509Data>",
+	  "<ds:X509SubjectName>CN=centre</ds:X509SubjectName></ds:X509Data>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "foreign element in KeyInfo", "</ds:KeyInfo>", "<x:key xmlns:x=\"urn:x\"/></ds:KeyInfo>",
+	  NULL, REASON_SIGNATURE_PROFILE },
+	{ "KeyInfo without X509Data", NULL, NULL, m_keyinfo_empty, REASON_SIGNATURE_PROFILE },
+	{ "X509Certificate that is not a certificate", "<ds:X509Certificate>",
+	  "<ds:X509Certificate>AAAA", NULL, REASON_SIGNATURE_PROFILE },
+	{ "another party's EC certificate, value by an RSA key", NULL, NULL,
+	  m_other_parties_ec_cert, REASON_SIGNATURE_INVALID },
+	{ "another party's RSA certificate, value by another RSA key", NULL, NULL,
+	  m_other_parties_rsa_cert, REASON_SIGNATURE_INVALID },
+	{ "Ed25519 certificate", NULL, NULL, m_ed25519_cert, REASON_CERT_POLICY },
+
+	/* Algorithms. */
+	{ "rsa-sha1", SM,
+	  "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\"/>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "sha1 digest", DM, "<ds:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha1\"/>",
+	  NULL, REASON_SIGNATURE_PROFILE },
+	{ "HMAC", SM,
+	  "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#hmac-sha256\"/>",
+	  NULL, REASON_SIGNATURE_PROFILE },
+	{ "HMACOutputLength", SM,
+	  "<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256\">"
+	  "<ds:HMACOutputLength>8</ds:HMACOutputLength></ds:SignatureMethod>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "inclusive c14n 1.0 for SignedInfo", CM,
+	  "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>",
+	  NULL, REASON_SIGNATURE_PROFILE },
+	{ "inclusive c14n 1.0 transform", T_EXC,
+	  "<ds:Transform Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "exc-c14n with comments", T_EXC,
+	  "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#WithComments\"/>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "XPath transform", T_ENV,
+	  "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\">"
+	  "<ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "XSLT transform", T_EXC,
+	  T_EXC "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\"/>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "transforms in the other order", T_ENV "\n" T_EXC, T_EXC "\n" T_ENV, NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "enveloped-signature only", T_EXC, "", NULL, REASON_SIGNATURE_PROFILE },
+	{ "no Transforms", "<ds:Transforms>\n" T_ENV "\n" T_EXC "\n</ds:Transforms>", "", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "parameter on the enveloped transform", T_ENV,
+	  "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\">"
+	  "x</ds:Transform>", NULL, REASON_SIGNATURE_PROFILE },
+	{ "InclusiveNamespaces with another attribute", T_EXC,
+	  "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\">"
+	  "<ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" "
+	  "PrefixList=\"ds\" Other=\"1\"/></ds:Transform>", NULL, REASON_SIGNATURE_PROFILE },
+
+	/* The reference. */
+	{ "Reference without URI", REF, "<ds:Reference>", NULL, REASON_SIGNATURE_PROFILE },
+	{ "Reference URI=#x", REF, "<ds:Reference URI=\"#x\">", NULL, REASON_SIGNATURE_PROFILE },
+	{ "Reference to a file", REF, "<ds:Reference URI=\"file:///etc/passwd\">", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "Reference with a Type", REF,
+	  "<ds:Reference URI=\"\" Type=\"http://www.w3.org/2000/09/xmldsig#Object\">", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "two References", "</ds:SignedInfo>",
+	  "<ds:Reference URI=\"\"><ds:Transforms>" T_ENV T_EXC "</ds:Transforms>" DM
+	  "<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+
+	/* Other shapes. */
+	{ "unexpected attribute on Signature", "<ds:Signature ", "<ds:Signature foo=\"bar\" ", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "xml:lang on SignedInfo", "<ds:SignedInfo>", "<ds:SignedInfo xml:lang=\"fr\">", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "text inside SignedInfo", "<ds:SignedInfo>", "<ds:SignedInfo>text", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "no SignatureValue", NULL, NULL, m_no_signature_value, REASON_SIGNATURE_PROFILE },
+	{ "Object element", "</ds:Signature>", "<ds:Object/></ds:Signature>", NULL,
+	  REASON_SIGNATURE_PROFILE },
+	{ "Id on Signature is allowed", "<ds:Signature ", "<ds:Signature Id=\"sig\" ", NULL,
+	  REASON_OK },
+
+	/* The value. */
+	{ "attribute changed after signing", "surname=\"MARTIN\"", "surname=\"DUPONT\"", NULL,
+	  REASON_SIGNATURE_INVALID },
+	{ "text changed after signing", "Salle Jean Moulin", "Salle Jean Jaures", NULL,
+	  REASON_SIGNATURE_INVALID },
+	{ "element added after signing", "</attestation>",
+	  "</attestation><attestation number=\"X\" case=\"1\" issued=\"2026-11-14\"/>", NULL,
+	  REASON_SIGNATURE_INVALID },
+	{ "whitespace changed after signing", "  <centre ", "   <centre ", NULL,
+	  REASON_SIGNATURE_INVALID },
+	{ "comment injection changing the value", "Salle Jean Moulin",
+	  "Salle Jean Moulin<!---->, annexe", NULL, REASON_SIGNATURE_INVALID },
+	/* exclusive c14n drops comments: this one verifies, which is why the
+	 * loader refuses comments altogether (xml_construct_forbidden). */
+	{ "comment splitting a text node, same text", "Salle Jean Moulin",
+	  "Salle Jean <!---->Moulin", NULL, REASON_OK },
+	{ "tampered DigestValue", NULL, NULL, m_digest, REASON_SIGNATURE_INVALID },
+	{ "tampered SignatureValue", NULL, NULL, m_signature_value, REASON_SIGNATURE_INVALID },
+	{ "SignedInfo changed (Id added)", "<ds:SignedInfo>", "<ds:SignedInfo Id=\"si\">", NULL,
+	  REASON_SIGNATURE_INVALID },
+
+	/* Namespaces. */
+	{ "unused namespace declaration added", "<attestations ",
+	  "<attestations xmlns:x=\"urn:unused\" ", NULL, REASON_OK },
+	{ "ds declaration moved to the root", NULL, NULL, m_unused_ns_moved, REASON_OK },
+	{ "document namespace changed", "xmlns=\"urn:ssr:stage:1\"", "xmlns=\"urn:ssr:stage:2\"", NULL,
+	  REASON_SIGNATURE_INVALID },
+	{ "prefix rebound inside the content", "<venue>",
+	  "<venue xmlns=\"urn:other\">", NULL, REASON_SIGNATURE_INVALID },
+};
+
+#define NHOSTILE (sizeof(hostile) / sizeof(hostile[0]))
+
+/* Criterion copies parameters into another process: pass indices only. */
+ParameterizedTestParameters(signature, hostile)
+{
+	static size_t idx[NHOSTILE];
+
+	for (size_t i = 0; i < NHOSTILE; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NHOSTILE);
+}
+
+ParameterizedTest(size_t *i, signature, hostile)
+{
+	const struct hostile *c = &hostile[*i];
+	char *xml = signed_by("centre-rsa");
+	char *bad;
+	enum reason r;
+
+	bad = c->mutate != NULL ? c->mutate(xml) : replace(xml, c->find, c->repl);
+	r = run(bad, trust("crl.pem"), AT, NULL);
+	cr_expect_eq(r, c->expect, "case \"%s\": got %s, expected %s", c->name, reason_code(r),
+		     reason_code(c->expect));
+	free(bad);
+	free(xml);
+}
+
+/* --- certificates ------------------------------------------------------------ */
+
+struct cert_case {
+	const char *signer;		/* PKI file stem */
+	const char *crl;		/* "" for none */
+	time_t at;
+	enum reason expect;
+};
+
+static const struct cert_case cert_cases[] = {
+	{ "centre-rsa", "crl.pem", AT, REASON_OK },
+	{ "centre-ec", "crl.pem", AT, REASON_OK },
+	{ "centre-rsa", "", AT, REASON_OK },
+	{ "centre-ec", "crl.der", AT, REASON_OK },
+	{ "centre-ec", "crl-both.pem", AT, REASON_OK },
+	{ "other", "crl.pem", AT, REASON_CERT_UNTRUSTED },
+	{ "other", "", AT, REASON_CERT_UNTRUSTED },
+	{ "expired", "crl.pem", AT, REASON_CERT_EXPIRED },
+	{ "expired", "crl.pem", AT_2020, REASON_OK },	/* judged at reception */
+	{ "centre-ec", "crl.pem", (time_t)1546300800, REASON_CERT_EXPIRED },	/* 2019 */
+	{ "notyet", "crl.pem", AT, REASON_CERT_EXPIRED },
+	{ "revoked", "crl.pem", AT, REASON_CERT_REVOKED },
+	{ "revoked", "crl-both.pem", AT, REASON_CERT_REVOKED },
+	{ "revoked", "crl-future.pem", AT, REASON_CERT_REVOKED },
+	{ "revoked", "", AT, REASON_OK },		/* no CRL configured */
+	{ "rsa1024", "crl.pem", AT, REASON_CERT_POLICY },
+	{ "keyusage", "crl.pem", AT, REASON_CERT_POLICY },
+	{ "p384", "crl.pem", AT, REASON_CERT_POLICY },
+	{ "inter", "", AT, REASON_CERT_POLICY },	/* the issuing CA itself */
+	{ "centre-ec", "crl-stale.pem", AT, REASON_CRL_STALE },
+	{ "centre-ec", "crl-other.pem", AT, REASON_CRL_STALE },
+	{ "centre-ec", "crl-forged.pem", AT, REASON_CRL_STALE },
+	{ "centre-ec", "crl-future.pem", AT, REASON_OK },	/* newer, not stale */
+	{ "prefecture", "crl.pem", AT, REASON_CRL_STALE },	/* root-issued: CRL doesn't cover */
+	{ "prefecture", "", AT, REASON_OK },
+};
+
+#define NCERT (sizeof(cert_cases) / sizeof(cert_cases[0]))
+
+ParameterizedTestParameters(signature, certificate)
+{
+	static size_t idx[NCERT];
+
+	for (size_t i = 0; i < NCERT; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NCERT);
+}
+
+ParameterizedTest(size_t *i, signature, certificate)
+{
+	const struct cert_case *c = &cert_cases[*i];
+	char *xml = signed_by(c->signer);
+	enum reason r = run(xml, trust(c->crl), c->at, NULL);
+
+	cr_expect_eq(r, c->expect, "%s with CRL '%s': got %s, expected %s", c->signer, c->crl,
+		     reason_code(r), reason_code(c->expect));
+	free(xml);
+}
+
+/* --- evidence ---------------------------------------------------------------- */
+
+static void sha256_hex_of(const unsigned char *der, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	cr_assert_eq(EVP_Digest(der, len, md, &n, EVP_sha256(), NULL), 1);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static size_t count(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (s = strstr(s, what); s != NULL; s = strstr(s + 1, what))
+		n++;
+	return n;
+}
+
+Test(signature, evidence)
+{
+	struct parse_evidence ev = { 0 };
+	unsigned char *der = NULL, *crl_der = NULL;
+	char want[65], want_crl[65];
+	FILE *f;
+	X509 *cert;
+	X509_CRL *crl;
+	int len, crl_len;
+	char *xml = signed_by("centre-rsa");
+
+	cr_assert_eq(run(xml, trust("crl.pem"), AT, &ev), REASON_OK);
+
+	f = fopen(pki("centre-rsa.pem"), "r");
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	len = i2d_X509(cert, &der);
+	sha256_hex_of(der, (size_t)len, want);
+	cr_expect_str_eq(ev.signer_sha256, want);
+	cr_expect_eq(ev.signer_der_len, (size_t)len);
+	cr_expect_arr_eq(ev.signer_der, der, (size_t)len);
+
+	f = fopen(pki("crl.pem"), "r");
+	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
+	fclose(f);
+	crl_len = i2d_X509_CRL(crl, &crl_der);
+	sha256_hex_of(crl_der, (size_t)crl_len, want_crl);
+	cr_expect_str_eq(ev.crl_sha256, want_crl);
+	cr_expect_str_eq(ev.crl_number, "256");
+
+	cr_expect_eq(count(ev.chain_pem, "-----BEGIN CERTIFICATE-----"), 3, "leaf, issuing CA, root");
+	cr_expect_eq(strncmp(ev.verifier, "attestd ", 8), 0, "%s", ev.verifier);
+	cr_expect_not_null(strstr(ev.verifier, "xmlsec1 "));
+
+	parse_evidence_clear(&ev);
+	cr_expect_null(ev.signer_der);
+	cr_expect_null(ev.crl_number);
+	parse_evidence_clear(NULL);
+	OPENSSL_free(der);
+	OPENSSL_free(crl_der);
+	X509_free(cert);
+	X509_CRL_free(crl);
+	free(xml);
+}
+
+Test(signature, evidence_without_crl)
+{
+	struct parse_evidence ev = { 0 };
+	char *xml = signed_by("centre-ec");
+
+	cr_assert_eq(run(xml, trust(""), AT, &ev), REASON_OK);
+	cr_expect_null(ev.crl_number);
+	cr_expect_str_eq(ev.crl_sha256, "");
+	cr_expect_eq(strlen(ev.signer_sha256), 64);
+	parse_evidence_clear(&ev);
+	free(xml);
+}
+
+/* --- another implementation: the xmlsec1 command-line tool ------------------ */
+
+static char *file_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	buf = xmalloc((size_t)len + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* base_doc with a signature template, signed by `xmlsec1 --sign`. */
+static char *xmlsec1_signed(const char *who, const char *sign_alg, const char *digest_alg,
+			    const char *c14n_param)
+{
+	char *tmpl_path = xasprintf("%s/tmpl-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *out_path = xasprintf("%s/out-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *tmpl_sig, *tmpl, *cmd, *xml;
+	char key[64], pem[64];
+
+	tmpl_sig = xasprintf(
+		"<ds:Signature " NS_DS_DECL "><ds:SignedInfo>"
+		"<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\">%s"
+		"</ds:CanonicalizationMethod>"
+		"<ds:SignatureMethod Algorithm=\"%s\"/><ds:Reference URI=\"\"><ds:Transforms>"
+		T_ENV "<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\">%s"
+		"</ds:Transform></ds:Transforms>"
+		"<ds:DigestMethod Algorithm=\"%s\"/><ds:DigestValue/></ds:Reference></ds:SignedInfo>"
+		"<ds:SignatureValue/><ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data>"
+		"</ds:KeyInfo></ds:Signature></attestations>",
+		c14n_param, sign_alg, c14n_param, digest_alg);
+	tmpl = replace(base_doc, "</attestations>", tmpl_sig);
+	write_text(tmpl_path, tmpl);
+	snprintf(key, sizeof(key), "%s.key", who);
+	snprintf(pem, sizeof(pem), "%s.pem", who);
+	cmd = xasprintf("xmlsec1 --sign --privkey-pem %s,%s --output %s %s 2>/dev/null",
+			pki(key), pki(pem), out_path, tmpl_path);
+	cr_assert_eq(system(cmd), 0, "xmlsec1 --sign failed: %s", cmd);
+	xml = file_text(out_path);
+	unlink(tmpl_path);
+	unlink(out_path);
+	free(tmpl_path);
+	free(out_path);
+	free(tmpl_sig);
+	free(tmpl);
+	free(cmd);
+	return xml;
+}
+
+#define RSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+#define ECDSA_SHA256 "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+#define SHA256 "http://www.w3.org/2001/04/xmlenc#sha256"
+#define PREFIX_LIST "<ec:InclusiveNamespaces xmlns:ec=\"http://www.w3.org/2001/10/xml-exc-c14n#\" " \
+	"PrefixList=\"ds #default\"/>"
+
+Test(signature, xmlsec1_rsa_verifies)
+{
+	char *xml = xmlsec1_signed("centre-rsa", RSA_SHA256, SHA256, "");
+
+	cr_expect_eq(run(xml, trust("crl.pem"), AT, NULL), REASON_OK, "%s", xml);
+	free(xml);
+}
+
+Test(signature, xmlsec1_ec_verifies)
+{
+	char *xml = xmlsec1_signed("centre-ec", ECDSA_SHA256, SHA256, "");
+
+	cr_expect_eq(run(xml, trust("crl.pem"), AT, NULL), REASON_OK, "%s", xml);
+	free(xml);
+}
+
+/* exc-c14n's one parameter is accepted, on both c14n steps. */
+Test(signature, xmlsec1_prefix_list_verifies)
+{
+	char *xml = xmlsec1_signed("centre-ec", ECDSA_SHA256, SHA256, PREFIX_LIST);
+
+	cr_assert_not_null(strstr(xml, "PrefixList"));
+	cr_expect_eq(run(xml, trust("crl.pem"), AT, NULL), REASON_OK, "%s", xml);
+	free(xml);
+}
+
+/* A correct signature with weak algorithms is still refused. */
+Test(signature, xmlsec1_valid_rsa_sha1_refused)
+{
+	char *xml = xmlsec1_signed("centre-rsa", "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+				   "http://www.w3.org/2000/09/xmldsig#sha1", "");
+
+	cr_expect_eq(run(xml, trust("crl.pem"), AT, NULL), REASON_SIGNATURE_PROFILE);
+	free(xml);
+}
+
+/* And the other way round: xmlsec1 accepts what sig_sign writes. */
+Test(signature, our_signature_verifies_in_xmlsec1)
+{
+	char *path = xasprintf("%s/ours-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *xml = signed_by("centre-ec");
+	char *cmd = xasprintf("xmlsec1 --verify --trusted-pem %s --untrusted-pem %s %s "
+			      ">/dev/null 2>&1", pki("root.pem"), pki("inter.pem"), path);
+
+	write_text(path, xml);
+	cr_expect_eq(system(cmd), 0, "xmlsec1 --verify refused our signature");
+	unlink(path);
+	free(cmd);
+	free(xml);
+	free(path);
+}
+
+/*
+ * The I/O fence below the profile: after sig_global_init() xmlsec cannot
+ * open a file a Reference names, and the same verification succeeds when
+ * its default callbacks are put back (so the test can fail).
+ */
+Test(signature, xmlsec_opens_nothing)
+{
+	char *tmpl_path = xasprintf("%s/io-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *out_path = xasprintf("%s/io-out-%d.xml", getenv(PKI_ENV), (int)getpid());
+	char *tmpl, *cmd, *xml;
+	int outcome[2];
+
+	tmpl = xasprintf("<doc><ds:Signature " NS_DS_DECL "><ds:SignedInfo>" CM
+			 "<ds:SignatureMethod Algorithm=\"" RSA_SHA256 "\"/>"
+			 "<ds:Reference URI=\"file://%s\"><ds:DigestMethod Algorithm=\"" SHA256 "\"/>"
+			 "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/>"
+			 "</ds:Signature></doc>", pki("root.pem"));
+	write_text(tmpl_path, tmpl);
+	cmd = xasprintf("xmlsec1 --sign --privkey-pem %s --output %s %s 2>/dev/null",
+			pki("centre-rsa.key"), out_path, tmpl_path);
+	cr_assert_eq(system(cmd), 0, "xmlsec1 --sign failed: %s", cmd);
+	xml = file_text(out_path);
+
+	for (int pass = 0; pass < 2; pass++) {
+		xmlDocPtr doc = parse(xml);
+		xmlNodePtr sig = xmlSecFindNode(xmlDocGetRootElement(doc), xmlSecNodeSignature,
+						xmlSecDSigNs);
+		xmlSecDSigCtxPtr ctx = xmlSecDSigCtxCreate(NULL);
+
+		cr_assert(sig != NULL && ctx != NULL);
+		ctx->signKey = xmlSecCryptoAppKeyLoad(pki("centre-rsa.pem"), xmlSecKeyDataFormatCertPem,
+						      NULL, NULL, NULL);
+		cr_assert_not_null(ctx->signKey);
+		if (pass == 1)
+			cr_assert_geq(xmlSecIORegisterDefaultCallbacks(), 0);
+		outcome[pass] = xmlSecDSigCtxVerify(ctx, sig) == 0 &&
+				ctx->status == xmlSecDSigStatusSucceeded;
+		xmlSecDSigCtxDestroy(ctx);
+		xmlFreeDoc(doc);
+	}
+	xmlSecIOCleanupCallbacks();
+	cr_expect_eq(outcome[0], 0, "xmlsec read a file after sig_global_init()");
+	cr_expect_eq(outcome[1], 1, "control: with its callbacks xmlsec should verify");
+	unlink(tmpl_path);
+	unlink(out_path);
+	free(tmpl_path);
+	free(out_path);
+	free(tmpl);
+	free(cmd);
+	free(xml);
+}
+
+/* --- signing ------------------------------------------------------------------ */
+
+Test(signature, signed_output_follows_the_profile)
+{
+	const char *who[] = { "centre-rsa", "centre-ec", "prefecture" };
+
+	for (size_t i = 0; i < 3; i++) {
+		struct parse_error err = { 0 };
+		char *xml = signed_by(who[i]);
+		xmlDocPtr doc = parse(xml);
+
+		cr_expect_eq(sig_check_profile(doc, &err), REASON_OK, "%s: %s", who[i], err.message);
+		cr_expect_eq(count(xml, "<ds:X509Certificate>"), 1);
+		cr_expect_not_null(strstr(xml, i == 1 ? ECDSA_SHA256 : RSA_SHA256));
+		xmlFreeDoc(doc);
+		free(xml);
+	}
+}
+
+Test(signature, signing_twice_is_refused)
+{
+	struct parse_error err = { 0 };
+	struct sig_signer *s = sig_signer_load(pki("centre-ec.key"), pki("centre-ec.pem"), &err);
+	char *xml = signed_by("centre-ec"), *after;
+	xmlDocPtr doc = parse(xml);
+
+	cr_assert_not_null(s);
+	cr_expect_eq(sig_sign(doc, s, &err), REASON_SIGNATURE_PROFILE);
+	after = dump(doc);
+	cr_expect_str_eq(after, xml, "the document was changed");
+	free(after);
+	xmlFreeDoc(doc);
+	free(xml);
+	sig_signer_free(s);
+}
+
+Test(signature, signer_key_and_certificate_must_match)
+{
+	struct parse_error err = { 0 };
+
+	cr_expect_null(sig_signer_load(pki("centre-ec.key"), pki("centre-rsa.pem"), &err));
+	cr_expect_eq(err.reason, REASON_TRUST_UNAVAILABLE);
+	cr_expect_null(sig_signer_load(pki("missing.key"), pki("centre-rsa.pem"), &err));
+	cr_expect_eq(err.reason, REASON_TRUST_UNAVAILABLE);
+	sig_signer_free(NULL);
+}
+
+/* --- trust files -------------------------------------------------------------- */
+
+Test(signature, trust_files_that_cannot_be_used)
+{
+	const char *bad[][2] = {
+		{ "missing.pem", NULL },		/* no CA bundle */
+		{ "crl.pem", NULL },			/* not certificates */
+		{ "centre-ec.key", NULL },
+		{ "ca-bundle.pem", "missing.pem" },	/* no CRL file */
+		{ "ca-bundle.pem", "root.pem" },	/* not a CRL */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct parse_error err = { 0 };
+		char ca[512];
+		struct sig_trust *t;
+
+		snprintf(ca, sizeof(ca), "%s", pki(bad[i][0]));
+		t = sig_trust_load(ca, bad[i][1] != NULL ? pki(bad[i][1]) : NULL, &err);
+		cr_expect_null(t, "case %zu loaded", i);
+		cr_expect_eq(err.reason, REASON_TRUST_UNAVAILABLE, "case %zu: %s", i, err.message);
+		sig_trust_free(t);
+	}
+	sig_trust_free(NULL);
+}
