@@ -175,10 +175,8 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
 	if (fsutil_sync_dir(dst_dir) != 0 || fsutil_sync_dir(src_dir) != 0)
 		goto out;
 	snprintf(out->dir, sizeof(out->dir), "%s", entry->dir);
-	if (inbox_is_valid_name(entry->name))
-		snprintf(out->name, sizeof(out->name), "%s", entry->name);
-	else
-		snprintf(out->name, sizeof(out->name), "%s", suffix + 1);
+	out->bad_name = !inbox_is_valid_name(entry->name);
+	snprintf(out->name, sizeof(out->name), "%s", suffix + 1);
 	out->received = st.st_ctim;
 	out->spool_path = dst;
 	dst = NULL;
@@ -236,6 +234,7 @@ static bool spool_name_parse(const char *dir, const char *file, struct inbox_cla
 	memset(c, 0, sizeof(*c));
 	snprintf(c->dir, sizeof(c->dir), "%s", dir);
 	snprintf(c->name, sizeof(c->name), "%s", file + used + 1);
+	c->bad_name = file[used] == '~';
 	snprintf(c->claim_id, sizeof(c->claim_id), "%.*s", used, file);
 	c->received.tv_sec = (time_t)sec;
 	c->received.tv_nsec = nsec;

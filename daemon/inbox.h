@@ -36,6 +36,7 @@ struct inbox_list {
 struct inbox_claim {
 	char dir[INBOX_NAME_MAX];
 	char name[INBOX_NAME_MAX];	/* original name (a bad one made printable) */
+	bool bad_name;			/* the original name was not a valid final name */
 	char claim_id[64];		/* "<sec>.<nsec>-<random hex>", sorts by reception */
 	char *spool_path;		/* owned */
 	struct timespec received;

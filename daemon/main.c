@@ -15,6 +15,7 @@
 #include "config.h"
 #include "log.h"
 #include "registry.h"
+#include "run.h"
 #include "store.h"
 
 #define EXIT_INVALID	1
@@ -37,6 +38,7 @@ static int cmd_db_migrate(int argc, char **argv);
 static int cmd_db_status(int argc, char **argv);
 static int cmd_registry_import(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
+static int cmd_run(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -48,6 +50,8 @@ static const struct command commands[] = {
 	{ "registry", "import", cmd_registry_import,
 	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
 	  "load or update a registry from CSV, in one transaction" },
+	{ "run", NULL, cmd_run, "attestd run --once [--foreground] [--config F]",
+	  "process every file of the inbox now (the spool first), then exit" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
 };
@@ -277,6 +281,50 @@ static int cmd_help(int argc, char **argv)
 	}
 	usage_overview(stdout);
 	return EXIT_SUCCESS;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = command_find_usage("run");
+	const char *config_path = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG")
+							   : CONFIG_DEFAULT_PATH;
+	bool once = false, foreground = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:of", longopts, NULL)) != -1) {
+		if (c == 'c')
+			config_path = optarg;
+		else if (c == 'o')
+			once = true;
+		else if (c == 'f')
+			foreground = true;
+		else if (c == ':')
+			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
+		else
+			return usage_error(usage, "unknown option %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	/* The long-running service (inotify, signals) is not built yet: say
+	 * so rather than pretend. */
+	if (!once)
+		return usage_error(usage, "%s", "only --once is available in this version");
+	int status = 0;
+	struct config *cfg = config_or_exit(config_path, &status);
+	if (cfg == NULL)
+		return status;
+	log_open(foreground);
+	status = run_once(cfg);
+	log_close();
+	config_free(cfg);
+	return status;
 }
 
 static int cmd_check(int argc, char **argv)

@@ -47,6 +47,7 @@ struct store *store_connect(const char *conninfo, char **err)
 	}
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->conn = conn;
+	st->conninfo = xstrdup(conninfo);
 	/* Our messages carry what matters; NOTICEs of IF NOT EXISTS are noise. */
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
 	return st;
@@ -57,6 +58,7 @@ void store_free(struct store *st)
 	if (st == NULL)
 		return;
 	PQfinish(st->conn);
+	free(st->conninfo);
 	free(st);
 }
 
@@ -71,9 +73,16 @@ char *store_trim(char *s)
 enum store_status store_result_status(struct store *st, PGresult *res, char **err)
 {
 	ExecStatusType rs = PQresultStatus(res);
+	st->sqlstate[0] = '\0';
 	if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK || rs == PGRES_COPY_IN)
 		return STORE_OK;
-	if (PQstatus(st->conn) != CONNECTION_OK) {
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	if (state)
+		snprintf(st->sqlstate, sizeof(st->sqlstate), "%s", state);
+	/* Class 08 (connection) and 57P (server shutting down) are ours, not
+	 * the data's: the file waits for the database to come back. */
+	if (PQstatus(st->conn) != CONNECTION_OK || strncmp(st->sqlstate, "08", 2) == 0 ||
+	    strncmp(st->sqlstate, "57P", 3) == 0) {
 		*err = xasprintf("lost the database connection: %s",
 				 store_trim(PQerrorMessage(st->conn)));
 		return STORE_UNAVAILABLE;
@@ -318,7 +327,7 @@ enum store_status store_schema_status(struct store *st, FILE *out, char **err)
 	enum store_status s = applied_list(st, &app, &n_app, err);
 	if (s != STORE_OK)
 		goto out;
-	for (size_t i = 0; i < n_mig; i++) {
+	for (size_t i = 0; out && i < n_mig; i++) {
 		const struct applied *a = applied_find(app, n_app, mig[i].version);
 		fprintf(out, "%-32s %s%s\n", mig[i].name, a ? "applied " : "pending",
 			a ? a->applied_at : "");

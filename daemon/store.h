@@ -29,8 +29,9 @@ void store_free(struct store *st);
 /* Applies the embedded migrations not yet applied, each in its own
  * transaction, under an advisory lock; writes one line per migration. */
 enum store_status store_migrate(struct store *st, FILE *out, char **err);
-/* Lists applied and pending migrations.  STORE_OK when up to date,
- * STORE_SCHEMA_MISMATCH when some are pending or the database is newer. */
+/* Lists applied and pending migrations (out may be NULL: check only).
+ * STORE_OK when up to date, STORE_SCHEMA_MISMATCH when some are pending or
+ * the database is newer. */
 enum store_status store_schema_status(struct store *st, FILE *out, char **err);
 
 enum registry_kind {

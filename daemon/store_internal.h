@@ -6,11 +6,15 @@
 #define ATTESTD_STORE_INTERNAL_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 #include "store.h"
 
 struct store {
 	PGconn *conn;
+	char *conninfo;			/* to reconnect */
+	bool prepared;			/* the pipeline's statements, once per connection */
+	char sqlstate[6];		/* of the last error, "" when none */
 };
 
 /* STORE_OK for a successful result; otherwise sets *err (allocated). */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
 #include "mapping.h"
 #include "parse_error.h"
 #include "parsers.h"
@@ -35,6 +37,7 @@ enum reason parsers_global_init(struct parse_error *err)
 void parsers_global_shutdown(void)
 {
 	sig_global_shutdown();
+	xmlCleanupParser();
 }
 
 struct parsers *parsers_new(const char *ca_file, const char *crl_file,

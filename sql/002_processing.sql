@@ -28,8 +28,8 @@ CREATE TABLE attestd.submissions (
 	claim_id	text NOT NULL UNIQUE,
 	inbox_dir	text NOT NULL,
 	file_name	text NOT NULL,
-	sha256		text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
-	size		bigint NOT NULL,
+	sha256		text CHECK (sha256 ~ '^[0-9a-f]{64}$'),	-- NULL: never read (not a regular file)
+	size		bigint,
 	kind		text NOT NULL CHECK (kind IN ('attestations', 'signin-sheet', 'unknown')),
 	approval	text,			-- centre/@approval, once read
 	stage_id	bigint REFERENCES attestd.stages,
@@ -48,9 +48,11 @@ CREATE TABLE attestd.submissions (
 	verifier	text,
 	CHECK ((status = 'duplicate') = (duplicate_of IS NOT NULL))
 );
--- A byte-identical file is processed once; later copies are 'duplicate' rows.
+-- A byte-identical copy of an accepted file is a 'duplicate' row; a
+-- rejected file may be sent again as it is (e.g. once its certificate is
+-- registered) and is then judged again.
 CREATE UNIQUE INDEX submissions_sha256_once ON attestd.submissions (sha256)
-	WHERE status <> 'duplicate';
+	WHERE status = 'accepted';
 CREATE INDEX ON attestd.submissions (approval, received_at);
 CREATE INDEX ON attestd.submissions (stage_id);
 
@@ -118,6 +120,8 @@ CREATE TABLE attestd.attestations (
 	effective_date	date,
 	reasons		text[] NOT NULL DEFAULT '{}',
 	flags		text[] NOT NULL DEFAULT '{}',
+	-- P of rules.md §5.4 when within_one_year applies (for the receipt's message)
+	previous_credit_last_day	date,
 	decided_at	timestamptz,		-- NULL while pending or in review
 	decided_on	date,			-- its local date
 	UNIQUE (approval, number)
@@ -164,11 +168,13 @@ CREATE INDEX ON attestd.balance_history (licence, changed_at);
 -- Receipts, built and signed inside the transaction that decides what they
 -- say, written to the outbox after it commits; written_at stays NULL until
 -- the file is durably there, so a crash in between is mended on restart.
+-- seq counts the receipts of one name in one inbox directory (a file sent
+-- again under its name gets the next number).
 CREATE TABLE attestd.receipts (
 	submission_id	bigint NOT NULL REFERENCES attestd.submissions,
 	seq		integer NOT NULL CHECK (seq >= 1),
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	path		text NOT NULL,		-- <dir>/<name>.<seq>.receipt.xml under the outbox
+	path		text NOT NULL UNIQUE,	-- <dir>/<name>.<seq>.receipt.xml under the outbox
 	body		bytea NOT NULL,
 	written_at	timestamptz,
 	PRIMARY KEY (submission_id, seq)
@@ -261,14 +267,14 @@ CREATE VIEW audit.balance_history AS
 	SELECT licence, changed_at, old_balance, new_balance, cause FROM attestd.balance_history;
 
 -- Attestations not decided within one month of reception (rules.md §7):
--- decided late, or still pending / in review past the deadline.
+-- decided late (the rules flag them), or still pending / in review past the
+-- deadline (the daemon flags them at each run).
 CREATE VIEW audit.registrations_overdue AS
 	SELECT a.approval, s.ref AS stage_ref, a.number AS attestation_number, a.licence,
 	       a.decision, a.received_at, a.registration_deadline, a.decided_at,
 	       coalesce(a.decided_on, current_date) - a.registration_deadline AS days_overdue
 	  FROM attestd.attestations a JOIN attestd.stages s ON s.id = a.stage_id
-	 WHERE 'registration_overdue' = ANY (a.flags)
-	    OR (a.decided_at IS NULL AND current_date > a.registration_deadline);
+	 WHERE 'registration_overdue' = ANY (a.flags);
 
 -- Files received more than 15 days after the stage's last day.
 CREATE VIEW audit.late_transmissions AS

@@ -140,6 +140,7 @@ Test(inbox, claim_moves_into_spool_and_keeps_reception_time, .init = setup, .fin
 	struct inbox_claim c;
 	cr_assert_eq(inbox_claim(inbox, spool, &list.entries[0], &c), 1);
 	cr_expect_str_eq(c.name, "CH-1-att.xml");
+	cr_expect(!c.bad_name);
 	cr_expect_str_eq(c.dir, "R2402800010");
 	cr_expect_eq(c.received.tv_sec, list.entries[0].ctime.tv_sec);
 	cr_expect_eq(c.received.tv_nsec, list.entries[0].ctime.tv_nsec);
@@ -203,12 +204,14 @@ Test(inbox, bad_names_get_a_printable_stand_in, .init = setup, .fini = teardown)
 	struct inbox_claim c;
 	cr_assert_eq(inbox_claim(inbox, spool, &list.entries[0], &c), 1);
 	cr_expect_str_eq(c.name, "bad_name_x.xml");
+	cr_expect(c.bad_name, "the stand-in is valid, the original was not");
 	cr_expect(strstr(c.spool_path, "~bad_name_x.xml") != NULL, "%s", c.spool_path);
 	struct inbox_claim *spooled;
 	size_t n;
 	cr_assert_eq(inbox_spool_list(spool, &spooled, &n), 0);
 	cr_assert_eq(n, 1);
 	cr_expect_str_eq(spooled[0].name, "bad_name_x.xml");
+	cr_expect(spooled[0].bad_name);
 	inbox_claim_clear(&spooled[0]);
 	free(spooled);
 	inbox_claim_clear(&c);

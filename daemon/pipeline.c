@@ -1,0 +1,981 @@
+/*
+ * pipeline - one file, start to end.  See pipeline.h.
+ *
+ * The order of the checks is that of rules.md §2: what the parsers can say
+ * (name, size, XML, signature profile, schema, signature, certificate),
+ * then, inside the transaction, the centre and its certificate, the inbox,
+ * the approval's dates, the département, and the duplicate checks.  A
+ * document-level failure commits a 'rejected' submission row with its
+ * reason and a receipt, and sends the original to quarantine; nothing else
+ * of it is stored.
+ *
+ * Crash safety: the submission row (unique claim id) is the commit point.
+ * Everything after it (archive, receipts, dropping the spool copy) is
+ * idempotent and is done again, from the database's word, when the spool
+ * still holds the file at start-up.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "clock.h"
+#include "fsutil.h"
+#include "log.h"
+#include "parsers.h"
+#include "pipeline.h"
+#include "receipt.h"
+#include "rules.h"
+#include "store_pipeline.h"
+#include "xmalloc.h"
+
+#define PIPELINE_MAX_TRIES 5
+#define DATE_END_OF_TIME 2932896	/* 9999-12-31: "after every known event" */
+
+struct pipeline {
+	const struct config *cfg;
+	struct store *st;
+	struct parsers *parsers;
+	struct sig_signer *signer;	/* NULL: receipts unsigned */
+	struct pipeline_counts counts;
+};
+
+/* One file's state while it goes through. */
+struct job {
+	const struct inbox_claim *claim;
+	struct timespec received;	/* on the (possibly shifted) clock */
+	date_t received_on;
+	date_t today;
+	time_t processed;
+	unsigned char *bytes;
+	size_t len;
+	char sha256[DOC_SHA256_HEX_SIZE];	/* "" when never read */
+	int kind;			/* enum doc_kind, or -1 */
+	struct document *doc;
+	struct parse_evidence evidence;
+	/* a document-level rejection */
+	enum reason reject;
+	int reject_line;
+	char reject_message[512];
+	/* outcome of the transaction */
+	int64_t submission;
+	const char *status;
+	int64_t duplicate_of;
+	size_t decided[5];
+};
+
+static const char *kind_name(int kind)
+{
+	return kind == DOC_ATTESTATIONS ? "attestations"
+	       : kind == DOC_SIGNIN_SHEET ? "signin-sheet" : "unknown";
+}
+
+static void job_reject(struct job *job, enum reason r, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void job_reject(struct job *job, enum reason r, int line, const char *fmt, ...)
+{
+	job->reject = r;
+	job->reject_line = line;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(job->reject_message, sizeof(job->reject_message), fmt, ap);
+	va_end(ap);
+}
+
+struct pipeline *pipeline_new(const struct config *cfg, struct store *st, char **err)
+{
+	struct parse_error perr;
+	struct pipeline *p = xcalloc(1, sizeof(*p));
+	p->cfg = cfg;
+	p->st = st;
+	if (parsers_global_init(&perr) != REASON_OK) {
+		*err = xasprintf("cannot initialise the XML libraries: %s", perr.message);
+		free(p);
+		return NULL;
+	}
+	struct parsers_limits limits = { .max_file_size = cfg->max_file_size };
+	p->parsers = parsers_new(cfg->centres_ca, cfg->crl, &limits, &perr);
+	if (p->parsers == NULL) {
+		*err = xasprintf("%s: %s (check [trust] in %s)", reason_code(perr.reason),
+				 perr.message, cfg->path);
+		goto fail;
+	}
+	if (cfg->receipt_key && cfg->receipt_cert) {
+		p->signer = receipt_signer_load(cfg->receipt_key, cfg->receipt_cert, &perr);
+		if (p->signer == NULL) {
+			*err = xasprintf("receipt signing key: %s (check [trust] receipt_key and "
+					 "receipt_cert in %s)", perr.message, cfg->path);
+			goto fail;
+		}
+	}
+	return p;
+fail:
+	pipeline_free(p);
+	return NULL;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (p == NULL)
+		return;
+	parsers_free(p->parsers);
+	receipt_signer_free(p->signer);
+	free(p);
+	parsers_global_shutdown();
+}
+
+const struct pipeline_counts *pipeline_counts(const struct pipeline *p)
+{
+	return &p->counts;
+}
+
+/* --- receipts ------------------------------------------------------------------ */
+
+/* The message of an attestation's reason on a receipt ("" = the code's own). */
+static void attestation_reason_message(enum reason code, date_t previous, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (code == REASON_WITHIN_ONE_YEAR && previous != DATE_NONE) {
+		char day[11];
+		date_format(previous, day);
+		snprintf(buf, size, "last point-granting stage ended %s", day);
+	}
+}
+
+struct receipt_input {
+	int64_t submission;		/* the receipt's own submission */
+	const char *inbox_dir;
+	const char *file_name;
+	const char *sha256;
+	const char *kind;
+	time_t received;
+	const char *status;
+	const struct receipt_message *errors;
+	size_t n_errors;
+	const struct rules_reasons *findings;
+	int64_t decisions_of;		/* submission whose attestations are listed, 0: none */
+	const char *first_file;
+	time_t first_received;
+};
+
+/* Builds, signs and records a receipt, in the current transaction. */
+static enum store_status receipt_record(struct pipeline *p, const struct receipt_input *in,
+					time_t processed, char **err)
+{
+	struct store_receipt_row *rows = NULL;
+	size_t n_rows = 0;
+	struct receipt_attestation *atts = NULL;
+	struct receipt_message *findings = NULL;
+	unsigned char *xml = NULL;
+	size_t len = 0;
+	char *path = NULL;
+	enum store_status rc = STORE_OK;
+
+	if (in->decisions_of) {
+		rc = store_submission_decisions(p->st, in->decisions_of, &rows, &n_rows, err);
+		if (rc != STORE_OK)
+			goto out;
+	}
+	atts = xcalloc(n_rows ? n_rows : 1, sizeof(*atts));
+	for (size_t i = 0; i < n_rows; i++) {
+		struct receipt_attestation *a = &atts[i];
+		snprintf(a->number, sizeof(a->number), "%s", rows[i].number);
+		snprintf(a->licence, sizeof(a->licence), "%s", rows[i].licence);
+		a->decision = rows[i].decision;
+		a->points = rows[i].points;
+		a->effective = rows[i].effective;
+		for (size_t k = 0; k < rows[i].n_reasons && k < RECEIPT_MAX_REASONS; k++) {
+			a->reasons[k].code = rows[i].reasons[k];
+			attestation_reason_message(rows[i].reasons[k], rows[i].previous_credit_last_day,
+						   a->reasons[k].message, sizeof(a->reasons[k].message));
+			a->n_reasons++;
+		}
+		for (size_t k = 0; k < rows[i].n_flags && k < RECEIPT_MAX_FLAGS; k++)
+			a->flags[a->n_flags++] = rows[i].flags[k];
+	}
+	size_t n_findings = in->findings ? in->findings->n : 0;
+	findings = xcalloc(n_findings ? n_findings : 1, sizeof(*findings));
+	for (size_t i = 0; i < n_findings; i++)
+		findings[i].code = in->findings->codes[i];
+
+	struct receipt r = {
+		.file_name = in->file_name,
+		.kind = in->kind,
+		.received = in->received,
+		.processed = processed,
+		.timezone = p->cfg->timezone,
+		.status = in->status,
+		.first_file = in->first_file,
+		.first_received = in->first_received,
+		.n_errors = in->n_errors,
+		.errors = in->errors,
+		.n_findings = n_findings,
+		.findings = findings,
+		.n_attestations = n_rows,
+		.attestations = atts,
+	};
+	/* A file never read has no hash: the receipt shows the empty file's. */
+	if (in->sha256 && in->sha256[0])
+		snprintf(r.sha256, sizeof(r.sha256), "%s", in->sha256);
+	else
+		archive_sha256_hex("", 0, r.sha256);
+	struct parse_error perr;
+	if (receipt_build(&r, p->signer, &xml, &len, &perr) != REASON_OK) {
+		*err = xasprintf("cannot build the receipt: %s", perr.message);
+		rc = STORE_ERROR;
+		goto out;
+	}
+	int seq = 0;
+	if ((rc = store_next_receipt_seq(p->st, in->inbox_dir, in->file_name, &seq, err)) != STORE_OK)
+		goto out;
+	if (receipt_relpath(in->inbox_dir, in->file_name, (unsigned)seq, &path) != REASON_OK) {
+		*err = xasprintf("no receipt path for %s/%s", in->inbox_dir, in->file_name);
+		rc = STORE_ERROR;
+		goto out;
+	}
+	rc = store_insert_receipt(p->st, in->submission, seq, path, xml, len, err);
+out:
+	free(rows);
+	free(atts);
+	free(findings);
+	free(xml);
+	free(path);
+	return rc;
+}
+
+/* --- deciding attestations ----------------------------------------------------- */
+
+/* Appends a credit to a licence's in-memory events, so that a second
+ * attestation of the same licence in the batch sees it. */
+static void licence_add_credit(struct store_licence *l, const struct store_credit *c,
+			       date_t last_day)
+{
+	l->events = xreallocarray(l->events, l->n_events + 1, sizeof(*l->events));
+	l->events[l->n_events++] = (struct ledger_event){
+		.effective = c->effective,
+		.kind = LEDGER_STAGE_CREDIT,
+		.points = LEDGER_STAGE_POINTS,
+		.stage_first_day = c->stage_first_day,
+		.ref = xstrdup(c->ref),
+	};
+	l->credited_last_days = xreallocarray(l->credited_last_days, l->n_credited + 1,
+					      sizeof(date_t));
+	l->credited_last_days[l->n_credited++] = last_day;
+}
+
+static int licence_final_balance(const struct store_licence *l)
+{
+	struct ledger_timeline tl;
+	ledger_replay(&l->ledger, l->events, l->n_events, &tl);
+	int b = ledger_timeline_balance_at(&tl, DATE_END_OF_TIME);
+	ledger_timeline_free(&tl);
+	return b;
+}
+
+static date_t licence_last_credit_day(const struct store_licence *l)
+{
+	date_t last = DATE_NONE;
+	for (size_t i = 0; i < l->n_credited; i++)
+		if (last == DATE_NONE || l->credited_last_days[i] > last)
+			last = l->credited_last_days[i];
+	for (size_t i = 0; i < l->n_events; i++)
+		if (l->events[i].kind == LEDGER_STAGE_CREDIT &&
+		    (last == DATE_NONE || l->events[i].effective - 1 > last))
+			last = l->events[i].effective - 1;
+	return last;
+}
+
+/*
+ * Decides every attestation of att (a file, or the pending ones of a
+ * stage) and records what follows: stage credits in the ledger, cached
+ * balances and their history.  d[i].id must be set for an update; the
+ * outcomes are left in d[].
+ */
+static enum store_status decide_all(struct pipeline *p, struct job *job,
+				    const struct document *att, const struct document *sheet,
+				    const struct rules_reasons *findings, const date_t *received_on,
+				    struct store_decision *d, const char *cause, char **err)
+{
+	size_t n = att->n_attestations;
+	const char **numbers = xcalloc(n ? n : 1, sizeof(*numbers));
+	struct store_credit *credits = xcalloc(n ? n : 1, sizeof(*credits));
+	struct store_balance *balances = NULL;
+	int *before = NULL;
+	size_t n_credits = 0;
+	struct store_licences lics = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		numbers[i] = att->attestations[i].trainee.licence;
+	enum store_status rc = store_load_licences(p->st, numbers, n, &lics, err);
+	if (rc != STORE_OK)
+		goto out;
+	before = xcalloc(lics.n ? lics.n : 1, sizeof(*before));
+	for (size_t k = 0; k < lics.n; k++)
+		before[k] = lics.items[k].found ? licence_final_balance(&lics.items[k])
+						: LEDGER_NO_BALANCE;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct doc_attestation *a = &att->attestations[i];
+		struct store_licence *l = store_licences_find(&lics, a->trainee.licence);
+		struct rules_licence rl;
+		const struct rules_licence *rlp = NULL;
+		if (l && l->found) {
+			rl = (struct rules_licence){
+				.surname = l->surname,
+				.given_names = l->given_names,
+				.birth_date = l->birth_date,
+				.ledger = l->ledger,
+				.events = l->events,
+				.n_events = l->n_events,
+				.credited_last_days = l->credited_last_days,
+				.n_credited = l->n_credited,
+			};
+			rlp = &rl;
+		}
+		struct rules_context ctx = {
+			.received = received_on[i],
+			.today = job->today,
+			.late_tolerance_min = (int)p->cfg->late_arrival_tolerance_min,
+		};
+		if (rules_decide(att, i, sheet, findings, rlp, &ctx, &d[i].outcome) != REASON_OK) {
+			*err = xasprintf("the rules refused attestation %s", a->number);
+			rc = STORE_ERROR;
+			goto out;
+		}
+		job->decided[d[i].outcome.decision]++;
+		if (d[i].outcome.has_credit && l) {
+			struct store_credit *c = &credits[n_credits++];
+			c->licence = l->licence;
+			rules_credit_ref(att->approval, a->number, c->ref);
+			c->effective = d[i].outcome.credit.effective;
+			c->stage_first_day = d[i].outcome.credit.stage_first_day;
+			licence_add_credit(l, c, att->stage.last_day);
+		}
+	}
+	if ((rc = store_insert_credits(p->st, credits, n_credits, err)) != STORE_OK)
+		goto out;
+
+	/* The cache of every licence involved that has a balance, with a
+	 * history row where this batch changed it. */
+	balances = xcalloc(lics.n ? lics.n : 1, sizeof(*balances));
+	size_t nb = 0;
+	for (size_t k = 0; k < lics.n; k++) {
+		struct store_licence *l = &lics.items[k];
+		if (!l->found || !ledger_has_grant(l->events, l->n_events))
+			continue;
+		int after = licence_final_balance(l);
+		balances[nb++] = (struct store_balance){
+			.licence = l->licence,
+			.old_balance = l->has_cache ? l->cached_balance : before[k],
+			.new_balance = after,
+			.ceiling = ledger_ceiling_at(&l->ledger, l->events, l->n_events, job->today),
+			.last_credit_stage_last_day = licence_last_credit_day(l),
+			.changed = after != before[k] || (l->has_cache && after != l->cached_balance),
+		};
+	}
+	rc = store_write_balances(p->st, balances, nb, cause, err);
+out:
+	store_licences_clear(&lics);
+	free(numbers);
+	free(credits);
+	free(balances);
+	free(before);
+	return rc;
+}
+
+static enum store_status facilitators_of(struct pipeline *p, const struct document *sheet,
+					 struct rules_facilitator **regs, size_t *n, char **storage,
+					 char **err)
+{
+	const char *auths[2] = { sheet->sheet.facilitators[0].authorisation,
+				 sheet->sheet.facilitators[1].authorisation };
+	return store_load_facilitators(p->st, auths, 2, regs, n, storage, err);
+}
+
+/* --- the transaction ------------------------------------------------------------- */
+
+/* The document-level checks that need the registries (rules.md §2). */
+static enum store_status check_binding(struct pipeline *p, struct job *job, char **err)
+{
+	const struct document *doc = job->doc;
+	struct store_centre centre;
+	enum store_status rc = store_centre(p->st, doc->approval, doc->signer_sha256, &centre, err);
+	if (rc != STORE_OK)
+		return rc;
+	char first[11], last[11];
+	date_format(doc->stage.first_day, first);
+	date_format(doc->stage.last_day, last);
+	if (!centre.found)
+		job_reject(job, REASON_CENTRE_UNKNOWN, 0, "centre %s is not in the registry",
+			   doc->approval);
+	else if (!centre.certificate_registered)
+		job_reject(job, REASON_CERT_NOT_REGISTERED, 0, "certificate sha256:%s is not "
+			   "registered for centre %s", doc->signer_sha256, doc->approval);
+	else if (strcmp(job->claim->dir, doc->approval) != 0)
+		job_reject(job, REASON_WRONG_INBOX, 0, "the file names centre %s but was dropped "
+			   "in the inbox of %s", doc->approval, job->claim->dir);
+	else if (doc->stage.first_day < centre.valid_from ||
+		 (centre.valid_to != DATE_NONE && doc->stage.last_day > centre.valid_to))
+		job_reject(job, REASON_APPROVAL_INVALID, 0, "approval %s is not valid on the "
+			   "stage days %s and %s", doc->approval, first, last);
+	else if (!config_serves(p->cfg, doc->stage.departement) ||
+		 strcmp(centre.departement, doc->stage.departement) != 0)
+		job_reject(job, REASON_WRONG_DEPARTEMENT, 0, "the stage is in departement %s; "
+			   "this prefecture serves the approval's departement %s only",
+			   doc->stage.departement, centre.departement);
+	return STORE_OK;
+}
+
+static bool same_stage_data(const char *dep, date_t first, date_t last,
+			    const struct doc_stage *s)
+{
+	return strcmp(dep, s->departement) == 0 && first == s->first_day && last == s->last_day;
+}
+
+static enum store_status record_submission(struct pipeline *p, struct job *job,
+					   int64_t stage_id, char **err)
+{
+	const char *message = job->reject_message;
+	char *with_line = NULL;
+	if (job->reject != REASON_OK && job->reject_line > 0)
+		message = with_line = xasprintf("line %d: %s", job->reject_line, job->reject_message);
+	struct store_submission s = {
+		.claim_id = job->claim->claim_id,
+		.inbox_dir = job->claim->dir,
+		.file_name = job->claim->name,
+		.sha256 = job->sha256[0] ? job->sha256 : NULL,
+		.size = job->bytes ? (int64_t)job->len : -1,
+		.kind = kind_name(job->kind),
+		.approval = job->doc ? job->doc->approval : NULL,
+		.stage_id = stage_id,
+		.received_at = job->received,
+		.status = job->status,
+		.n_errors = job->reject != REASON_OK,
+		.errors = &job->reject,
+		.error_messages = &message,
+		.duplicate_of = job->duplicate_of,
+		.evidence = job->doc ? &job->evidence : NULL,
+	};
+	enum store_status rc = store_insert_submission(p->st, &s, &job->submission, err);
+	free(with_line);
+	return rc;
+}
+
+static enum store_status audit_file(struct pipeline *p, struct job *job, char **err)
+{
+	char subject[48];
+	snprintf(subject, sizeof(subject), "submission %" PRId64, job->submission);
+	char *action = xasprintf("file.%s", job->status);
+	char *detail = xasprintf("file=%s inbox=%s sha256=%s kind=%s reason=%s credited=%zu "
+				 "no_credit=%zu rejected=%zu pending=%zu review=%zu",
+				 job->claim->name, job->claim->dir, job->sha256[0] ? job->sha256 : "-",
+				 kind_name(job->kind), reason_code(job->reject),
+				 job->decided[RULES_CREDITED], job->decided[RULES_NO_CREDIT],
+				 job->decided[RULES_REJECTED], job->decided[RULES_PENDING],
+				 job->decided[RULES_REVIEW]);
+	enum store_status rc = store_audit(p->st, "attestd", action, subject, detail, err);
+	free(action);
+	free(detail);
+	return rc;
+}
+
+static enum store_status transact_rejected(struct pipeline *p, struct job *job, char **err)
+{
+	job->status = "rejected";
+	enum store_status rc = record_submission(p, job, 0, err);
+	if (rc != STORE_OK)
+		return rc;
+	struct receipt_message e = { .code = job->reject };
+	if (job->reject_line > 0)
+		snprintf(e.message, sizeof(e.message), "line %d: %.480s", job->reject_line,
+			 job->reject_message);
+	else
+		snprintf(e.message, sizeof(e.message), "%s", job->reject_message);
+	struct receipt_input in = {
+		.submission = job->submission, .inbox_dir = job->claim->dir,
+		.file_name = job->claim->name, .sha256 = job->sha256, .kind = kind_name(job->kind),
+		.received = job->received.tv_sec, .status = "rejected", .errors = &e, .n_errors = 1,
+	};
+	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
+		return rc;
+	return audit_file(p, job, err);
+}
+
+static enum store_status transact_duplicate(struct pipeline *p, struct job *job,
+					    const struct store_submission_ref *first, char **err)
+{
+	job->status = "duplicate";
+	job->duplicate_of = first->id;
+	enum store_status rc = record_submission(p, job, first->stage_id, err);
+	if (rc != STORE_OK)
+		return rc;
+	struct receipt_input in = {
+		.submission = job->submission, .inbox_dir = job->claim->dir,
+		.file_name = job->claim->name, .sha256 = job->sha256, .kind = kind_name(job->kind),
+		.received = job->received.tv_sec, .status = "duplicate",
+		.decisions_of = strcmp(first->kind, "attestations") == 0 ? first->id : 0,
+		.first_file = first->file_name, .first_received = first->received_at,
+	};
+	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
+		return rc;
+	return audit_file(p, job, err);
+}
+
+/* New receipts for the attestations files whose decisions a sign-in sheet
+ * (or a registry import) settled. */
+static enum store_status receipts_for_submissions(struct pipeline *p, const int64_t *subs,
+						  size_t n, time_t processed, char **err)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < i; k++)
+			seen |= subs[k] == subs[i];
+		if (seen)
+			continue;
+		struct store_submission_ref ref;
+		bool found;
+		enum store_status rc = store_find_submission(p->st, subs[i], &ref, &found, err);
+		if (rc != STORE_OK)
+			return rc;
+		if (!found)
+			continue;
+		struct receipt_input in = {
+			.submission = ref.id, .inbox_dir = ref.inbox_dir, .file_name = ref.file_name,
+			.sha256 = ref.sha256, .kind = ref.kind, .received = ref.received_at,
+			.status = "accepted", .decisions_of = ref.id,
+		};
+		if ((rc = receipt_record(p, &in, processed, err)) != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+static enum store_status transact_sheet(struct pipeline *p, struct job *job,
+					const struct store_stage *stage, char **err)
+{
+	struct rules_facilitator *regs = NULL;
+	char *storage = NULL;
+	size_t n_regs = 0;
+	struct store_pending pending = { 0 };
+	struct store_decision *d = NULL;
+	struct rules_reasons findings = { 0 };
+
+	job->status = "accepted";
+	enum store_status rc = record_submission(p, job, stage->id, err);
+	if (rc != STORE_OK)
+		goto out;
+	if ((rc = store_insert_sheet(p->st, job->submission, stage->id, job->doc, err)) != STORE_OK)
+		goto out;
+	if ((rc = facilitators_of(p, job->doc, &regs, &n_regs, &storage, err)) != STORE_OK)
+		goto out;
+	rc = store_load_pending(p->st, stage->id, job->doc->approval, job->doc->stage.ref,
+				&pending, err);
+	if (rc != STORE_OK)
+		goto out;
+	if (rules_check_stage(job->doc, pending.n ? pending.doc : NULL, regs, n_regs, &findings)
+	    != REASON_OK) {
+		*err = xstrdup("the rules refused the stage check");
+		rc = STORE_ERROR;
+		goto out;
+	}
+	if ((rc = store_set_stage_findings(p->st, stage->id, &findings, err)) != STORE_OK)
+		goto out;
+	if (pending.n > 0) {
+		d = xcalloc(pending.n, sizeof(*d));
+		for (size_t i = 0; i < pending.n; i++)
+			d[i].id = pending.ids[i];
+		char cause[64];
+		snprintf(cause, sizeof(cause), "signin-sheet submission %" PRId64, job->submission);
+		rc = decide_all(p, job, pending.doc, job->doc, &findings, pending.received_on, d,
+				cause, err);
+		if (rc == STORE_OK)
+			rc = store_update_decisions(p->st, d, pending.n, job->today, err);
+		if (rc == STORE_OK)
+			rc = store_decision_history(p->st, d, pending.n, "attestd", cause, err);
+		if (rc == STORE_OK)
+			rc = receipts_for_submissions(p, pending.submissions, pending.n,
+						      job->processed, err);
+		if (rc != STORE_OK)
+			goto out;
+	}
+	struct receipt_input in = {
+		.submission = job->submission, .inbox_dir = job->claim->dir,
+		.file_name = job->claim->name, .sha256 = job->sha256, .kind = "signin-sheet",
+		.received = job->received.tv_sec, .status = "accepted", .findings = &findings,
+	};
+	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
+		goto out;
+	rc = audit_file(p, job, err);
+out:
+	free(regs);
+	free(storage);
+	free(d);
+	store_pending_clear(&pending);
+	return rc;
+}
+
+static enum store_status transact_attestations(struct pipeline *p, struct job *job,
+					       const struct store_stage *stage, char **err)
+{
+	const struct document *doc = job->doc;
+	struct document *sheet = NULL;
+	struct rules_facilitator *regs = NULL;
+	char *storage = NULL;
+	size_t n_regs = 0;
+	struct rules_reasons findings = { 0 };
+	size_t n = doc->n_attestations;
+	struct store_decision *d = xcalloc(n ? n : 1, sizeof(*d));
+	date_t *received_on = xcalloc(n ? n : 1, sizeof(*received_on));
+	enum store_status rc = STORE_OK;
+
+	for (size_t i = 0; i < n; i++)
+		received_on[i] = job->received_on;
+	if (stage->sheet_submission) {
+		rc = store_load_sheet(p->st, stage->sheet_submission, doc->approval, doc->stage.ref,
+				      &sheet, err);
+		if (rc == STORE_OK)
+			rc = facilitators_of(p, sheet, &regs, &n_regs, &storage, err);
+		if (rc != STORE_OK)
+			goto out;
+		if (rules_check_stage(sheet, doc, regs, n_regs, &findings) != REASON_OK) {
+			*err = xstrdup("the rules refused the stage check");
+			rc = STORE_ERROR;
+			goto out;
+		}
+	}
+	job->status = "accepted";
+	if ((rc = record_submission(p, job, stage->id, err)) != STORE_OK)
+		goto out;
+	char cause[64];
+	snprintf(cause, sizeof(cause), "attestations submission %" PRId64, job->submission);
+	rc = decide_all(p, job, doc, sheet, sheet ? &findings : NULL, received_on, d, cause, err);
+	if (rc == STORE_OK)
+		rc = store_insert_attestations(p->st, job->submission, stage->id, doc->approval, doc,
+					       job->received, job->received_on, job->today, d, err);
+	if (rc == STORE_OK)
+		rc = store_decision_history(p->st, d, n, "attestd", cause, err);
+	if (rc != STORE_OK)
+		goto out;
+	struct receipt_input in = {
+		.submission = job->submission, .inbox_dir = job->claim->dir,
+		.file_name = job->claim->name, .sha256 = job->sha256, .kind = "attestations",
+		.received = job->received.tv_sec, .status = "accepted",
+		.decisions_of = job->submission,
+	};
+	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
+		goto out;
+	rc = audit_file(p, job, err);
+out:
+	document_free(sheet);
+	free(regs);
+	free(storage);
+	free(d);
+	free(received_on);
+	return rc;
+}
+
+/* Everything between BEGIN and COMMIT for one file. */
+static enum store_status transact(struct pipeline *p, struct job *job, char **err)
+{
+	enum store_status rc = STORE_OK;
+	memset(job->decided, 0, sizeof(job->decided));
+	job->duplicate_of = 0;
+	if (job->reject == REASON_OK && (rc = check_binding(p, job, err)) != STORE_OK)
+		return rc;
+	if (job->reject == REASON_OK) {
+		struct store_submission_ref first;
+		bool found;
+		if ((rc = store_find_sha256(p->st, job->sha256, &first, &found, err)) != STORE_OK)
+			return rc;
+		if (found)
+			return transact_duplicate(p, job, &first, err);
+	}
+	if (job->reject == REASON_OK && job->doc->kind == DOC_ATTESTATIONS) {
+		char taken[DOC_NUMBER_SIZE];
+		if ((rc = store_number_taken(p->st, job->doc, taken, err)) != STORE_OK)
+			return rc;
+		if (taken[0])
+			job_reject(job, REASON_DUPLICATE_ATTESTATION_NUMBER, 0, "attestation number "
+				   "%s was already used by centre %s in another file", taken,
+				   job->doc->approval);
+	}
+	if (job->reject != REASON_OK)
+		return transact_rejected(p, job, err);
+
+	struct store_stage stage;
+	const struct doc_stage *s = &job->doc->stage;
+	if ((rc = store_stage_lock(p->st, job->doc->approval, s, &stage, err)) != STORE_OK)
+		return rc;
+	if (job->doc->kind == DOC_SIGNIN_SHEET && stage.sheet_submission)
+		job_reject(job, REASON_STAGE_CONFLICT, 0, "a sign-in sheet was already received for "
+			   "stage %s (submission %" PRId64 ")", s->ref, stage.sheet_submission);
+	else if (job->doc->kind == DOC_ATTESTATIONS && stage.has_attestations &&
+		 !same_stage_data(stage.att_departement, stage.att_first_day, stage.att_last_day, s))
+		job_reject(job, REASON_STAGE_CONFLICT, 0, "stage %s was already received with other "
+			   "dates or departement", s->ref);
+	if (job->reject != REASON_OK)
+		return transact_rejected(p, job, err);
+	return job->doc->kind == DOC_SIGNIN_SHEET ? transact_sheet(p, job, &stage, err)
+						  : transact_attestations(p, job, &stage, err);
+}
+
+/* --- after the commit ------------------------------------------------------------ */
+
+enum reason pipeline_flush_receipts(struct pipeline *p)
+{
+	struct store_receipt_file *files = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	enum reason r = REASON_OK;
+	enum store_status rc = store_unwritten_receipts(p->st, &files, &n, &err);
+	if (rc != STORE_OK) {
+		log_error("action=receipts outcome=retry reason=%s error=\"%s\"",
+			  rc == STORE_UNAVAILABLE ? "db_unavailable" : "internal_error", err);
+		free(err);
+		return rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = receipt_write(p->cfg->outbox, files[i].path, files[i].body, files[i].len);
+		if (r != REASON_OK) {
+			log_error("action=receipt path=%s outcome=retry reason=%s", files[i].path,
+				  reason_code(r));
+			break;
+		}
+		if (store_mark_receipt_written(p->st, files[i].submission, files[i].seq, &err)
+		    != STORE_OK) {
+			log_error("action=receipt path=%s outcome=retry error=\"%s\"", files[i].path,
+				  err);
+			free(err);
+			err = NULL;
+			r = REASON_DB_UNAVAILABLE;
+			break;
+		}
+	}
+	store_receipt_files_free(files, n);
+	return r;
+}
+
+static enum reason drop_spool_copy(const struct inbox_claim *claim)
+{
+	if (unlink(claim->spool_path) != 0 && errno != ENOENT)
+		return REASON_IO_ERROR;
+	char *dir = xstrdup(claim->spool_path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int rc = fsutil_sync_dir(dir);
+	free(dir);
+	return rc == 0 ? REASON_OK : REASON_IO_ERROR;
+}
+
+/* Archive (or quarantine), receipts, spool copy dropped: all idempotent. */
+static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
+			  const struct store_submission_ref *sub, struct job *job)
+{
+	enum reason r = REASON_OK;
+	if (strcmp(sub->status, "rejected") == 0) {
+		struct stat st;
+		if (lstat(claim->spool_path, &st) == 0)
+			r = archive_quarantine(p->cfg->quarantine, claim, sub->first_error,
+					       sub->first_message);
+		if (r != REASON_OK)
+			return r;
+		return pipeline_flush_receipts(p);
+	}
+	if (strcmp(sub->status, "accepted") == 0) {
+		if (job->bytes == NULL &&
+		    (r = inbox_read(claim->spool_path, p->cfg->max_file_size, &job->bytes,
+				    &job->len)) != REASON_OK)
+			return r == REASON_IO_ERROR ? r : REASON_INTERNAL_ERROR;
+		if ((r = archive_put(p->cfg->archive, sub->sha256, job->bytes, job->len)) != REASON_OK)
+			return r;
+		if (job->doc == NULL && strcmp(sub->kind, "signin-sheet") == 0) {
+			/* Redone after a crash: the scans are in the file. */
+			int kind;
+			struct parse_error perr;
+			r = parsers_parse(p->parsers, job->bytes, job->len, sub->received_at, &job->doc,
+					  &kind, &job->evidence, &perr);
+			if (r != REASON_OK)
+				return reason_is_temporary(r) ? r : REASON_INTERNAL_ERROR;
+		}
+		if (job->doc && job->doc->kind == DOC_SIGNIN_SHEET) {
+			for (size_t i = 0; i < job->doc->sheet.n_participants; i++) {
+				const struct doc_identity_document *id =
+					&job->doc->sheet.participants[i].identity;
+				r = archive_put(p->cfg->archive, id->scan_sha256, id->scan, id->scan_size);
+				if (r != REASON_OK)
+					return r;
+			}
+		}
+	}
+	if ((r = pipeline_flush_receipts(p)) != REASON_OK)
+		return r;
+	return drop_spool_copy(claim);
+}
+
+/* --- one file -------------------------------------------------------------------- */
+
+static void job_clear(struct job *job)
+{
+	free(job->bytes);
+	document_free(job->doc);
+	parse_evidence_clear(&job->evidence);
+}
+
+/* Reads and parses: sets job->reject for the centre's faults; returns a
+ * temporary reason when the file must wait. */
+static enum reason job_parse(struct pipeline *p, struct job *job)
+{
+	const struct inbox_claim *claim = job->claim;
+	enum reason r = inbox_read(claim->spool_path, p->cfg->max_file_size, &job->bytes, &job->len);
+	if (r == REASON_IO_ERROR)
+		return r;
+	if (r != REASON_OK) {
+		job_reject(job, r, 0, "%s", r == REASON_TOO_LARGE ? "the file exceeds the size limit"
+								  : reason_text(r));
+		return REASON_OK;
+	}
+	archive_sha256_hex(job->bytes, job->len, job->sha256);
+	if (claim->bad_name) {
+		job_reject(job, REASON_BAD_FILE_NAME, 0, "%s", reason_text(REASON_BAD_FILE_NAME));
+		return REASON_OK;
+	}
+	struct parse_error perr;
+	r = parsers_parse(p->parsers, job->bytes, job->len, job->received.tv_sec, &job->doc,
+			  &job->kind, &job->evidence, &perr);
+	if (r != REASON_OK && reason_is_temporary(r)) {
+		log_warn("file=%s approval=%s outcome=retry reason=%s detail=\"%s\"", claim->name,
+			 claim->dir, reason_code(r), perr.message);
+		return r;
+	}
+	if (r != REASON_OK)
+		job_reject(job, r, perr.line, "%s", perr.message[0] ? perr.message : reason_text(r));
+	return REASON_OK;
+}
+
+static long elapsed_ms(struct timespec since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since.tv_sec) * 1000 + (now.tv_nsec - since.tv_nsec) / 1000000;
+}
+
+enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct job job = { .claim = claim, .kind = -1 };
+	struct timespec now = clock_now();
+	job.received = clock_shift(claim->received);
+	job.processed = now.tv_sec;
+	if (!date_local_from_epoch(job.received.tv_sec, p->cfg->timezone, &job.received_on) ||
+	    !date_local_from_epoch(now.tv_sec, p->cfg->timezone, &job.today)) {
+		log_error("file=%s outcome=retry reason=internal_error detail=\"time zone %s\"",
+			  claim->name, p->cfg->timezone);
+		return REASON_INTERNAL_ERROR;
+	}
+
+	char *err = NULL;
+	enum reason r = REASON_OK;
+	struct store_submission_ref sub;
+	bool found = false;
+	enum store_status rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
+	if (rc == STORE_OK && !found) {
+		struct stat st;
+		if (lstat(claim->spool_path, &st) != 0) {
+			/* Gone (another instance finished it): nothing to do. */
+			goto out;
+		}
+		if ((r = job_parse(p, &job)) != REASON_OK)
+			goto out;
+		for (int attempt = 1; attempt <= PIPELINE_MAX_TRIES; attempt++) {
+			free(err);
+			err = NULL;
+			if ((rc = store_begin(p->st, &err)) == STORE_OK &&
+			    (rc = transact(p, &job, &err)) == STORE_OK &&
+			    (rc = store_commit(p->st, &err)) == STORE_OK)
+				break;
+			store_abort(p->st);
+			/* Another instance got there first (serialization, deadlock,
+			 * or a unique key both tried to take): run it again. */
+			if (!store_should_retry(p->st))
+				break;
+		}
+		if (rc == STORE_OK)
+			rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
+	}
+	if (rc != STORE_OK) {
+		r = rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+		(rc == STORE_UNAVAILABLE ? log_warn : log_error)(
+			"file=%s approval=%s outcome=retry reason=%s error=\"%s\"", claim->name,
+			claim->dir, reason_code(r), err ? err : "");
+		goto out;
+	}
+	if (!found) {
+		r = REASON_INTERNAL_ERROR;
+		log_error("file=%s outcome=retry reason=internal_error error=\"committed but not found\"",
+			  claim->name);
+		goto out;
+	}
+	if ((r = finish(p, claim, &sub, &job)) != REASON_OK) {
+		log_error("file=%s approval=%s outcome=retry reason=%s detail=\"archive, quarantine "
+			  "or receipt\"", claim->name, claim->dir, reason_code(r));
+		goto out;
+	}
+	if (strcmp(sub.status, "accepted") == 0)
+		p->counts.accepted++;
+	else if (strcmp(sub.status, "rejected") == 0)
+		p->counts.rejected++;
+	else
+		p->counts.duplicate++;
+	for (int k = 0; k < 5; k++)
+		p->counts.attestations[k] += job.decided[k];
+	size_t n_att = job.doc && job.doc->kind == DOC_ATTESTATIONS ? job.doc->n_attestations : 0;
+	log_info("file=%s approval=%s sha256=%s kind=%s outcome=%s reason=%s attestations=%zu ms=%ld",
+		 claim->name, sub.approval[0] ? sub.approval : claim->dir,
+		 sub.sha256[0] ? sub.sha256 : "-", sub.kind, sub.status,
+		 strcmp(sub.status, "duplicate") == 0 ? "duplicate_file" : reason_code(sub.first_error),
+		 n_att, elapsed_ms(t0));
+out:
+	if (r != REASON_OK)
+		p->counts.retried++;
+	free(err);
+	job_clear(&job);
+	return r;
+}
+
+enum reason pipeline_sweep(struct pipeline *p)
+{
+	date_t today;
+	struct timespec now = clock_now();
+	if (!date_local_from_epoch(now.tv_sec, p->cfg->timezone, &today))
+		return REASON_INTERNAL_ERROR;
+	char *err = NULL;
+	long flagged = 0;
+	enum store_status rc = store_begin(p->st, &err);
+	if (rc == STORE_OK)
+		rc = store_flag_overdue(p->st, today, &flagged, &err);
+	if (rc == STORE_OK && flagged > 0) {
+		char *detail = xasprintf("flagged=%ld", flagged);
+		rc = store_audit(p->st, "attestd", "attestations.overdue", "registration deadline",
+				 detail, &err);
+		free(detail);
+	}
+	if (rc == STORE_OK)
+		rc = store_commit(p->st, &err);
+	if (rc != STORE_OK) {
+		store_abort(p->st);
+		log_error("action=sweep outcome=retry error=\"%s\"", err ? err : "");
+		free(err);
+		return rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+	}
+	if (flagged > 0)
+		log_warn("action=sweep registration_overdue=%ld", flagged);
+	return REASON_OK;
+}

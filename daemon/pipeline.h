@@ -1,0 +1,54 @@
+/*
+ * pipeline - one file, start to end (design.md "One file's way through"):
+ * read, parse and verify, then one database transaction that checks the
+ * centre's binding and the duplicates, applies the rules and records
+ * everything, then the archive or the quarantine, the receipts, and the
+ * spool copy dropped.  A struct pipeline holds what is loaded once (schemas,
+ * trust, the receipt signer) and borrows the configuration and the store.
+ */
+#ifndef ATTESTD_PIPELINE_H
+#define ATTESTD_PIPELINE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "inbox.h"
+#include "reason.h"
+#include "store.h"
+
+struct pipeline;
+
+/* What happened to the files processed so far (for logs and metrics). */
+struct pipeline_counts {
+	size_t accepted;
+	size_t rejected;
+	size_t duplicate;
+	size_t retried;			/* kept in the spool for a temporary reason */
+	size_t attestations[5];		/* by enum rules_decision */
+};
+
+/* Loads schemas, trust files and the receipt signer.  NULL and *err
+ * (allocated) when they cannot be loaded; *temporary tells whether the
+ * cause is our environment (a trust file unreadable) rather than a bug. */
+struct pipeline *pipeline_new(const struct config *cfg, struct store *st, char **err);
+void pipeline_free(struct pipeline *p);
+
+/*
+ * Processes one claimed file.  REASON_OK when its outcome is committed
+ * and the file has left the spool (to the archive or the quarantine);
+ * a temporary reason (database unreachable, CRL stale, disk) when it stays
+ * in the spool to be retried; REASON_INTERNAL_ERROR when it stays there
+ * for an operator (logged).
+ */
+enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim);
+
+/* Writes every receipt committed but not yet in the outbox. */
+enum reason pipeline_flush_receipts(struct pipeline *p);
+
+/* Flags the attestations still pending or in review past their
+ * registration deadline (rules.md §7). */
+enum reason pipeline_sweep(struct pipeline *p);
+
+const struct pipeline_counts *pipeline_counts(const struct pipeline *p);
+
+#endif

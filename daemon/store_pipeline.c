@@ -1,0 +1,1321 @@
+/*
+ * store_pipeline - the SQL of one file's transaction.  See store_pipeline.h.
+ *
+ * Every statement is prepared once per connection and takes text
+ * parameters; sets of rows travel as PostgreSQL array literals and are
+ * unnested server-side, so a 20-attestation file costs one INSERT, not 20.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers.h"
+#include "store_internal.h"
+#include "store_pipeline.h"
+#include "xmalloc.h"
+
+/* --- statements ------------------------------------------------------------ */
+
+enum stmt {
+	S_FIND_CLAIM, S_FIND_SHA, S_CENTRE, S_STAGE_UPSERT, S_STAGE_LOCK, S_NUMBER_TAKEN,
+	S_SHEET, S_PARTICIPANTS, S_PENDING, S_LICENCES, S_EVENTS, S_CREDITED,
+	S_FACILITATORS, S_INS_SUBMISSION, S_INS_SHEET, S_INS_PARTICIPANTS, S_STAGE_FINDINGS,
+	S_INS_ATTESTATIONS, S_UPD_DECISIONS, S_INS_HISTORY, S_INS_CREDITS, S_UPSERT_BALANCES,
+	S_INS_BALANCE_HISTORY, S_SUB_DECISIONS, S_GET_FINDINGS, S_NEXT_SEQ, S_INS_RECEIPT,
+	S_UNWRITTEN, S_MARK_WRITTEN, S_AUDIT, S_PENDING_ON, S_FIND_ID, S_FLAG_OVERDUE, S_COUNT
+};
+
+#define SUBMISSION_REF_COLUMNS \
+	"id, status, kind, file_name, inbox_dir, extract(epoch FROM received_at)::bigint," \
+	" coalesce(errors[1], ''), coalesce(error_messages[1], ''), coalesce(stage_id, 0)," \
+	" coalesce(sha256, ''), coalesce(approval, '')"
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_FIND_CLAIM] = "SELECT " SUBMISSION_REF_COLUMNS " FROM attestd.submissions WHERE claim_id = $1",
+	[S_FIND_ID] = "SELECT " SUBMISSION_REF_COLUMNS " FROM attestd.submissions WHERE id = $1",
+	[S_FIND_SHA] = "SELECT " SUBMISSION_REF_COLUMNS " FROM attestd.submissions"
+		" WHERE sha256 = $1 AND status = 'accepted'",
+	[S_CENTRE] = "SELECT c.departement, c.valid_from, c.valid_to, EXISTS (SELECT FROM"
+		" attestd.centre_certificates cc WHERE cc.approval = c.approval AND cc.cert_sha256 = $2)"
+		" FROM attestd.centres c WHERE c.approval = $1",
+	[S_STAGE_UPSERT] = "INSERT INTO attestd.stages (approval, ref, departement, first_day, last_day)"
+		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (approval, ref) DO NOTHING",
+	[S_STAGE_LOCK] = "SELECT s.id, s.departement, s.first_day, s.last_day,"
+		" (SELECT submission_id FROM attestd.signin_sheets WHERE stage_id = s.id),"
+		" a.departement, a.first_day, a.last_day"
+		" FROM attestd.stages s LEFT JOIN LATERAL (SELECT departement, first_day, last_day"
+		"  FROM attestd.attestations WHERE stage_id = s.id LIMIT 1) a ON true"
+		" WHERE s.approval = $1 AND s.ref = $2 FOR UPDATE OF s",
+	[S_NUMBER_TAKEN] = "SELECT number FROM attestd.attestations WHERE approval = $1"
+		" AND number = ANY ($2::text[]) ORDER BY number LIMIT 1",
+	[S_SHEET] = "SELECT departement, first_day, last_day, venue, session_dates, session_starts,"
+		" session_ends, psychologist_authorisation, psychologist_surname,"
+		" psychologist_given_names, expert_authorisation, expert_surname, expert_given_names"
+		" FROM attestd.signin_sheets WHERE submission_id = $1",
+	[S_PARTICIPANTS] = "SELECT licence, surname, given_names, birth_date, id_type, id_number,"
+		" id_media_type, id_size, id_sha256, arrived, signed"
+		" FROM attestd.signin_participants WHERE submission_id = $1 ORDER BY licence",
+	[S_PENDING] = "SELECT id, submission_id, number, stage_case, issued, licence, surname,"
+		" given_names, birth_date, letter_48n_received, court_order_ref, court_order_date,"
+		" departement, first_day, last_day, extract(epoch FROM received_at)::bigint, received_on"
+		" FROM attestd.attestations WHERE stage_id = $1 AND decision = 'pending'"
+		" ORDER BY id FOR UPDATE",
+	[S_LICENCES] = "SELECT licence, surname, given_names, birth_date, probation_end, status,"
+		" status_date, b.balance, b.licence IS NOT NULL"
+		" FROM attestd.licences l LEFT JOIN attestd.licence_balances b USING (licence)"
+		" WHERE licence = ANY ($1::text[]) ORDER BY licence FOR UPDATE OF l",
+	[S_EVENTS] = "SELECT licence, effective_date, kind, points, ref, stage_first_day"
+		" FROM attestd.licence_events WHERE licence = ANY ($1::text[]) ORDER BY licence, id",
+	[S_CREDITED] = "SELECT licence, last_day FROM attestd.attestations"
+		" WHERE licence = ANY ($1::text[]) AND decision = 'credited' ORDER BY licence",
+	[S_FACILITATORS] = "SELECT authorisation, role, valid_from, valid_to FROM attestd.facilitators"
+		" WHERE authorisation = ANY ($1::text[])",
+	[S_INS_SUBMISSION] = "INSERT INTO attestd.submissions (claim_id, inbox_dir, file_name, sha256,"
+		" size, kind, approval, stage_id, received_at, status, errors, error_messages,"
+		" duplicate_of, signer_sha256, signer_der, chain_pem, crl_number, crl_sha256, verifier)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::numeric), $10, $11::text[],"
+		" $12::text[], $13, $14, decode($15, 'hex'), $16, $17, $18, $19) RETURNING id",
+	[S_INS_SHEET] = "INSERT INTO attestd.signin_sheets (submission_id, stage_id, departement,"
+		" first_day, last_day, venue, session_dates, session_starts, session_ends,"
+		" psychologist_authorisation, psychologist_surname, psychologist_given_names,"
+		" expert_authorisation, expert_surname, expert_given_names)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7::date[], $8::smallint[], $9::smallint[], $10, $11,"
+		" $12, $13, $14, $15)",
+	[S_INS_PARTICIPANTS] = "INSERT INTO attestd.signin_participants (submission_id, licence,"
+		" surname, given_names, birth_date, id_type, id_number, id_media_type, id_size,"
+		" id_sha256, arrived, signed)"
+		" SELECT $1, u.licence, u.surname, u.given_names, u.birth_date, u.id_type, u.id_number,"
+		" u.media, u.size, u.sha, string_to_array(u.arrived, ',')::smallint[],"
+		" string_to_array(u.signed, ',')::boolean[]"
+		" FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[],"
+		" $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])"
+		" AS u(licence, surname, given_names, birth_date, id_type, id_number, media, size, sha,"
+		" arrived, signed)",
+	[S_STAGE_FINDINGS] = "UPDATE attestd.stages SET findings = $2::text[] WHERE id = $1",
+	[S_INS_ATTESTATIONS] = "INSERT INTO attestd.attestations (submission_id, stage_id, approval,"
+		" number, stage_case, issued, departement, first_day, last_day, licence, surname,"
+		" given_names, birth_date, letter_48n_received, court_order_ref, court_order_date,"
+		" received_at, received_on, registration_deadline, decision, points, effective_date,"
+		" reasons, flags, previous_credit_last_day, decided_at, decided_on)"
+		" SELECT $1, $2, $3, u.number, u.c, u.issued, $4, $5, $6, u.licence, u.surname,"
+		" u.given_names, u.birth_date, u.l48n, u.co_ref, u.co_date, to_timestamp($7::numeric),"
+		" $8, u.deadline, u.decision, u.points, u.effective, string_to_array(u.reasons, ','),"
+		" string_to_array(u.flags, ','), u.previous,"
+		" CASE WHEN u.decision IN ('pending', 'review') THEN NULL ELSE now() END,"
+		" CASE WHEN u.decision IN ('pending', 'review') THEN NULL ELSE $9::date END"
+		" FROM unnest($10::text[], $11::smallint[], $12::date[], $13::text[], $14::text[],"
+		" $15::text[], $16::date[], $17::date[], $18::text[], $19::date[], $20::date[],"
+		" $21::text[], $22::smallint[], $23::date[], $24::text[], $25::text[], $26::date[])"
+		" WITH ORDINALITY AS u(number, c, issued, licence, surname, given_names, birth_date,"
+		" l48n, co_ref, co_date, deadline, decision, points, effective, reasons, flags, previous, o)"
+		" ORDER BY u.o RETURNING id",
+	[S_UPD_DECISIONS] = "UPDATE attestd.attestations a SET decision = u.decision,"
+		" points = u.points, effective_date = u.effective,"
+		" reasons = string_to_array(u.reasons, ','), flags = string_to_array(u.flags, ','),"
+		" previous_credit_last_day = u.previous,"
+		" decided_at = CASE WHEN u.decision IN ('pending', 'review') THEN NULL ELSE now() END,"
+		" decided_on = CASE WHEN u.decision IN ('pending', 'review') THEN NULL ELSE $1::date END"
+		" FROM unnest($2::bigint[], $3::text[], $4::smallint[], $5::date[], $6::text[],"
+		" $7::text[], $8::date[]) AS u(id, decision, points, effective, reasons, flags, previous)"
+		" WHERE a.id = u.id",
+	[S_INS_HISTORY] = "INSERT INTO attestd.decision_history (attestation_id, actor, cause,"
+		" decision, points, reasons, flags)"
+		" SELECT u.id, $1, $2, u.decision, u.points, string_to_array(u.reasons, ','),"
+		" string_to_array(u.flags, ',') FROM unnest($3::bigint[], $4::text[], $5::smallint[],"
+		" $6::text[], $7::text[]) AS u(id, decision, points, reasons, flags)",
+	[S_INS_CREDITS] = "INSERT INTO attestd.licence_events (licence, effective_date, kind, points,"
+		" ref, source, stage_first_day)"
+		" SELECT u.licence, u.effective, 'stage_credit', 4, u.ref, 'stage', u.first_day"
+		" FROM unnest($1::text[], $2::date[], $3::text[], $4::date[])"
+		" AS u(licence, effective, ref, first_day) ON CONFLICT (ref) DO NOTHING",
+	[S_UPSERT_BALANCES] = "INSERT INTO attestd.licence_balances AS b (licence, balance, ceiling,"
+		" last_credit_stage_last_day, updated_at)"
+		" SELECT u.licence, u.balance, u.ceiling, u.last_day, now()"
+		" FROM unnest($1::text[], $2::smallint[], $3::smallint[], $4::date[])"
+		" AS u(licence, balance, ceiling, last_day)"
+		" ON CONFLICT (licence) DO UPDATE SET balance = EXCLUDED.balance,"
+		" ceiling = EXCLUDED.ceiling, last_credit_stage_last_day ="
+		" EXCLUDED.last_credit_stage_last_day, updated_at = now()",
+	[S_INS_BALANCE_HISTORY] = "INSERT INTO attestd.balance_history (licence, old_balance,"
+		" new_balance, cause) SELECT u.licence, u.old, u.new, $1"
+		" FROM unnest($2::text[], $3::smallint[], $4::smallint[]) AS u(licence, old, new)",
+	[S_SUB_DECISIONS] = "SELECT number, licence, decision, points, effective_date,"
+		" previous_credit_last_day, array_to_string(reasons, ','), array_to_string(flags, ',')"
+		" FROM attestd.attestations WHERE submission_id = $1 ORDER BY id",
+	[S_GET_FINDINGS] = "SELECT array_to_string(findings, ','), findings IS NOT NULL"
+		" FROM attestd.stages WHERE id = $1",
+	/* Numbered per name in the outbox: a file sent again under the same
+	 * name gets the next number, never another's. */
+	[S_NEXT_SEQ] = "SELECT coalesce(max(r.seq), 0) + 1 FROM attestd.receipts r"
+		" JOIN attestd.submissions s ON s.id = r.submission_id"
+		" WHERE s.inbox_dir = $1 AND s.file_name = $2",
+	[S_INS_RECEIPT] = "INSERT INTO attestd.receipts (submission_id, seq, path, body)"
+		" VALUES ($1, $2, $3, $4)",
+	[S_UNWRITTEN] = "SELECT submission_id, seq, path, body FROM attestd.receipts"
+		" WHERE written_at IS NULL ORDER BY submission_id, seq",
+	[S_MARK_WRITTEN] = "UPDATE attestd.receipts SET written_at = now()"
+		" WHERE submission_id = $1 AND seq = $2",
+	[S_AUDIT] = "SELECT audit.append($1, $2, $3, $4)",
+	[S_FLAG_OVERDUE] = "UPDATE attestd.attestations SET flags = array_append(flags,"
+		" 'registration_overdue') WHERE decision IN ('pending', 'review')"
+		" AND registration_deadline < $1::date AND NOT 'registration_overdue' = ANY (flags)",
+	[S_PENDING_ON] = "SELECT DISTINCT stage_id FROM attestd.attestations"
+		" WHERE licence = ANY ($1::text[]) AND decision = 'pending'"
+		" AND 'licence_unknown' = ANY (reasons) ORDER BY stage_id",
+};
+
+static const char *stmt_name(enum stmt s)
+{
+	static char names[S_COUNT][8];
+	if (names[s][0] == '\0')
+		snprintf(names[s], sizeof(names[s]), "p%d", (int)s);
+	return names[s];
+}
+
+static enum store_status store_prepare(struct store *st, char **err)
+{
+	if (st->prepared)
+		return STORE_OK;
+	for (int s = 0; s < S_COUNT; s++) {
+		PGresult *res = PQprepare(st->conn, stmt_name(s), stmt_sql[s], 0, NULL);
+		enum store_status rc = store_result_status(st, res, err);
+		PQclear(res);
+		if (rc != STORE_OK) {
+			char *why = *err;
+			*err = xasprintf("preparing statement %d: %s", s, why);
+			free(why);
+			return rc;
+		}
+	}
+	st->prepared = true;
+	return STORE_OK;
+}
+
+/* Runs a prepared statement; on success *res is the result (caller clears). */
+static enum store_status run(struct store *st, enum stmt s, int n, const char *const *values,
+			     PGresult **res, char **err)
+{
+	enum store_status rc = store_prepare(st, err);
+	if (rc != STORE_OK)
+		return rc;
+	PGresult *r = PQexecPrepared(st->conn, stmt_name(s), n, values, NULL, NULL, 0);
+	rc = store_result_status(st, r, err);
+	if (rc != STORE_OK || res == NULL) {
+		PQclear(r);
+		r = NULL;
+	}
+	if (res)
+		*res = r;
+	return rc;
+}
+
+/* --- transactions ------------------------------------------------------------ */
+
+enum store_status store_begin(struct store *st, char **err)
+{
+	return store_exec(st, "BEGIN", err);
+}
+
+enum store_status store_commit(struct store *st, char **err)
+{
+	return store_exec(st, "COMMIT", err);
+}
+
+void store_abort(struct store *st)
+{
+	store_rollback(st);
+}
+
+bool store_should_retry(const struct store *st)
+{
+	/* 23505: two instances took the same unique key at once; run again,
+	 * the loser then sees the winner's row. */
+	return strcmp(st->sqlstate, "40001") == 0 || strcmp(st->sqlstate, "40P01") == 0 ||
+	       strcmp(st->sqlstate, "23505") == 0;
+}
+
+bool store_ok(struct store *st)
+{
+	if (PQstatus(st->conn) == CONNECTION_OK)
+		return true;
+	PQreset(st->conn);
+	st->prepared = false;
+	if (PQstatus(st->conn) != CONNECTION_OK)
+		return false;
+	PQclear(PQexec(st->conn, "SET client_min_messages = warning"));
+	return true;
+}
+
+/* --- values --------------------------------------------------------------------- */
+
+/* An array literal under construction: {"a","b",NULL}. */
+struct pgarr {
+	char *buf;
+	size_t len, cap;
+	bool any;
+};
+
+static void pgarr_raw(struct pgarr *a, const char *s, size_t n)
+{
+	if (a->len + n + 3 > a->cap) {
+		a->cap = (a->len + n + 3) * 2;
+		a->buf = xrealloc(a->buf, a->cap);
+	}
+	if (a->len == 0)
+		a->buf[a->len++] = '{';
+	memcpy(a->buf + a->len, s, n);
+	a->len += n;
+	a->buf[a->len] = '\0';
+}
+
+static void pgarr_sep(struct pgarr *a)
+{
+	if (a->any)
+		pgarr_raw(a, ",", 1);
+	else
+		pgarr_raw(a, "", 0);
+	a->any = true;
+}
+
+static void pgarr_text(struct pgarr *a, const char *s)
+{
+	pgarr_sep(a);
+	if (s == NULL) {
+		pgarr_raw(a, "NULL", 4);
+		return;
+	}
+	pgarr_raw(a, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			pgarr_raw(a, "\\", 1);
+		pgarr_raw(a, p, 1);
+	}
+	pgarr_raw(a, "\"", 1);
+}
+
+static void pgarr_int(struct pgarr *a, long long v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%lld", v);
+	pgarr_sep(a);
+	pgarr_raw(a, buf, (size_t)n);
+}
+
+static void pgarr_date(struct pgarr *a, date_t d)
+{
+	if (d == DATE_NONE) {
+		pgarr_text(a, NULL);
+		return;
+	}
+	char buf[11];
+	date_format(d, buf);
+	pgarr_text(a, buf);
+}
+
+/* The finished literal ("{}" when empty); the caller frees it. */
+static char *pgarr_done(struct pgarr *a)
+{
+	if (a->len == 0)
+		return xstrdup("{}");
+	pgarr_raw(a, "}", 1);
+	char *s = a->buf;
+	memset(a, 0, sizeof(*a));
+	return s;
+}
+
+/* Codes joined by commas (they never contain one). */
+static char *codes_join(const enum reason *codes, size_t n)
+{
+	size_t cap = 1;
+	for (size_t i = 0; i < n; i++)
+		cap += strlen(reason_code(codes[i])) + 1;
+	char *s = xmalloc(cap);
+	s[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, reason_code(codes[i]));
+	}
+	return s;
+}
+
+static void codes_split(const char *joined, enum reason *codes, size_t *n, size_t max)
+{
+	*n = 0;
+	char *copy = xstrdup(joined);
+	for (char *save = NULL, *c = strtok_r(copy, ",", &save); c && *n < max;
+	     c = strtok_r(NULL, ",", &save)) {
+		enum reason r = reason_from_code(c);
+		if (r != REASON_COUNT)
+			codes[(*n)++] = r;
+	}
+	free(copy);
+}
+
+static date_t value_date(PGresult *res, int row, int col)
+{
+	date_t d = DATE_NONE;
+	if (!PQgetisnull(res, row, col))
+		date_parse(PQgetvalue(res, row, col), &d);
+	return d;
+}
+
+static char *epoch_text(struct timespec t)
+{
+	return xasprintf("%lld.%09ld", (long long)t.tv_sec, t.tv_nsec);
+}
+
+static void copy_value(char *dst, size_t size, PGresult *res, int row, int col)
+{
+	snprintf(dst, size, "%s", PQgetvalue(res, row, col));
+}
+
+/* --- look-ups ------------------------------------------------------------------- */
+
+static void submission_ref_read(PGresult *res, struct store_submission_ref *out)
+{
+	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	copy_value(out->status, sizeof(out->status), res, 0, 1);
+	copy_value(out->kind, sizeof(out->kind), res, 0, 2);
+	copy_value(out->file_name, sizeof(out->file_name), res, 0, 3);
+	copy_value(out->inbox_dir, sizeof(out->inbox_dir), res, 0, 4);
+	out->received_at = (time_t)strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->first_error = reason_from_code(PQgetvalue(res, 0, 6));
+	if (out->first_error == REASON_COUNT)
+		out->first_error = REASON_OK;
+	copy_value(out->first_message, sizeof(out->first_message), res, 0, 7);
+	out->stage_id = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+	copy_value(out->sha256, sizeof(out->sha256), res, 0, 9);
+	copy_value(out->approval, sizeof(out->approval), res, 0, 10);
+}
+
+static enum store_status find_submission(struct store *st, enum stmt s, const char *key,
+					 struct store_submission_ref *out, bool *found, char **err)
+{
+	PGresult *res;
+	enum store_status rc = run(st, s, 1, &key, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	*found = PQntuples(res) > 0;
+	if (*found)
+		submission_ref_read(res, out);
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_find_claim(struct store *st, const char *claim_id,
+				   struct store_submission_ref *out, bool *found, char **err)
+{
+	return find_submission(st, S_FIND_CLAIM, claim_id, out, found, err);
+}
+
+enum store_status store_find_submission(struct store *st, int64_t id,
+				       struct store_submission_ref *out, bool *found, char **err)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	return find_submission(st, S_FIND_ID, key, out, found, err);
+}
+
+enum store_status store_find_sha256(struct store *st, const char *sha256,
+				    struct store_submission_ref *out, bool *found, char **err)
+{
+	return find_submission(st, S_FIND_SHA, sha256, out, found, err);
+}
+
+enum store_status store_centre(struct store *st, const char *approval, const char *cert_sha256,
+			       struct store_centre *out, char **err)
+{
+	const char *v[] = { approval, cert_sha256 };
+	PGresult *res;
+	memset(out, 0, sizeof(*out));
+	enum store_status rc = run(st, S_CENTRE, 2, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	if (PQntuples(res) == 1) {
+		out->found = true;
+		copy_value(out->departement, sizeof(out->departement), res, 0, 0);
+		out->valid_from = value_date(res, 0, 1);
+		out->valid_to = value_date(res, 0, 2);
+		out->certificate_registered = PQgetvalue(res, 0, 3)[0] == 't';
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_stage_lock(struct store *st, const char *approval,
+				   const struct doc_stage *stage, struct store_stage *out,
+				   char **err)
+{
+	char first[11], last[11];
+	date_format(stage->first_day, first);
+	date_format(stage->last_day, last);
+	const char *v[] = { approval, stage->ref, stage->departement, first, last };
+	memset(out, 0, sizeof(*out));
+	enum store_status rc = run(st, S_STAGE_UPSERT, 5, v, NULL, err);
+	if (rc != STORE_OK)
+		return rc;
+	PGresult *res;
+	if ((rc = run(st, S_STAGE_LOCK, 2, v, &res, err)) != STORE_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		*err = xstrdup("stage row vanished after its upsert");
+		return STORE_ERROR;
+	}
+	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	copy_value(out->departement, sizeof(out->departement), res, 0, 1);
+	out->first_day = value_date(res, 0, 2);
+	out->last_day = value_date(res, 0, 3);
+	out->sheet_submission = PQgetisnull(res, 0, 4) ? 0 : strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	out->has_attestations = !PQgetisnull(res, 0, 5);
+	if (out->has_attestations) {
+		copy_value(out->att_departement, sizeof(out->att_departement), res, 0, 5);
+		out->att_first_day = value_date(res, 0, 6);
+		out->att_last_day = value_date(res, 0, 7);
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_number_taken(struct store *st, const struct document *doc,
+				     char *taken, char **err)
+{
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < doc->n_attestations; i++)
+		pgarr_text(&a, doc->attestations[i].number);
+	char *numbers = pgarr_done(&a);
+	const char *v[] = { doc->approval, numbers };
+	PGresult *res;
+	taken[0] = '\0';
+	enum store_status rc = run(st, S_NUMBER_TAKEN, 2, v, &res, err);
+	free(numbers);
+	if (rc != STORE_OK)
+		return rc;
+	if (PQntuples(res) > 0)
+		copy_value(taken, DOC_NUMBER_SIZE, res, 0, 0);
+	PQclear(res);
+	return STORE_OK;
+}
+
+/* "{2026-11-13,2026-11-13,...}" -> dates; "{510,780,...}" -> numbers. */
+static size_t parse_array(const char *lit, char items[][16], size_t max)
+{
+	size_t n = 0;
+	const char *p = lit + (lit[0] == '{');
+	while (*p && *p != '}' && n < max) {
+		size_t len = strcspn(p, ",}");
+		snprintf(items[n], 16, "%.*s", (int)(len < 15 ? len : 15), p);
+		n++;
+		p += len + (p[len] == ',');
+	}
+	return n;
+}
+
+static bool role_of(const char *s, enum doc_role *out)
+{
+	if (strcmp(s, "psychologist") == 0)
+		*out = ROLE_PSYCHOLOGIST;
+	else if (strcmp(s, "road-safety-expert") == 0)
+		*out = ROLE_ROAD_SAFETY_EXPERT;
+	else
+		return false;
+	return true;
+}
+
+enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
+				   const char *approval, const char *ref, struct document **out,
+				   char **err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, sheet_submission);
+	const char *v[] = { id };
+	PGresult *res = NULL, *parts = NULL;
+	struct document *doc = NULL;
+	enum store_status rc = run(st, S_SHEET, 1, v, &res, err);
+	if (rc != STORE_OK)
+		goto out;
+	if (PQntuples(res) != 1) {
+		*err = xasprintf("sign-in sheet %s has no row", id);
+		rc = STORE_ERROR;
+		goto out;
+	}
+	if ((rc = run(st, S_PARTICIPANTS, 1, v, &parts, err)) != STORE_OK)
+		goto out;
+	doc = xcalloc(1, sizeof(*doc));
+	doc->kind = DOC_SIGNIN_SHEET;
+	snprintf(doc->approval, sizeof(doc->approval), "%s", approval);
+	snprintf(doc->stage.ref, sizeof(doc->stage.ref), "%s", ref);
+	copy_value(doc->stage.departement, sizeof(doc->stage.departement), res, 0, 0);
+	doc->stage.first_day = value_date(res, 0, 1);
+	doc->stage.last_day = value_date(res, 0, 2);
+	struct doc_signin_sheet *sh = &doc->sheet;
+	copy_value(sh->venue, sizeof(sh->venue), res, 0, 3);
+	char dates[SESSION_COUNT][16], starts[SESSION_COUNT][16], ends[SESSION_COUNT][16];
+	parse_array(PQgetvalue(res, 0, 4), dates, SESSION_COUNT);
+	parse_array(PQgetvalue(res, 0, 5), starts, SESSION_COUNT);
+	parse_array(PQgetvalue(res, 0, 6), ends, SESSION_COUNT);
+	for (int s = 0; s < SESSION_COUNT; s++) {
+		date_parse(dates[s], &sh->sessions[s].date);
+		sh->sessions[s].start = (minute_of_day_t)atoi(starts[s]);
+		sh->sessions[s].end = (minute_of_day_t)atoi(ends[s]);
+	}
+	sh->facilitators[0].role = ROLE_PSYCHOLOGIST;
+	copy_value(sh->facilitators[0].authorisation, DOC_AUTH_SIZE, res, 0, 7);
+	copy_value(sh->facilitators[0].surname, DOC_NAME_SIZE, res, 0, 8);
+	copy_value(sh->facilitators[0].given_names, DOC_NAME_SIZE, res, 0, 9);
+	sh->facilitators[1].role = ROLE_ROAD_SAFETY_EXPERT;
+	copy_value(sh->facilitators[1].authorisation, DOC_AUTH_SIZE, res, 0, 10);
+	copy_value(sh->facilitators[1].surname, DOC_NAME_SIZE, res, 0, 11);
+	copy_value(sh->facilitators[1].given_names, DOC_NAME_SIZE, res, 0, 12);
+
+	sh->n_participants = (size_t)PQntuples(parts);
+	sh->participants = xcalloc(sh->n_participants ? sh->n_participants : 1,
+				   sizeof(*sh->participants));
+	for (int i = 0; i < PQntuples(parts); i++) {
+		struct doc_participant *p = &sh->participants[i];
+		copy_value(p->person.licence, DOC_LICENCE_SIZE, parts, i, 0);
+		copy_value(p->person.surname, DOC_NAME_SIZE, parts, i, 1);
+		copy_value(p->person.given_names, DOC_NAME_SIZE, parts, i, 2);
+		p->person.birth_date = value_date(parts, i, 3);
+		copy_value(p->identity.number, DOC_ID_NUMBER_SIZE, parts, i, 5);
+		p->identity.scan_size = (size_t)strtoull(PQgetvalue(parts, i, 7), NULL, 10);
+		copy_value(p->identity.scan_sha256, DOC_SHA256_HEX_SIZE, parts, i, 8);
+		char arrived[SESSION_COUNT][16], signed_in[SESSION_COUNT][16];
+		parse_array(PQgetvalue(parts, i, 9), arrived, SESSION_COUNT);
+		parse_array(PQgetvalue(parts, i, 10), signed_in, SESSION_COUNT);
+		for (int s = 0; s < SESSION_COUNT; s++) {
+			p->presence[s].present = strcmp(arrived[s], "NULL") != 0;
+			p->presence[s].arrived = (minute_of_day_t)(p->presence[s].present
+								   ? atoi(arrived[s]) : 0);
+			p->presence[s].signed_in = signed_in[s][0] == 't';
+		}
+	}
+	*out = doc;
+	doc = NULL;
+out:
+	PQclear(res);
+	PQclear(parts);
+	document_free(doc);
+	return rc;
+}
+
+void store_pending_clear(struct store_pending *p)
+{
+	document_free(p->doc);
+	free(p->ids);
+	free(p->submissions);
+	free(p->received_at);
+	free(p->received_on);
+	memset(p, 0, sizeof(*p));
+}
+
+enum store_status store_load_pending(struct store *st, int64_t stage_id, const char *approval,
+				     const char *ref, struct store_pending *out, char **err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, stage_id);
+	const char *v[] = { id };
+	PGresult *res;
+	memset(out, 0, sizeof(*out));
+	enum store_status rc = run(st, S_PENDING, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	size_t n = (size_t)PQntuples(res);
+	struct document *doc = xcalloc(1, sizeof(*doc));
+	doc->kind = DOC_ATTESTATIONS;
+	snprintf(doc->approval, sizeof(doc->approval), "%s", approval);
+	snprintf(doc->stage.ref, sizeof(doc->stage.ref), "%s", ref);
+	doc->n_attestations = n;
+	doc->attestations = xcalloc(n ? n : 1, sizeof(*doc->attestations));
+	out->ids = xcalloc(n ? n : 1, sizeof(*out->ids));
+	out->submissions = xcalloc(n ? n : 1, sizeof(*out->submissions));
+	out->received_at = xcalloc(n ? n : 1, sizeof(*out->received_at));
+	out->received_on = xcalloc(n ? n : 1, sizeof(*out->received_on));
+	for (size_t i = 0; i < n; i++) {
+		int r = (int)i;
+		struct doc_attestation *a = &doc->attestations[i];
+		out->ids[i] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+		out->submissions[i] = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+		copy_value(a->number, sizeof(a->number), res, r, 2);
+		a->stage_case = atoi(PQgetvalue(res, r, 3));
+		a->issued = value_date(res, r, 4);
+		copy_value(a->trainee.licence, DOC_LICENCE_SIZE, res, r, 5);
+		copy_value(a->trainee.surname, DOC_NAME_SIZE, res, r, 6);
+		copy_value(a->trainee.given_names, DOC_NAME_SIZE, res, r, 7);
+		a->trainee.birth_date = value_date(res, r, 8);
+		a->letter_48n_received = value_date(res, r, 9);
+		a->has_letter_48n = a->letter_48n_received != DATE_NONE;
+		a->has_court_order = !PQgetisnull(res, r, 10);
+		if (a->has_court_order) {
+			copy_value(a->court_order_ref, sizeof(a->court_order_ref), res, r, 10);
+			a->court_order_date = value_date(res, r, 11);
+		}
+		/* The attestations file's own stage data (stage_conflict keeps
+		 * them equal within a stage). */
+		copy_value(doc->stage.departement, sizeof(doc->stage.departement), res, r, 12);
+		doc->stage.first_day = value_date(res, r, 13);
+		doc->stage.last_day = value_date(res, r, 14);
+		out->received_at[i] = (time_t)strtoll(PQgetvalue(res, r, 15), NULL, 10);
+		out->received_on[i] = value_date(res, r, 16);
+	}
+	out->doc = doc;
+	out->n = n;
+	PQclear(res);
+	return STORE_OK;
+}
+
+/* --- licences ------------------------------------------------------------------- */
+
+static int licence_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_licence *)a)->licence,
+		      ((const struct store_licence *)b)->licence);
+}
+
+struct store_licence *store_licences_find(struct store_licences *set, const char *licence)
+{
+	struct store_licence key;
+	snprintf(key.licence, sizeof(key.licence), "%s", licence);
+	return bsearch(&key, set->items, set->n, sizeof(*set->items), licence_cmp);
+}
+
+void store_licences_clear(struct store_licences *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct store_licence *l = &set->items[i];
+		for (size_t e = 0; e < l->n_events; e++)
+			free((char *)l->events[e].ref);
+		free(l->events);
+		free(l->credited_last_days);
+	}
+	free(set->items);
+	memset(set, 0, sizeof(*set));
+}
+
+enum store_status store_load_licences(struct store *st, const char *const *licences, size_t n,
+				      struct store_licences *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	out->items = xcalloc(n ? n : 1, sizeof(*out->items));
+	/* Distinct and sorted: the lock order, the same in every instance. */
+	for (size_t i = 0; i < n; i++)
+		snprintf(out->items[i].licence, DOC_LICENCE_SIZE, "%s", licences[i]);
+	qsort(out->items, n, sizeof(*out->items), licence_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || strcmp(out->items[m - 1].licence, out->items[i].licence) != 0)
+			out->items[m++] = out->items[i];
+	out->n = m;
+	for (size_t i = 0; i < m; i++)
+		out->items[i].cached_balance = LEDGER_NO_BALANCE;
+
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < m; i++)
+		pgarr_text(&a, out->items[i].licence);
+	char *list = pgarr_done(&a);
+	const char *v[] = { list };
+	PGresult *res = NULL;
+	enum store_status rc = run(st, S_LICENCES, 1, v, &res, err);
+	if (rc != STORE_OK)
+		goto out;
+	for (int r = 0; r < PQntuples(res); r++) {
+		struct store_licence *l = store_licences_find(out, PQgetvalue(res, r, 0));
+		if (l == NULL)
+			continue;
+		l->found = true;
+		copy_value(l->surname, DOC_NAME_SIZE, res, r, 1);
+		copy_value(l->given_names, DOC_NAME_SIZE, res, r, 2);
+		l->birth_date = value_date(res, r, 3);
+		l->ledger.probation_end = value_date(res, r, 4);
+		ledger_status_from_name(PQgetvalue(res, r, 5), &l->ledger.status);
+		l->ledger.status_date = value_date(res, r, 6);
+		l->has_cache = PQgetvalue(res, r, 8)[0] == 't';
+		if (!PQgetisnull(res, r, 7))
+			l->cached_balance = atoi(PQgetvalue(res, r, 7));
+	}
+	PQclear(res);
+	res = NULL;
+	if ((rc = run(st, S_EVENTS, 1, v, &res, err)) != STORE_OK)
+		goto out;
+	for (int r = 0; r < PQntuples(res); r++) {
+		struct store_licence *l = store_licences_find(out, PQgetvalue(res, r, 0));
+		if (l == NULL)
+			continue;
+		l->events = xreallocarray(l->events, l->n_events + 1, sizeof(*l->events));
+		struct ledger_event *e = &l->events[l->n_events++];
+		e->effective = value_date(res, r, 1);
+		if (!ledger_kind_from_name(PQgetvalue(res, r, 2), &e->kind))
+			e->kind = LEDGER_RECOVERY;
+		e->points = atoi(PQgetvalue(res, r, 3));
+		e->ref = xstrdup(PQgetvalue(res, r, 4));
+		e->stage_first_day = value_date(res, r, 5);
+	}
+	PQclear(res);
+	res = NULL;
+	if ((rc = run(st, S_CREDITED, 1, v, &res, err)) != STORE_OK)
+		goto out;
+	for (int r = 0; r < PQntuples(res); r++) {
+		struct store_licence *l = store_licences_find(out, PQgetvalue(res, r, 0));
+		if (l == NULL)
+			continue;
+		l->credited_last_days = xreallocarray(l->credited_last_days, l->n_credited + 1,
+						      sizeof(date_t));
+		l->credited_last_days[l->n_credited++] = value_date(res, r, 1);
+	}
+out:
+	PQclear(res);
+	free(list);
+	return rc;
+}
+
+enum store_status store_load_facilitators(struct store *st, const char *const *auths, size_t n,
+					  struct rules_facilitator **out, size_t *n_out,
+					  char **storage, char **err)
+{
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < n; i++)
+		pgarr_text(&a, auths[i]);
+	char *list = pgarr_done(&a);
+	const char *v[] = { list };
+	PGresult *res;
+	*out = NULL;
+	*n_out = 0;
+	*storage = NULL;
+	enum store_status rc = run(st, S_FACILITATORS, 1, v, &res, err);
+	free(list);
+	if (rc != STORE_OK)
+		return rc;
+	int rows = PQntuples(res);
+	*out = xcalloc(rows ? (size_t)rows : 1, sizeof(**out));
+	*storage = xcalloc((size_t)rows ? (size_t)rows : 1, DOC_AUTH_SIZE);
+	for (int r = 0; r < rows; r++) {
+		char *auth = *storage + (size_t)r * DOC_AUTH_SIZE;
+		copy_value(auth, DOC_AUTH_SIZE, res, r, 0);
+		struct rules_facilitator *f = &(*out)[*n_out];
+		if (!role_of(PQgetvalue(res, r, 1), &f->role))
+			continue;
+		f->authorisation = auth;
+		f->valid_from = value_date(res, r, 2);
+		f->valid_to = value_date(res, r, 3);
+		(*n_out)++;
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+/* --- inserts -------------------------------------------------------------------- */
+
+static char *bytes_hex(const unsigned char *p, size_t n)
+{
+	char *s = xmalloc(2 * n + 1);
+	for (size_t i = 0; i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", p[i]);
+	s[2 * n] = '\0';
+	return s;
+}
+
+enum store_status store_insert_submission(struct store *st, const struct store_submission *s,
+					  int64_t *id, char **err)
+{
+	char size[24], stage[24], dup[24];
+	snprintf(size, sizeof(size), "%" PRId64, s->size);
+	snprintf(stage, sizeof(stage), "%" PRId64, s->stage_id);
+	snprintf(dup, sizeof(dup), "%" PRId64, s->duplicate_of);
+	char *received = epoch_text(s->received_at);
+	struct pgarr ea = { 0 }, ma = { 0 };
+	for (size_t i = 0; i < s->n_errors; i++) {
+		pgarr_text(&ea, reason_code(s->errors[i]));
+		pgarr_text(&ma, s->error_messages ? s->error_messages[i] : reason_text(s->errors[i]));
+	}
+	char *errors = pgarr_done(&ea), *messages = pgarr_done(&ma);
+	const struct parse_evidence *ev = s->evidence;
+	char *der = ev && ev->signer_der ? bytes_hex(ev->signer_der, ev->signer_der_len) : NULL;
+	const char *v[] = {
+		s->claim_id, s->inbox_dir, s->file_name, s->sha256, s->size >= 0 ? size : NULL,
+		s->kind, s->approval, s->stage_id ? stage : NULL, received, s->status, errors,
+		messages, s->duplicate_of ? dup : NULL,
+		ev ? ev->signer_sha256 : NULL, der, ev ? ev->chain_pem : NULL,
+		ev ? ev->crl_number : NULL, ev && ev->crl_sha256[0] ? ev->crl_sha256 : NULL,
+		ev ? ev->verifier : NULL,
+	};
+	PGresult *res;
+	enum store_status rc = run(st, S_INS_SUBMISSION, 19, v, &res, err);
+	if (rc == STORE_OK) {
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	free(received);
+	free(errors);
+	free(messages);
+	free(der);
+	return rc;
+}
+
+static const char *id_type_name(enum doc_id_type t)
+{
+	static const char *names[] = { "id-card", "passport", "residence-permit", "driving-licence" };
+	return (unsigned)t < 4 ? names[t] : "id-card";
+}
+
+static const char *media_name(enum doc_media_type m)
+{
+	static const char *names[] = { "application/pdf", "image/jpeg", "image/png" };
+	return (unsigned)m < 3 ? names[m] : "application/pdf";
+}
+
+enum store_status store_insert_sheet(struct store *st, int64_t submission, int64_t stage_id,
+				     const struct document *doc, char **err)
+{
+	const struct doc_signin_sheet *sh = &doc->sheet;
+	char sub[24], stage[24], first[11], last[11];
+	snprintf(sub, sizeof(sub), "%" PRId64, submission);
+	snprintf(stage, sizeof(stage), "%" PRId64, stage_id);
+	date_format(doc->stage.first_day, first);
+	date_format(doc->stage.last_day, last);
+	struct pgarr da = { 0 }, sa = { 0 }, ea = { 0 };
+	for (int s = 0; s < SESSION_COUNT; s++) {
+		pgarr_date(&da, sh->sessions[s].date);
+		pgarr_int(&sa, sh->sessions[s].start);
+		pgarr_int(&ea, sh->sessions[s].end);
+	}
+	char *dates = pgarr_done(&da), *starts = pgarr_done(&sa), *ends = pgarr_done(&ea);
+	const struct doc_facilitator *psy = &sh->facilitators[0], *exp = &sh->facilitators[1];
+	if (psy->role != ROLE_PSYCHOLOGIST) {
+		psy = &sh->facilitators[1];
+		exp = &sh->facilitators[0];
+	}
+	const char *v[] = { sub, stage, doc->stage.departement, first, last, sh->venue, dates,
+			    starts, ends, psy->authorisation, psy->surname, psy->given_names,
+			    exp->authorisation, exp->surname, exp->given_names };
+	enum store_status rc = run(st, S_INS_SHEET, 15, v, NULL, err);
+	free(dates);
+	free(starts);
+	free(ends);
+	if (rc != STORE_OK || sh->n_participants == 0)
+		return rc;
+
+	struct pgarr cols[11] = { 0 };
+	for (size_t i = 0; i < sh->n_participants; i++) {
+		const struct doc_participant *p = &sh->participants[i];
+		pgarr_text(&cols[0], p->person.licence);
+		pgarr_text(&cols[1], p->person.surname);
+		pgarr_text(&cols[2], p->person.given_names);
+		pgarr_date(&cols[3], p->person.birth_date);
+		pgarr_text(&cols[4], id_type_name(p->identity.type));
+		pgarr_text(&cols[5], p->identity.number);
+		pgarr_text(&cols[6], media_name(p->identity.media_type));
+		pgarr_int(&cols[7], (long long)p->identity.scan_size);
+		pgarr_text(&cols[8], p->identity.scan_sha256);
+		char arrived[64] = "", signed_in[64] = "";
+		for (int s = 0; s < SESSION_COUNT; s++) {
+			char one[16];
+			snprintf(one, sizeof(one), "%s%s", s ? "," : "",
+				 p->presence[s].present ? "" : "NULL");
+			if (p->presence[s].present)
+				snprintf(one, sizeof(one), "%s%d", s ? "," : "", p->presence[s].arrived);
+			strcat(arrived, one);
+			strcat(signed_in, s ? "," : "");
+			strcat(signed_in, p->presence[s].present && p->presence[s].signed_in ? "t" : "f");
+		}
+		pgarr_text(&cols[9], arrived);
+		pgarr_text(&cols[10], signed_in);
+	}
+	char *lits[11];
+	const char *pv[12];
+	pv[0] = sub;
+	for (int c = 0; c < 11; c++)
+		pv[c + 1] = lits[c] = pgarr_done(&cols[c]);
+	rc = run(st, S_INS_PARTICIPANTS, 12, pv, NULL, err);
+	for (int c = 0; c < 11; c++)
+		free(lits[c]);
+	return rc;
+}
+
+enum store_status store_set_stage_findings(struct store *st, int64_t stage_id,
+					   const struct rules_reasons *findings, char **err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, stage_id);
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < findings->n; i++)
+		pgarr_text(&a, reason_code(findings->codes[i]));
+	char *lit = pgarr_done(&a);
+	const char *v[] = { id, lit };
+	enum store_status rc = run(st, S_STAGE_FINDINGS, 2, v, NULL, err);
+	free(lit);
+	return rc;
+}
+
+/* Appends one outcome's columns (decision, points, effective, reasons, flags, previous). */
+static void outcome_columns(struct pgarr *c, const struct rules_outcome *o)
+{
+	pgarr_text(&c[0], rules_decision_name(o->decision));
+	pgarr_int(&c[1], o->points);
+	pgarr_date(&c[2], o->decision == RULES_CREDITED || o->decision == RULES_NO_CREDIT
+			  ? o->effective : DATE_NONE);
+	char *r = codes_join(o->reasons.codes, o->reasons.n);
+	char *f = codes_join(o->flags.codes, o->flags.n);
+	pgarr_text(&c[3], r);
+	pgarr_text(&c[4], f);
+	free(r);
+	free(f);
+	pgarr_date(&c[5], rules_reasons_has(&o->reasons, REASON_WITHIN_ONE_YEAR)
+			  ? o->previous_credit_last_day : DATE_NONE);
+}
+
+enum store_status store_insert_attestations(struct store *st, int64_t submission,
+					    int64_t stage_id, const char *approval,
+					    const struct document *doc, struct timespec received_at,
+					    date_t received_on, date_t today,
+					    struct store_decision *d, char **err)
+{
+	char sub[24], stage[24], first[11], last[11], on[11], day[11];
+	snprintf(sub, sizeof(sub), "%" PRId64, submission);
+	snprintf(stage, sizeof(stage), "%" PRId64, stage_id);
+	date_format(doc->stage.first_day, first);
+	date_format(doc->stage.last_day, last);
+	date_format(received_on, on);
+	date_format(today, day);
+	char *received = epoch_text(received_at);
+	struct pgarr c[17] = { 0 };
+	for (size_t i = 0; i < doc->n_attestations; i++) {
+		const struct doc_attestation *a = &doc->attestations[i];
+		pgarr_text(&c[0], a->number);
+		pgarr_int(&c[1], a->stage_case);
+		pgarr_date(&c[2], a->issued);
+		pgarr_text(&c[3], a->trainee.licence);
+		pgarr_text(&c[4], a->trainee.surname);
+		pgarr_text(&c[5], a->trainee.given_names);
+		pgarr_date(&c[6], a->trainee.birth_date);
+		pgarr_date(&c[7], a->has_letter_48n ? a->letter_48n_received : DATE_NONE);
+		pgarr_text(&c[8], a->has_court_order ? a->court_order_ref : NULL);
+		pgarr_date(&c[9], a->has_court_order ? a->court_order_date : DATE_NONE);
+		pgarr_date(&c[10], d[i].outcome.registration_deadline);
+		outcome_columns(&c[11], &d[i].outcome);
+	}
+	const char *v[26] = { sub, stage, approval, doc->stage.departement, first, last, received,
+			      on, day };
+	char *lits[17];
+	for (int k = 0; k < 17; k++)
+		v[9 + k] = lits[k] = pgarr_done(&c[k]);
+	PGresult *res;
+	enum store_status rc = run(st, S_INS_ATTESTATIONS, 26, v, &res, err);
+	if (rc == STORE_OK) {
+		for (int r = 0; r < PQntuples(res) && (size_t)r < doc->n_attestations; r++)
+			d[r].id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+		PQclear(res);
+	}
+	for (int k = 0; k < 17; k++)
+		free(lits[k]);
+	free(received);
+	return rc;
+}
+
+enum store_status store_update_decisions(struct store *st, const struct store_decision *d,
+					 size_t n, date_t today, char **err)
+{
+	if (n == 0)
+		return STORE_OK;
+	char day[11];
+	date_format(today, day);
+	struct pgarr c[7] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		pgarr_int(&c[0], d[i].id);
+		outcome_columns(&c[1], &d[i].outcome);
+	}
+	const char *v[8] = { day };
+	char *lits[7];
+	for (int k = 0; k < 7; k++)
+		v[1 + k] = lits[k] = pgarr_done(&c[k]);
+	enum store_status rc = run(st, S_UPD_DECISIONS, 8, v, NULL, err);
+	for (int k = 0; k < 7; k++)
+		free(lits[k]);
+	return rc;
+}
+
+enum store_status store_decision_history(struct store *st, const struct store_decision *d,
+					 size_t n, const char *actor, const char *cause, char **err)
+{
+	if (n == 0)
+		return STORE_OK;
+	struct pgarr c[5] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		const struct rules_outcome *o = &d[i].outcome;
+		pgarr_int(&c[0], d[i].id);
+		pgarr_text(&c[1], rules_decision_name(o->decision));
+		pgarr_int(&c[2], o->points);
+		char *r = codes_join(o->reasons.codes, o->reasons.n);
+		char *f = codes_join(o->flags.codes, o->flags.n);
+		pgarr_text(&c[3], r);
+		pgarr_text(&c[4], f);
+		free(r);
+		free(f);
+	}
+	const char *v[7] = { actor, cause };
+	char *lits[5];
+	for (int k = 0; k < 5; k++)
+		v[2 + k] = lits[k] = pgarr_done(&c[k]);
+	enum store_status rc = run(st, S_INS_HISTORY, 7, v, NULL, err);
+	for (int k = 0; k < 5; k++)
+		free(lits[k]);
+	return rc;
+}
+
+enum store_status store_insert_credits(struct store *st, const struct store_credit *cr, size_t n,
+				       char **err)
+{
+	if (n == 0)
+		return STORE_OK;
+	struct pgarr c[4] = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		pgarr_text(&c[0], cr[i].licence);
+		pgarr_date(&c[1], cr[i].effective);
+		pgarr_text(&c[2], cr[i].ref);
+		pgarr_date(&c[3], cr[i].stage_first_day);
+	}
+	const char *v[4];
+	char *lits[4];
+	for (int k = 0; k < 4; k++)
+		v[k] = lits[k] = pgarr_done(&c[k]);
+	enum store_status rc = run(st, S_INS_CREDITS, 4, v, NULL, err);
+	for (int k = 0; k < 4; k++)
+		free(lits[k]);
+	return rc;
+}
+
+enum store_status store_write_balances(struct store *st, const struct store_balance *b, size_t n,
+				       const char *cause, char **err)
+{
+	if (n == 0)
+		return STORE_OK;
+	struct pgarr c[4] = { 0 }, h[3] = { 0 };
+	size_t changed = 0;
+	for (size_t i = 0; i < n; i++) {
+		pgarr_text(&c[0], b[i].licence);
+		if (b[i].new_balance == LEDGER_NO_BALANCE)
+			pgarr_text(&c[1], NULL);
+		else
+			pgarr_int(&c[1], b[i].new_balance);
+		pgarr_int(&c[2], b[i].ceiling);
+		pgarr_date(&c[3], b[i].last_credit_stage_last_day);
+		if (!b[i].changed)
+			continue;
+		changed++;
+		pgarr_text(&h[0], b[i].licence);
+		if (b[i].old_balance == LEDGER_NO_BALANCE)
+			pgarr_text(&h[1], NULL);
+		else
+			pgarr_int(&h[1], b[i].old_balance);
+		if (b[i].new_balance == LEDGER_NO_BALANCE)
+			pgarr_text(&h[2], NULL);
+		else
+			pgarr_int(&h[2], b[i].new_balance);
+	}
+	const char *v[4];
+	char *lits[4], *hl[3];
+	for (int k = 0; k < 4; k++)
+		v[k] = lits[k] = pgarr_done(&c[k]);
+	const char *hv[4] = { cause };
+	for (int k = 0; k < 3; k++)
+		hv[1 + k] = hl[k] = pgarr_done(&h[k]);
+	enum store_status rc = run(st, S_UPSERT_BALANCES, 4, v, NULL, err);
+	if (rc == STORE_OK && changed > 0)
+		rc = run(st, S_INS_BALANCE_HISTORY, 4, hv, NULL, err);
+	for (int k = 0; k < 4; k++)
+		free(lits[k]);
+	for (int k = 0; k < 3; k++)
+		free(hl[k]);
+	return rc;
+}
+
+/* --- receipts and audit ------------------------------------------------------------ */
+
+enum store_status store_submission_decisions(struct store *st, int64_t submission,
+					     struct store_receipt_row **rows, size_t *n,
+					     char **err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, submission);
+	const char *v[] = { id };
+	PGresult *res;
+	*rows = NULL;
+	*n = 0;
+	enum store_status rc = run(st, S_SUB_DECISIONS, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	int count = PQntuples(res);
+	*rows = xcalloc(count ? (size_t)count : 1, sizeof(**rows));
+	for (int r = 0; r < count; r++) {
+		struct store_receipt_row *row = &(*rows)[r];
+		copy_value(row->number, sizeof(row->number), res, r, 0);
+		copy_value(row->licence, sizeof(row->licence), res, r, 1);
+		copy_value(row->decision, sizeof(row->decision), res, r, 2);
+		row->points = atoi(PQgetvalue(res, r, 3));
+		row->effective = value_date(res, r, 4);
+		row->previous_credit_last_day = value_date(res, r, 5);
+		codes_split(PQgetvalue(res, r, 6), row->reasons, &row->n_reasons, RULES_MAX_REASONS);
+		codes_split(PQgetvalue(res, r, 7), row->flags, &row->n_flags, RULES_MAX_REASONS);
+	}
+	*n = (size_t)count;
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_stage_findings(struct store *st, int64_t stage_id,
+				       struct rules_reasons *out, bool *known, char **err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, stage_id);
+	const char *v[] = { id };
+	PGresult *res;
+	memset(out, 0, sizeof(*out));
+	*known = false;
+	enum store_status rc = run(st, S_GET_FINDINGS, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't') {
+		*known = true;
+		codes_split(PQgetvalue(res, 0, 0), out->codes, &out->n, RULES_MAX_REASONS);
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_next_receipt_seq(struct store *st, const char *inbox_dir,
+					 const char *file_name, int *seq, char **err)
+{
+	const char *v[] = { inbox_dir, file_name };
+	PGresult *res;
+	enum store_status rc = run(st, S_NEXT_SEQ, 2, v, &res, err);
+	if (rc == STORE_OK) {
+		*seq = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	return rc;
+}
+
+enum store_status store_insert_receipt(struct store *st, int64_t submission, int seq,
+				       const char *path, const unsigned char *body, size_t len,
+				       char **err)
+{
+	char id[24], s[16];
+	snprintf(id, sizeof(id), "%" PRId64, submission);
+	snprintf(s, sizeof(s), "%d", seq);
+	const char *v[] = { id, s, path, (const char *)body };
+	int lengths[] = { 0, 0, 0, (int)len };
+	int formats[] = { 0, 0, 0, 1 };
+	enum store_status rc = store_prepare(st, err);
+	if (rc != STORE_OK)
+		return rc;
+	PGresult *res = PQexecPrepared(st->conn, stmt_name(S_INS_RECEIPT), 4, v, lengths, formats, 0);
+	rc = store_result_status(st, res, err);
+	PQclear(res);
+	return rc;
+}
+
+void store_receipt_files_free(struct store_receipt_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].path);
+		free(f[i].body);
+	}
+	free(f);
+}
+
+enum store_status store_unwritten_receipts(struct store *st, struct store_receipt_file **out,
+					   size_t *n, char **err)
+{
+	enum store_status rc = store_prepare(st, err);
+	*out = NULL;
+	*n = 0;
+	if (rc != STORE_OK)
+		return rc;
+	/* Binary results: the body comes back as raw bytes. */
+	PGresult *res = PQexecPrepared(st->conn, stmt_name(S_UNWRITTEN), 0, NULL, NULL, NULL, 1);
+	rc = store_result_status(st, res, err);
+	if (rc != STORE_OK) {
+		PQclear(res);
+		return rc;
+	}
+	int rows = PQntuples(res);
+	*out = xcalloc(rows ? (size_t)rows : 1, sizeof(**out));
+	for (int r = 0; r < rows; r++) {
+		struct store_receipt_file *f = &(*out)[r];
+		uint64_t id = 0;
+		uint32_t seq = 0;
+		for (int b = 0; b < PQgetlength(res, r, 0); b++)
+			id = id << 8 | (unsigned char)PQgetvalue(res, r, 0)[b];
+		for (int b = 0; b < PQgetlength(res, r, 1); b++)
+			seq = seq << 8 | (unsigned char)PQgetvalue(res, r, 1)[b];
+		f->submission = (int64_t)id;
+		f->seq = (int)seq;
+		f->path = xstrndup(PQgetvalue(res, r, 2), (size_t)PQgetlength(res, r, 2));
+		f->len = (size_t)PQgetlength(res, r, 3);
+		f->body = xmalloc(f->len + 1);
+		memcpy(f->body, PQgetvalue(res, r, 3), f->len);
+	}
+	*n = (size_t)rows;
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_mark_receipt_written(struct store *st, int64_t submission, int seq,
+					     char **err)
+{
+	char id[24], s[16];
+	snprintf(id, sizeof(id), "%" PRId64, submission);
+	snprintf(s, sizeof(s), "%d", seq);
+	const char *v[] = { id, s };
+	return run(st, S_MARK_WRITTEN, 2, v, NULL, err);
+}
+
+enum store_status store_audit(struct store *st, const char *actor, const char *action,
+			      const char *subject, const char *detail, char **err)
+{
+	const char *v[] = { actor, action, subject, detail };
+	return run(st, S_AUDIT, 4, v, NULL, err);
+}
+
+enum store_status store_stages_pending_on(struct store *st, const char *const *licences,
+					  size_t n, int64_t **stage_ids, size_t *n_stages,
+					  char **err)
+{
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < n; i++)
+		pgarr_text(&a, licences[i]);
+	char *list = pgarr_done(&a);
+	const char *v[] = { list };
+	PGresult *res;
+	*stage_ids = NULL;
+	*n_stages = 0;
+	enum store_status rc = run(st, S_PENDING_ON, 1, v, &res, err);
+	free(list);
+	if (rc != STORE_OK)
+		return rc;
+	int rows = PQntuples(res);
+	*stage_ids = xcalloc(rows ? (size_t)rows : 1, sizeof(**stage_ids));
+	for (int r = 0; r < rows; r++)
+		(*stage_ids)[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+	*n_stages = (size_t)rows;
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_flag_overdue(struct store *st, date_t today, long *flagged, char **err)
+{
+	char day[11];
+	date_format(today, day);
+	const char *v[] = { day };
+	*flagged = 0;
+	enum store_status rc = store_prepare(st, err);
+	if (rc != STORE_OK)
+		return rc;
+	PGresult *res = PQexecPrepared(st->conn, stmt_name(S_FLAG_OVERDUE), 1, v, NULL, NULL, 0);
+	rc = store_result_status(st, res, err);
+	if (rc == STORE_OK)
+		*flagged = strtol(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return rc;
+}

@@ -1,0 +1,256 @@
+/*
+ * store_pipeline - the SQL of one file's transaction (design.md "One file's
+ * way through"): look-ups, locks, and batched inserts.  The pipeline
+ * orchestrates; every function here runs inside the caller's transaction
+ * (store_begin ... store_commit) and speaks plain C structs.  Statements are
+ * prepared once per connection.
+ */
+#ifndef ATTESTD_STORE_PIPELINE_H
+#define ATTESTD_STORE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "document.h"
+#include "ledger.h"
+#include "rules.h"
+#include "store.h"
+
+enum store_status store_begin(struct store *st, char **err);
+enum store_status store_commit(struct store *st, char **err);
+void store_abort(struct store *st);
+/* True when the last error was a serialization failure or a deadlock: the
+ * whole transaction is to be run again. */
+bool store_should_retry(const struct store *st);
+/* True when the connection is usable (reconnects when it is not). */
+bool store_ok(struct store *st);
+
+/* A submission already recorded. */
+struct store_submission_ref {
+	int64_t id;
+	char status[16];		/* accepted, rejected, duplicate */
+	char kind[16];
+	char file_name[256];
+	char inbox_dir[256];
+	time_t received_at;
+	enum reason first_error;	/* rejected: the reason; REASON_OK otherwise */
+	char first_message[512];
+	int64_t stage_id;		/* 0: none */
+	char sha256[DOC_SHA256_HEX_SIZE];	/* "" when never read */
+	char approval[DOC_APPROVAL_SIZE];	/* "" when unknown */
+};
+
+/* The submission recorded for this spool claim, if any (*found). */
+enum store_status store_find_claim(struct store *st, const char *claim_id,
+				   struct store_submission_ref *out, bool *found, char **err);
+/* The submission of that id. */
+enum store_status store_find_submission(struct store *st, int64_t id,
+				       struct store_submission_ref *out, bool *found, char **err);
+/* The accepted submission with these bytes, if any. */
+enum store_status store_find_sha256(struct store *st, const char *sha256,
+				    struct store_submission_ref *out, bool *found, char **err);
+
+struct store_centre {
+	bool found;
+	bool certificate_registered;
+	char departement[DOC_DEPARTEMENT_SIZE];
+	date_t valid_from;
+	date_t valid_to;		/* DATE_NONE: open-ended */
+};
+enum store_status store_centre(struct store *st, const char *approval, const char *cert_sha256,
+			       struct store_centre *out, char **err);
+
+struct store_stage {
+	int64_t id;
+	char departement[DOC_DEPARTEMENT_SIZE];	/* as first received */
+	date_t first_day;
+	date_t last_day;
+	int64_t sheet_submission;	/* 0: no sign-in sheet yet */
+	bool has_attestations;
+	/* stage data of the attestations already received (when has_attestations) */
+	char att_departement[DOC_DEPARTEMENT_SIZE];
+	date_t att_first_day;
+	date_t att_last_day;
+};
+/* Creates the stage if new, then locks it (FOR UPDATE) for the transaction. */
+enum store_status store_stage_lock(struct store *st, const char *approval,
+				   const struct doc_stage *stage, struct store_stage *out,
+				   char **err);
+
+/* The first of the document's attestation numbers already used by the
+ * centre, or "" (taken must hold DOC_NUMBER_SIZE). */
+enum store_status store_number_taken(struct store *st, const struct document *doc,
+				     char *taken, char **err);
+
+/* The stage's sign-in sheet, rebuilt as a document (no scans). */
+enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
+				   const char *approval, const char *ref, struct document **out,
+				   char **err);
+
+/* The stage's pending attestations (locked), as one document, with their
+ * ids, submissions and reception times. */
+struct store_pending {
+	struct document *doc;		/* attestations of several files, possibly */
+	int64_t *ids;
+	int64_t *submissions;
+	time_t *received_at;
+	date_t *received_on;
+	size_t n;
+};
+enum store_status store_load_pending(struct store *st, int64_t stage_id, const char *approval,
+				     const char *ref, struct store_pending *out, char **err);
+void store_pending_clear(struct store_pending *p);
+
+/* The registry's view of some licences, locked in licence order. */
+struct store_licence {
+	char licence[DOC_LICENCE_SIZE];
+	bool found;
+	char surname[DOC_NAME_SIZE];
+	char given_names[DOC_NAME_SIZE];
+	date_t birth_date;
+	struct ledger_licence ledger;
+	struct ledger_event *events;	/* owned, refs owned too */
+	size_t n_events;
+	date_t *credited_last_days;	/* owned */
+	size_t n_credited;
+	bool has_cache;			/* a licence_balances row exists */
+	int cached_balance;		/* LEDGER_NO_BALANCE when none */
+};
+struct store_licences {
+	struct store_licence *items;	/* sorted by licence */
+	size_t n;
+};
+enum store_status store_load_licences(struct store *st, const char *const *licences, size_t n,
+				      struct store_licences *out, char **err);
+struct store_licence *store_licences_find(struct store_licences *set, const char *licence);
+void store_licences_clear(struct store_licences *set);
+
+/* Facilitator registry records of the given authorisations.  Strings in
+ * *out point into *storage (free both with free()). */
+enum store_status store_load_facilitators(struct store *st, const char *const *auths, size_t n,
+					  struct rules_facilitator **out, size_t *n_out,
+					  char **storage, char **err);
+
+/* What the submissions row records. */
+struct store_submission {
+	const char *claim_id;
+	const char *inbox_dir;
+	const char *file_name;
+	const char *sha256;		/* NULL: never read */
+	int64_t size;			/* -1: never read */
+	const char *kind;
+	const char *approval;		/* NULL: unknown */
+	int64_t stage_id;		/* 0: none */
+	struct timespec received_at;
+	const char *status;
+	size_t n_errors;
+	const enum reason *errors;
+	const char *const *error_messages;
+	int64_t duplicate_of;		/* 0: none */
+	const struct parse_evidence *evidence;	/* NULL: none */
+};
+enum store_status store_insert_submission(struct store *st, const struct store_submission *s,
+					  int64_t *id, char **err);
+
+enum store_status store_insert_sheet(struct store *st, int64_t submission, int64_t stage_id,
+				     const struct document *sheet, char **err);
+enum store_status store_set_stage_findings(struct store *st, int64_t stage_id,
+					   const struct rules_reasons *findings, char **err);
+
+/* One attestation's decision, to insert or update. */
+struct store_decision {
+	int64_t id;			/* update: the attestation; insert: filled in */
+	const struct doc_attestation *att;	/* insert only */
+	struct rules_outcome outcome;
+};
+enum store_status store_insert_attestations(struct store *st, int64_t submission,
+					    int64_t stage_id, const char *approval,
+					    const struct document *doc, struct timespec received_at,
+					    date_t received_on, date_t today,
+					    struct store_decision *decisions, char **err);
+enum store_status store_update_decisions(struct store *st, const struct store_decision *d,
+					 size_t n, date_t today, char **err);
+/* History rows for the decisions (actor, cause). */
+enum store_status store_decision_history(struct store *st, const struct store_decision *d,
+					 size_t n, const char *actor, const char *cause, char **err);
+
+/* A stage credit to append to the ledger. */
+struct store_credit {
+	const char *licence;
+	char ref[RULES_REF_SIZE];
+	date_t effective;
+	date_t stage_first_day;
+};
+enum store_status store_insert_credits(struct store *st, const struct store_credit *c, size_t n,
+				       char **err);
+
+/* A licence's replayed balance, cached, and its history row when it changed. */
+struct store_balance {
+	const char *licence;
+	int old_balance;		/* LEDGER_NO_BALANCE when none */
+	int new_balance;
+	int ceiling;
+	date_t last_credit_stage_last_day;
+	bool changed;
+};
+enum store_status store_write_balances(struct store *st, const struct store_balance *b, size_t n,
+				       const char *cause, char **err);
+
+/* The current decisions of a submission's attestations, for its receipt. */
+struct store_receipt_row {
+	char number[DOC_NUMBER_SIZE];
+	char licence[DOC_LICENCE_SIZE];
+	char decision[16];
+	int points;
+	date_t effective;
+	date_t previous_credit_last_day;
+	size_t n_reasons;
+	enum reason reasons[RULES_MAX_REASONS];
+	size_t n_flags;
+	enum reason flags[RULES_MAX_REASONS];
+};
+enum store_status store_submission_decisions(struct store *st, int64_t submission,
+					     struct store_receipt_row **rows, size_t *n,
+					     char **err);
+/* The stage findings recorded for a stage. */
+enum store_status store_stage_findings(struct store *st, int64_t stage_id,
+				       struct rules_reasons *out, bool *known, char **err);
+
+/* The next receipt number for a name in an inbox directory, then the
+ * receipt itself (its path is unique: a race gives 23505, retried). */
+enum store_status store_next_receipt_seq(struct store *st, const char *inbox_dir,
+					 const char *file_name, int *seq, char **err);
+enum store_status store_insert_receipt(struct store *st, int64_t submission, int seq,
+				       const char *path, const unsigned char *body, size_t len,
+				       char **err);
+
+struct store_receipt_file {
+	int64_t submission;
+	int seq;
+	char *path;			/* owned, relative to the outbox */
+	unsigned char *body;		/* owned */
+	size_t len;
+};
+/* Receipts committed but not yet written to the outbox (all of them). */
+enum store_status store_unwritten_receipts(struct store *st, struct store_receipt_file **out,
+					   size_t *n, char **err);
+enum store_status store_mark_receipt_written(struct store *st, int64_t submission, int seq,
+					     char **err);
+void store_receipt_files_free(struct store_receipt_file *f, size_t n);
+
+/* One audit-log row (audit.append), last statement before COMMIT. */
+enum store_status store_audit(struct store *st, const char *actor, const char *action,
+			      const char *subject, const char *detail, char **err);
+
+/* Flags registration_overdue on the attestations still pending or in
+ * review after their deadline (rules.md §7); *flagged counts them. */
+enum store_status store_flag_overdue(struct store *st, date_t today, long *flagged, char **err);
+
+/* The licence numbers of pending licence_unknown attestations among these
+ * licences, with their stages (registry import re-decisions). */
+enum store_status store_stages_pending_on(struct store *st, const char *const *licences,
+					  size_t n, int64_t **stage_ids, size_t *n_stages,
+					  char **err);
+
+#endif

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The pipeline end to end: a stage's two files in both orders, receipts,
+# archive, audit rows, and the basic document-level rejections.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/scenario.sh"
+scenario_init || { fail "scenario_init"; finish; exit 1; }
+
+licence 120575300042 MARTIN Claire 1990-04-12
+event 120575300042 2009-06-01 grant 12 G1
+event 120575300042 2026-03-01 retrait -5 R1
+registries
+
+stage CH-2026-1113 2026-11-13 2026-11-14
+trainee 120575300042 MARTIN Claire 1990-04-12
+for i in 1 2 3 4 5; do SHEET_ONLY=1 trainee 99000000000$i "AUTRE" "Personne" 1980-01-0$i; done
+attestations_file att.xml
+sheet_file sheet.xml
+
+# Attestations first: pending, awaiting the sheet.
+drop att.xml
+run_once
+expect_eq "run --once: exit 0" 0 "$RC"
+expect_match "one final log line per file" 'file=att.xml approval=R2402800010 sha256=[0-9a-f]{64} kind=attestations outcome=accepted reason=ok attestations=1 ms=' "$ERR"
+expect_eq "attestation pending without its sheet" "pending 0 awaiting_signin_sheet " "$(decision CH-2026-1113-01)"
+expect_match "first receipt written" 'status="accepted"' "$(cat "$(receipt att.xml 1)" 2>&1)"
+expect_match "first receipt says pending" 'decision="pending"' "$(cat "$(receipt att.xml 1)" 2>&1)"
+expect_eq "inbox emptied" "" "$(ls "$WORK/inbox/$APPROVAL")"
+expect_eq "spool emptied" "" "$(find "$WORK/spool" -type f)"
+sha=$(sha256sum "$WORK/out/att.xml" | cut -d' ' -f1)
+expect_eq "original archived under its hash" "$sha" \
+	"$(sha256sum "$WORK/archive/${sha:0:2}/${sha:2:2}/$sha" 2>/dev/null | cut -d' ' -f1)"
+
+# Then the sheet: the attestation is decided in the sheet's transaction.
+drop sheet.xml
+run_once
+expect_eq "sheet: exit 0" 0 "$RC"
+expect_eq "decided when the sheet arrives: 7 + 4" "credited 4  " "$(decision CH-2026-1113-01)"
+expect_eq "balance 11" "11" "$(balance 120575300042)"
+expect_match "a second receipt for the attestations file" 'decision="credited" points="4" effective-date="2026-11-15"' \
+	"$(cat "$(receipt att.xml 2)" 2>&1)"
+expect_match "the sheet's own receipt" 'kind="signin-sheet".*status="accepted"' "$(tr -d '\n' < "$(receipt sheet.xml 1)" 2>&1)"
+expect_eq "identity scans archived (6 participants + the sheet)" "8" "$(find "$WORK/archive" -type f | wc -l)"
+expect_eq "balance history names the cause" "7|11" \
+	"$(sql "SELECT old_balance || '|' || new_balance FROM audit.balance_history WHERE licence = '120575300042' AND cause LIKE 'signin-sheet submission %'")"
+expect_eq "a stage_credit event in the ledger" "1" \
+	"$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref = 'stage:R2402800010:CH-2026-1113-01' AND points = 4 AND effective_date = '2026-11-15'")"
+expect_eq "receipts verify with xmlsec1 against the prefecture certificate" "OK" \
+	"$(xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$WORK/pki/root.pem" "$(receipt att.xml 2)" 2>&1 | grep -o '^OK$')"
+expect_eq "audit log: one row per file, chain intact" "2|true" \
+	"$(sql "SELECT count(*) FILTER (WHERE action LIKE 'file.%') || '|' || bool_and(hash = audit.row_hash(prev_hash, seq, at, actor, action, subject, detail)) FROM audit.log")"
+
+# Byte-identical again: duplicate, receipt repeats the current decisions.
+drop att.xml
+run_once
+expect_match "duplicate logged" 'outcome=duplicate reason=duplicate_file' "$ERR"
+dup=$(tr -d '\n' < "$(receipt att.xml 3)" 2>&1)
+expect_match "duplicate receipt" 'status="duplicate".*first-file="att.xml"' "$dup"
+expect_match "duplicate receipt repeats the decisions" 'decision="credited"' "$dup"
+expect_eq "nothing twice" "1" "$(sql "SELECT count(*) FROM attestd.attestations")"
+
+# Not well-formed: rejected, quarantined with its reason, receipt rejected.
+printf '<attestations xmlns="urn:ssr:stage:1"' > "$WORK/out/broken.xml"
+drop broken.xml
+run_once
+expect_match "rejected file logged" 'file=broken.xml .*outcome=rejected reason=not_well_formed' "$ERR"
+expect_match "rejected receipt" 'status="rejected".*<error code="not_well_formed">line 1' "$(tr -d '\n' < "$(receipt broken.xml 1)")"
+expect_eq "quarantined with a .reason" "1 1" \
+	"$(find "$WORK/quarantine" -name '*broken.xml' | wc -l) $(find "$WORK/quarantine" -name '*broken.xml.reason' | wc -l)"
+expect_eq "rejected submission row" "rejected|{not_well_formed}" \
+	"$(sql "SELECT status || '|' || errors::text FROM audit.submissions WHERE file_name = 'broken.xml'")"
+
+# A bad name and a symlink: never read.
+cp "$WORK/out/broken.xml" "$WORK/inbox/$APPROVAL/bad name.xml"
+ln -s /etc/passwd "$WORK/inbox/$APPROVAL/link.xml"
+run_once
+expect_match "bad name rejected" 'outcome=rejected reason=bad_file_name' "$ERR"
+expect_match "symlink rejected" 'file=link.xml .*outcome=rejected reason=not_regular_file' "$ERR"
+expect_eq "the symlink is quarantined as a link" "1" "$(find "$WORK/quarantine" -type l -name '*link.xml' | wc -l)"
+
+finish
