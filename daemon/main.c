@@ -14,6 +14,7 @@
 #include "check.h"
 #include "config.h"
 #include "log.h"
+#include "pipeline.h"
 #include "registry.h"
 #include "run.h"
 #include "store.h"
@@ -216,21 +217,41 @@ static int cmd_registry_import(int argc, char **argv)
 
 	struct config *cfg = config_or_exit(config_path, &status);
 	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	struct pipeline *p = NULL;
+	char *err = NULL;
+	/* Licences and events may unblock attestations: the pipeline decides
+	 * them in the import's transaction and writes their receipts after. */
+	if (st && (kind == REGISTRY_LICENCES || kind == REGISTRY_EVENTS)) {
+		if (store_schema_status(st, NULL, &err) == STORE_OK)
+			p = pipeline_new(cfg, st, false, &err);
+		if (p == NULL) {
+			fprintf(stderr, "attestd: %s\n", err);
+			free(err);
+			err = NULL;
+			status = EXIT_DATABASE;
+			store_free(st);
+			st = NULL;
+		}
+	}
 	if (st) {
 		struct registry_report rep = { 0 };
-		char *err = NULL;
-		enum store_status s = registry_import_file(st, kind, pos[1], &rep, &err);
+		struct registry_hook hook = { .ctx = p, .after_merge = pipeline_registry_changed };
+		enum store_status s = registry_import_file(st, kind, pos[1], p ? &hook : NULL, &rep,
+							   &err);
+		if (s == STORE_OK && p && pipeline_flush_receipts(p) != REASON_OK)
+			fprintf(stderr, "attestd: the import is committed but some receipts could not be "
+				"written yet; the next run writes them\n");
 		if (s == STORE_OK) {
 			printf("%s: %ld records: %ld new, %ld updated, %ld unchanged\n", pos[1],
 			       rep.records, rep.inserted, rep.updated, rep.unchanged);
 		} else if (s == STORE_INVALID && err == NULL) {
 			for (size_t i = 0; i < rep.n_problems; i++) {
-				const struct registry_problem *p = &rep.problems[i];
-				if (p->line > 0)
-					fprintf(stderr, "%s:%ld: record %ld: %s\n", pos[1], p->line,
-						p->record, p->message);
+				const struct registry_problem *pr = &rep.problems[i];
+				if (pr->line > 0)
+					fprintf(stderr, "%s:%ld: record %ld: %s\n", pos[1], pr->line,
+						pr->record, pr->message);
 				else
-					fprintf(stderr, "%s: %s\n", pos[1], p->message);
+					fprintf(stderr, "%s: %s\n", pos[1], pr->message);
 			}
 			if (rep.problems_total > (long)rep.n_problems)
 				fprintf(stderr, "%s: ... and %ld more problems\n", pos[1],
@@ -244,6 +265,7 @@ static int cmd_registry_import(int argc, char **argv)
 		registry_report_clear(&rep);
 		status = store_exit_status(s);
 	}
+	pipeline_free(p);
 	store_free(st);
 	config_free(cfg);
 	return status;

@@ -88,7 +88,8 @@ static void job_reject(struct job *job, enum reason r, int line, const char *fmt
 	va_end(ap);
 }
 
-struct pipeline *pipeline_new(const struct config *cfg, struct store *st, char **err)
+struct pipeline *pipeline_new(const struct config *cfg, struct store *st, bool verify,
+			      char **err)
 {
 	struct parse_error perr;
 	struct pipeline *p = xcalloc(1, sizeof(*p));
@@ -100,8 +101,9 @@ struct pipeline *pipeline_new(const struct config *cfg, struct store *st, char *
 		return NULL;
 	}
 	struct parsers_limits limits = { .max_file_size = cfg->max_file_size };
-	p->parsers = parsers_new(cfg->centres_ca, cfg->crl, &limits, &perr);
-	if (p->parsers == NULL) {
+	if (verify)
+		p->parsers = parsers_new(cfg->centres_ca, cfg->crl, &limits, &perr);
+	if (verify && p->parsers == NULL) {
 		*err = xasprintf("%s: %s (check [trust] in %s)", reason_code(perr.reason),
 				 perr.message, cfg->path);
 		goto fail;
@@ -978,4 +980,115 @@ enum reason pipeline_sweep(struct pipeline *p)
 	if (flagged > 0)
 		log_warn("action=sweep registration_overdue=%ld", flagged);
 	return REASON_OK;
+}
+
+/* --- registry imports -------------------------------------------------------- */
+
+/* The pending attestations of a stage decided again (a licence arrived). */
+static enum store_status redecide_stage(struct pipeline *p, struct job *job, int64_t stage_id,
+					const char *cause, char **err)
+{
+	char approval[DOC_APPROVAL_SIZE], ref[DOC_REF_SIZE];
+	int64_t sheet_sub = 0;
+	bool found = false;
+	struct document *sheet = NULL;
+	struct store_pending pending = { 0 };
+	struct store_decision *d = NULL;
+	struct rules_reasons findings;
+	bool known = false;
+	enum store_status rc = store_stage_by_id(p->st, stage_id, approval, ref, &sheet_sub, &found,
+						 err);
+	/* Without its sheet the stage waits for it, whatever the registry says. */
+	if (rc != STORE_OK || !found || sheet_sub == 0)
+		return rc;
+	if ((rc = store_load_sheet(p->st, sheet_sub, approval, ref, &sheet, err)) != STORE_OK)
+		goto out;
+	if ((rc = store_stage_findings(p->st, stage_id, &findings, &known, err)) != STORE_OK)
+		goto out;
+	if ((rc = store_load_pending(p->st, stage_id, approval, ref, &pending, err)) != STORE_OK)
+		goto out;
+	if (pending.n == 0)
+		goto out;
+	d = xcalloc(pending.n, sizeof(*d));
+	for (size_t i = 0; i < pending.n; i++)
+		d[i].id = pending.ids[i];
+	rc = decide_all(p, job, pending.doc, sheet, &findings, pending.received_on, d, cause, err);
+	if (rc == STORE_OK)
+		rc = store_update_decisions(p->st, d, pending.n, job->today, err);
+	if (rc == STORE_OK)
+		rc = store_decision_history(p->st, d, pending.n, "attestd", cause, err);
+	if (rc == STORE_OK)
+		rc = receipts_for_submissions(p, pending.submissions, pending.n, job->processed, err);
+out:
+	document_free(sheet);
+	store_pending_clear(&pending);
+	free(d);
+	return rc;
+}
+
+/* The cached balances of these licences replayed again (events may have
+ * come before decisions already taken: a fine paid late), with a history
+ * row naming the import wherever the balance moved. */
+static enum store_status refresh_balances(struct pipeline *p, struct job *job,
+					  char *const *licences, size_t n, const char *cause,
+					  char **err)
+{
+	enum store_status rc = STORE_OK;
+	for (size_t from = 0; from < n && rc == STORE_OK; from += 500) {
+		size_t count = n - from < 500 ? n - from : 500;
+		struct store_licences lics = { 0 };
+		rc = store_load_licences(p->st, (const char *const *)licences + from, count, &lics, err);
+		struct store_balance *b = xcalloc(lics.n ? lics.n : 1, sizeof(*b));
+		size_t nb = 0;
+		for (size_t k = 0; rc == STORE_OK && k < lics.n; k++) {
+			struct store_licence *l = &lics.items[k];
+			if (!l->found || !l->has_cache)
+				continue;
+			int after = ledger_has_grant(l->events, l->n_events) ? licence_final_balance(l)
+									     : LEDGER_NO_BALANCE;
+			b[nb++] = (struct store_balance){
+				.licence = l->licence,
+				.old_balance = l->cached_balance,
+				.new_balance = after,
+				.ceiling = ledger_ceiling_at(&l->ledger, l->events, l->n_events,
+							     job->today),
+				.last_credit_stage_last_day = licence_last_credit_day(l),
+				.changed = after != l->cached_balance,
+			};
+		}
+		if (rc == STORE_OK)
+			rc = store_write_balances(p->st, b, nb, cause, err);
+		free(b);
+		store_licences_clear(&lics);
+	}
+	return rc;
+}
+
+enum store_status pipeline_registry_changed(void *ctx, struct store *st, const char *cause,
+					    const int64_t *stages, size_t n_stages,
+					    char *const *licences, size_t n_licences, char **err)
+{
+	struct pipeline *p = ctx;
+	(void)st;
+	struct timespec now = clock_now();
+	struct job job = { .kind = -1, .processed = now.tv_sec };
+	if (!date_local_from_epoch(now.tv_sec, p->cfg->timezone, &job.today)) {
+		*err = xasprintf("unknown time zone %s", p->cfg->timezone);
+		return STORE_ERROR;
+	}
+	enum store_status rc = STORE_OK;
+	for (size_t i = 0; i < n_stages && rc == STORE_OK; i++)
+		rc = redecide_stage(p, &job, stages[i], cause, err);
+	if (rc == STORE_OK)
+		rc = refresh_balances(p, &job, licences, n_licences, cause, err);
+	if (rc == STORE_OK && n_stages > 0) {
+		char *detail = xasprintf("stages=%zu credited=%zu no_credit=%zu rejected=%zu "
+					 "pending=%zu review=%zu", n_stages,
+					 job.decided[RULES_CREDITED], job.decided[RULES_NO_CREDIT],
+					 job.decided[RULES_REJECTED], job.decided[RULES_PENDING],
+					 job.decided[RULES_REVIEW]);
+		rc = store_audit(p->st, "attestd", "attestations.redecided", cause, detail, err);
+		free(detail);
+	}
+	return rc;
 }

@@ -9,7 +9,9 @@
 #ifndef ATTESTD_PIPELINE_H
 #define ATTESTD_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "inbox.h"
@@ -27,10 +29,11 @@ struct pipeline_counts {
 	size_t attestations[5];		/* by enum rules_decision */
 };
 
-/* Loads schemas, trust files and the receipt signer.  NULL and *err
- * (allocated) when they cannot be loaded; *temporary tells whether the
- * cause is our environment (a trust file unreadable) rather than a bug. */
-struct pipeline *pipeline_new(const struct config *cfg, struct store *st, char **err);
+/* Loads the receipt signer and, with verify, the schemas and trust files
+ * (without: a pipeline that only decides and answers, for registry
+ * imports).  NULL and *err (allocated) when they cannot be loaded. */
+struct pipeline *pipeline_new(const struct config *cfg, struct store *st, bool verify,
+			      char **err);
 void pipeline_free(struct pipeline *p);
 
 /*
@@ -48,6 +51,17 @@ enum reason pipeline_flush_receipts(struct pipeline *p);
 /* Flags the attestations still pending or in review past their
  * registration deadline (rules.md §7). */
 enum reason pipeline_sweep(struct pipeline *p);
+
+/*
+ * The registry import's hook (struct registry_hook, ctx = the pipeline):
+ * re-decides the attestations pending on a licence the import brought,
+ * and replays the cached balances of the file's licences, in the import's
+ * transaction.  Their receipts are written by pipeline_flush_receipts()
+ * once the import has committed.
+ */
+enum store_status pipeline_registry_changed(void *ctx, struct store *st, const char *cause,
+					    const int64_t *stages, size_t n_stages,
+					    char *const *licences, size_t n_licences, char **err);
 
 const struct pipeline_counts *pipeline_counts(const struct pipeline *p);
 

@@ -60,7 +60,8 @@ static void registry_map_lines(int fd, struct registry_report *rep)
 }
 
 enum store_status registry_import_file(struct store *st, enum registry_kind kind,
-				       const char *path, struct registry_report *rep, char **err)
+				       const char *path, const struct registry_hook *hook,
+				       struct registry_report *rep, char **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -68,7 +69,12 @@ enum store_status registry_import_file(struct store *st, enum registry_kind kind
 		memset(rep, 0, sizeof(*rep));
 		return STORE_INVALID;
 	}
-	enum store_status s = store_registry_import(st, kind, registry_read, &fd, rep, err);
+	const char *base = strrchr(path, '/');
+	char *cause = xasprintf("registry import %s %s", registry_kind_name(kind),
+				base ? base + 1 : path);
+	enum store_status s = store_registry_import(st, kind, registry_read, &fd, hook, cause, rep,
+						    err);
+	free(cause);
 	if (s == STORE_INVALID)
 		registry_map_lines(fd, rep);
 	close(fd);

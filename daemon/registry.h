@@ -10,6 +10,7 @@
 
 /* Imports the file; on STORE_INVALID rep->problems carry record and line. */
 enum store_status registry_import_file(struct store *st, enum registry_kind kind,
-				       const char *path, struct registry_report *rep, char **err);
+				       const char *path, const struct registry_hook *hook,
+				       struct registry_report *rep, char **err);
 
 #endif

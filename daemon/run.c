@@ -95,7 +95,7 @@ int run_once(const struct config *cfg)
 		store_free(st);
 		return EXIT_DATABASE;
 	}
-	struct pipeline *p = pipeline_new(cfg, st, &err);
+	struct pipeline *p = pipeline_new(cfg, st, true, &err);
 	if (p == NULL) {
 		log_error("action=start outcome=error error=\"%s\"", err);
 		free(err);

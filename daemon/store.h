@@ -8,6 +8,7 @@
 #define ATTESTD_STORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -68,6 +69,20 @@ void registry_report_clear(struct registry_report *rep);
 typedef ssize_t (*store_reader)(void *ctx, char *buf, size_t len);
 
 /*
+ * Called inside the import's transaction, after the merge, with what the
+ * import may have changed for the daemon's own records: the stages holding
+ * attestations pending on a licence of the file (licence_unknown), and the
+ * licences of the file whose balance the daemon caches.  Licences and
+ * events imports only.
+ */
+struct registry_hook {
+	void *ctx;
+	enum store_status (*after_merge)(void *ctx, struct store *st, const char *cause,
+					 const int64_t *stages, size_t n_stages,
+					 char *const *licences, size_t n_licences, char **err);
+};
+
+/*
  * Streams a registry CSV (header row, RFC 4180) into a staging table with
  * COPY, validates every field in SQL and merges, all in one transaction:
  * STORE_INVALID with rep->problems and nothing imported when any record is
@@ -75,6 +90,7 @@ typedef ssize_t (*store_reader)(void *ctx, char *buf, size_t len);
  */
 enum store_status store_registry_import(struct store *st, enum registry_kind kind,
 					store_reader reader, void *ctx,
+					const struct registry_hook *hook, const char *cause,
 					struct registry_report *rep, char **err);
 
 #endif

@@ -23,7 +23,8 @@ enum stmt {
 	S_FACILITATORS, S_INS_SUBMISSION, S_INS_SHEET, S_INS_PARTICIPANTS, S_STAGE_FINDINGS,
 	S_INS_ATTESTATIONS, S_UPD_DECISIONS, S_INS_HISTORY, S_INS_CREDITS, S_UPSERT_BALANCES,
 	S_INS_BALANCE_HISTORY, S_SUB_DECISIONS, S_GET_FINDINGS, S_NEXT_SEQ, S_INS_RECEIPT,
-	S_UNWRITTEN, S_MARK_WRITTEN, S_AUDIT, S_PENDING_ON, S_FIND_ID, S_FLAG_OVERDUE, S_COUNT
+	S_UNWRITTEN, S_MARK_WRITTEN, S_AUDIT, S_PENDING_ON, S_FIND_ID, S_FLAG_OVERDUE,
+	S_STAGE_BY_ID, S_COUNT
 };
 
 #define SUBMISSION_REF_COLUMNS \
@@ -47,6 +48,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" FROM attestd.stages s LEFT JOIN LATERAL (SELECT departement, first_day, last_day"
 		"  FROM attestd.attestations WHERE stage_id = s.id LIMIT 1) a ON true"
 		" WHERE s.approval = $1 AND s.ref = $2 FOR UPDATE OF s",
+	[S_STAGE_BY_ID] = "SELECT approval, ref, (SELECT submission_id FROM attestd.signin_sheets"
+		" WHERE stage_id = s.id) FROM attestd.stages s WHERE id = $1 FOR UPDATE",
 	[S_NUMBER_TAKEN] = "SELECT number FROM attestd.attestations WHERE approval = $1"
 		" AND number = ANY ($2::text[]) ORDER BY number LIMIT 1",
 	[S_SHEET] = "SELECT departement, first_day, last_day, venue, session_dates, session_starts,"
@@ -1318,4 +1321,25 @@ enum store_status store_flag_overdue(struct store *st, date_t today, long *flagg
 		*flagged = strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return rc;
+}
+
+enum store_status store_stage_by_id(struct store *st, int64_t id, char *approval, char *ref,
+				    int64_t *sheet_submission, bool *found, char **err)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	const char *v[] = { key };
+	PGresult *res;
+	*found = false;
+	enum store_status rc = run(st, S_STAGE_BY_ID, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	if (PQntuples(res) == 1) {
+		*found = true;
+		copy_value(approval, DOC_APPROVAL_SIZE, res, 0, 0);
+		copy_value(ref, DOC_REF_SIZE, res, 0, 1);
+		*sheet_submission = PQgetisnull(res, 0, 2) ? 0 : strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	}
+	PQclear(res);
+	return STORE_OK;
 }

@@ -78,6 +78,11 @@ enum store_status store_stage_lock(struct store *st, const char *approval,
 				   const struct doc_stage *stage, struct store_stage *out,
 				   char **err);
 
+/* A stage by id, locked: its approval and ref (buffers of DOC_APPROVAL_SIZE
+ * and DOC_REF_SIZE) and its sign-in sheet's submission (0: none). */
+enum store_status store_stage_by_id(struct store *st, int64_t id, char *approval, char *ref,
+				    int64_t *sheet_submission, bool *found, char **err);
+
 /* The first of the document's attestation numbers already used by the
  * centre, or "" (taken must hold DOC_NUMBER_SIZE). */
 enum store_status store_number_taken(struct store *st, const struct document *doc,

@@ -340,8 +340,46 @@ static enum store_status registry_merge(struct store *st, const struct registry_
 	return s;
 }
 
+/* What the import touched that the daemon keeps: stages with attestations
+ * pending on the file's licences, and the file's licences with a cached
+ * balance; then the hook. */
+static enum store_status registry_after_merge(struct store *st, const struct registry_hook *hook,
+					      const char *cause, char **err)
+{
+	PGresult *stages = PQexec(st->conn,
+		"SELECT DISTINCT a.stage_id FROM attestd.attestations a"
+		" JOIN (SELECT DISTINCT licence FROM pg_temp.staging) s USING (licence)"
+		" WHERE a.decision = 'pending' AND 'licence_unknown' = ANY (a.reasons)"
+		" ORDER BY 1");
+	enum store_status rc = store_result_status(st, stages, err);
+	PGresult *lics = NULL;
+	if (rc == STORE_OK) {
+		lics = PQexec(st->conn,
+			"SELECT DISTINCT b.licence FROM attestd.licence_balances b"
+			" JOIN pg_temp.staging s USING (licence) ORDER BY 1");
+		rc = store_result_status(st, lics, err);
+	}
+	if (rc == STORE_OK) {
+		size_t ns = (size_t)PQntuples(stages), nl = (size_t)PQntuples(lics);
+		int64_t *ids = xcalloc(ns ? ns : 1, sizeof(*ids));
+		char **numbers = xcalloc(nl ? nl : 1, sizeof(*numbers));
+		for (size_t i = 0; i < ns; i++)
+			ids[i] = strtoll(PQgetvalue(stages, (int)i, 0), NULL, 10);
+		for (size_t i = 0; i < nl; i++)
+			numbers[i] = PQgetvalue(lics, (int)i, 0);
+		if (ns + nl > 0)
+			rc = hook->after_merge(hook->ctx, st, cause, ids, ns, numbers, nl, err);
+		free(ids);
+		free(numbers);
+	}
+	PQclear(stages);
+	PQclear(lics);
+	return rc;
+}
+
 enum store_status store_registry_import(struct store *st, enum registry_kind kind,
 					store_reader reader, void *ctx,
+					const struct registry_hook *hook, const char *cause,
 					struct registry_report *rep, char **err)
 {
 	if (kind >= REGISTRY_KIND_COUNT) {
@@ -379,6 +417,9 @@ enum store_status store_registry_import(struct store *st, enum registry_kind kin
 	if ((s = registry_validate(st, def, rep, err)) != STORE_OK)
 		goto out;
 	if ((s = registry_merge(st, def, rep, err)) != STORE_OK)
+		goto out;
+	if (hook && (kind == REGISTRY_LICENCES || kind == REGISTRY_EVENTS) &&
+	    (s = registry_after_merge(st, hook, cause, err)) != STORE_OK)
 		goto out;
 	s = store_exec(st, "COMMIT", err);
 out:
