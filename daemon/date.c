@@ -5,9 +5,9 @@
  * Gregorian calendar, so nothing depends on the process's time zone or on
  * mktime()'s normalisation (which would turn 31 Feb into 3 Mar).
  *
- * The one exception is date_local_from_epoch(): it asks glibc for the local
- * date, which means setting TZ for the duration of the call.  Reading the
- * TZif file ourselves would avoid the process-global state, but modern tz
+ * The exceptions are date_local_from_epoch() and date_format_local_datetime():
+ * they ask glibc for the local time, which means setting TZ for the duration
+ * of the call.  Reading the TZif file ourselves would avoid the process-global state, but modern tz
  * data leaves future transitions to a POSIX TZ rule string, so a faithful
  * reader is a small tz library of its own; the daemon is single-threaded and
  * normally runs with TZ already set to its zone, in which case nothing is
@@ -241,11 +241,11 @@ static bool zone_exists(const char *zone)
 	return ok;
 }
 
-bool date_local_from_epoch(time_t t, const char *timezone, date_t *out)
+/* localtime_r() in the named zone, with TZ switched for the call only. */
+static bool local_tm(time_t t, const char *timezone, struct tm *tm)
 {
 	char *saved = NULL;
 	bool switched = false, ok = false;
-	struct tm tm;
 
 	if (timezone == NULL || !zone_exists(timezone))
 		return false;
@@ -258,13 +258,7 @@ bool date_local_from_epoch(time_t t, const char *timezone, date_t *out)
 	}
 	/* glibc's localtime_r() does not re-read TZ by itself. */
 	tzset();
-	if (localtime_r(&t, &tm) == NULL)
-		goto out;
-	date_t d = date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-	if (d == DATE_NONE)
-		goto out;
-	*out = d;
-	ok = true;
+	ok = localtime_r(&t, tm) != NULL;
 out:
 	if (switched) {
 		if (saved)
@@ -275,4 +269,44 @@ out:
 	}
 	free(saved);
 	return ok;
+}
+
+bool date_local_from_epoch(time_t t, const char *timezone, date_t *out)
+{
+	struct tm tm;
+
+	if (!local_tm(t, timezone, &tm))
+		return false;
+	date_t d = date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	if (d == DATE_NONE)
+		return false;
+	*out = d;
+	return true;
+}
+
+bool date_format_local_datetime(time_t t, const char *timezone, char buf[static 26])
+{
+	struct tm tm;
+
+	if (!local_tm(t, timezone, &tm))
+		return false;
+	long year = (long)tm.tm_year + 1900;
+	long off = tm.tm_gmtoff;
+	/* xs:dateTime offsets are whole minutes within +-14:00; local mean
+	 * times of the nineteenth century (Paris +00:09:21) are not. */
+	if (year < DATE_MIN_YEAR || year > DATE_MAX_YEAR || off % 60 != 0 ||
+	    off > 14 * 3600 || off < -14 * 3600)
+		return false;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
+	/* A roomy buffer, so the compiler need not trust struct tm's ranges. */
+	char tmp[96];
+	int n = snprintf(tmp, sizeof(tmp), "%04ld-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", year,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec > 59 ? 59 : tm.tm_sec, sign, off / 3600, off / 60 % 60);
+	if (n != 25)
+		return false;
+	memcpy(buf, tmp, 26);
+	return true;
 }

@@ -3,7 +3,7 @@
  * Gregorian), with the month/year arithmetic of rules.md §0 (clamp to the
  * month's last day, as PostgreSQL date + interval; never mktime
  * normalisation) and the French public holidays.  Pure: no clock, no I/O,
- * except date_local_from_epoch() which reads the tz database.
+ * except the two local-time functions at the end, which read the tz database.
  */
 #ifndef ATTESTD_DATE_H
 #define ATTESTD_DATE_H
@@ -49,5 +49,11 @@ bool date_parse_time(const char *s, minute_of_day_t *out);
  * ("Europe/Paris"); false for a name that is not a zone of the tz database.
  * Not thread-safe: it switches the process's TZ for the call (see date.c). */
 bool date_local_from_epoch(time_t t, const char *timezone, date_t *out);
+
+/* "YYYY-MM-DDTHH:MM:SS+hh:mm", the local time of t in the named zone with
+ * its offset from UTC then (summer time included), as receipts carry it.
+ * False for an unknown zone, a year outside 1-9999 or an offset that is
+ * not whole minutes.  Not thread-safe, as date_local_from_epoch(). */
+bool date_format_local_datetime(time_t t, const char *timezone, char buf[static 26]);
 
 #endif

@@ -415,3 +415,74 @@ Test(date, local_from_epoch_without_tz_set)
 	cr_expect_null(getenv("TZ"));
 	cr_expect(!date_local_from_epoch(0, NULL, &d));
 }
+
+/* --- local date-time with offset, as receipts carry it --------------------- */
+
+struct datetime_row {
+	char utc[21];		/* YYYY-MM-DDTHH:MM:SSZ */
+	char zone[32];
+	bool ok;
+	char want[26];
+};
+
+ParameterizedTestParameters(date, format_local_datetime)
+{
+	static struct datetime_row rows[] = {
+		/* Paris: winter +01:00, summer +02:00, both sides of each change
+		 * (2026-03-29 01:00Z and 2026-10-25 01:00Z). */
+		{ "2026-11-14T16:06:10Z", "Europe/Paris", true, "2026-11-14T17:06:10+01:00" },
+		{ "2026-07-14T10:00:00Z", "Europe/Paris", true, "2026-07-14T12:00:00+02:00" },
+		{ "2026-03-29T00:59:59Z", "Europe/Paris", true, "2026-03-29T01:59:59+01:00" },
+		{ "2026-03-29T01:00:00Z", "Europe/Paris", true, "2026-03-29T03:00:00+02:00" },
+		{ "2026-10-25T00:59:59Z", "Europe/Paris", true, "2026-10-25T02:59:59+02:00" },
+		{ "2026-10-25T01:00:00Z", "Europe/Paris", true, "2026-10-25T02:00:00+01:00" },
+		/* The day changes with the offset. */
+		{ "2026-12-31T23:30:00Z", "Europe/Paris", true, "2027-01-01T00:30:00+01:00" },
+		/* Overseas: negative and positive offsets, no summer time. */
+		{ "2026-07-14T02:15:00Z", "America/Guadeloupe", true, "2026-07-13T22:15:00-04:00" },
+		{ "2026-11-14T20:00:00Z", "Indian/Reunion", true, "2026-11-15T00:00:00+04:00" },
+		{ "2026-11-14T12:00:00Z", "Pacific/Noumea", true, "2026-11-14T23:00:00+11:00" },
+		{ "2026-11-14T12:00:00Z", "UTC", true, "2026-11-14T12:00:00+00:00" },
+		/* Half-hour offset (minutes, not only hours). */
+		{ "2026-11-14T12:00:00Z", "Asia/Kolkata", true, "2026-11-14T17:30:00+05:30" },
+		{ "2026-11-14T12:00:00Z", "Mars/Olympus_Mons", false, "" },
+		{ "2026-11-14T12:00:00Z", "../../etc/passwd", false, "" },
+		{ "2026-11-14T12:00:00Z", "", false, "" },
+		/* Local mean time (+00:09:21) is not a whole-minute offset. */
+		{ "1890-06-01T12:00:00Z", "Europe/Paris", false, "" },
+	};
+	return cr_make_param_array(struct datetime_row, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+ParameterizedTest(struct datetime_row *row, date, format_local_datetime)
+{
+	struct tm tm = { 0 };
+	char buf[26];
+
+	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm));
+	time_t t = timegm(&tm);
+	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0);
+	tzset();
+	memset(buf, 'x', sizeof(buf));
+	cr_expect_eq(date_format_local_datetime(t, row->zone, buf), row->ok, "%s %s", row->utc,
+		     row->zone);
+	if (row->ok)
+		cr_expect_str_eq(buf, row->want);
+	/* The caller's TZ comes back unchanged. */
+	cr_expect_str_eq(getenv("TZ"), "America/Cayenne");
+}
+
+Test(date, format_local_datetime_extremes)
+{
+	char buf[26];
+
+	unsetenv("TZ");
+	cr_expect(date_format_local_datetime(0, "Europe/Paris", buf));
+	cr_expect_str_eq(buf, "1970-01-01T01:00:00+01:00");
+	cr_expect_null(getenv("TZ"));
+	cr_expect(!date_format_local_datetime(0, NULL, buf));
+	/* Year 10000 does not fit the format. */
+	cr_expect(!date_format_local_datetime((time_t)253402300800LL, "UTC", buf));
+	cr_expect(date_format_local_datetime((time_t)253402300799LL, "UTC", buf));
+	cr_expect_str_eq(buf, "9999-12-31T23:59:59+00:00");
+}

@@ -1,0 +1,128 @@
+/*
+ * receipt (file side) - outbox paths and durable, never-overwriting writes
+ * (see receipt.h).  The never-overwrite rule is fsutil_write_atomic()'s
+ * link(2): a receipt a centre may already have fetched is never replaced,
+ * and a second writer with other bytes fails instead of winning.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "receipt.h"
+#include "xmalloc.h"
+
+#define RECEIPT_DIR_MODE	0750
+#define RECEIPT_FILE_MODE	0640
+
+/* One path component that stays where it is put: not empty, "." or "..",
+ * no '/', no control character, at most NAME_MAX bytes. */
+static bool receipt_component_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > NAME_MAX || (n == 1 && s[0] == '.') ||
+	    (n == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '/' || c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+enum reason receipt_relpath(const char *dir, const char *file_name, unsigned n, char **relpath)
+{
+	if (dir == NULL || file_name == NULL || n == 0 ||
+	    !receipt_component_ok(dir, strlen(dir)) ||
+	    !receipt_component_ok(file_name, strlen(file_name)))
+		return REASON_INTERNAL_ERROR;
+	size_t name_len = strlen(file_name);
+	if (name_len > 4 && strcmp(file_name + name_len - 4, ".xml") == 0)
+		name_len -= 4;
+	char *base = xasprintf("%.*s.%u" RECEIPT_SUFFIX, (int)name_len, file_name, n);
+	bool ok = receipt_component_ok(base, strlen(base));
+	if (ok)
+		*relpath = xasprintf("%s/%s", dir, base);
+	free(base);
+	return ok ? REASON_OK : REASON_INTERNAL_ERROR;
+}
+
+static enum reason receipt_errno_reason(int e)
+{
+	return e == ENOSPC || e == EDQUOT ? REASON_DISK_FULL : REASON_IO_ERROR;
+}
+
+/* The receipt already at path: REASON_OK when it holds exactly body. */
+static enum reason receipt_same(const char *path, const unsigned char *body, size_t len)
+{
+	unsigned char *have = NULL;
+	size_t have_len = 0;
+	struct stat st;
+	enum reason r = REASON_IO_ERROR;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return REASON_IO_ERROR;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size != len)
+		goto out;
+	if (fsutil_read_fd(fd, len, &have, &have_len) != 0)
+		goto out;
+	if (have_len == len && memcmp(have, body, len) == 0)
+		r = REASON_OK;
+out:
+	free(have);
+	close(fd);
+	if (r != REASON_OK)
+		errno = EEXIST;		/* another receipt holds the name */
+	return r;
+}
+
+enum reason receipt_write(const char *outbox, const char *relpath, const unsigned char *body,
+			  size_t len)
+{
+	const char *slash = relpath ? strchr(relpath, '/') : NULL;
+	char *dir = NULL, *path = NULL;
+	enum reason r = REASON_IO_ERROR;
+	struct stat st;
+
+	if (outbox == NULL || slash == NULL || body == NULL ||
+	    !receipt_component_ok(relpath, (size_t)(slash - relpath)) ||
+	    !receipt_component_ok(slash + 1, strlen(slash + 1)))
+		return REASON_INTERNAL_ERROR;
+	dir = xasprintf("%s/%.*s", outbox, (int)(slash - relpath), relpath);
+	path = xasprintf("%s/%s", outbox, relpath);
+	if (lstat(dir, &st) != 0) {
+		/* New centre directory: its entry in the outbox must be as
+		 * durable as the receipt in it. */
+		if (errno != ENOENT || fsutil_mkdirs(dir, RECEIPT_DIR_MODE) != 0 ||
+		    fsutil_sync_dir(outbox) != 0) {
+			r = receipt_errno_reason(errno);
+			goto out;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		/* Not a symlink to elsewhere either. */
+		errno = ENOTDIR;
+		goto out;
+	}
+	if (fsutil_write_atomic(dir, slash + 1, body, len, RECEIPT_FILE_MODE, false) == 0) {
+		r = REASON_OK;
+	} else if (errno != EEXIST) {
+		r = receipt_errno_reason(errno);
+	} else {
+		/* Written before a crash that came ahead of the database: done,
+		 * once the directory entry is known to be durable. */
+		r = receipt_same(path, body, len);
+		if (r == REASON_OK && fsutil_sync_dir(dir) != 0)
+			r = REASON_IO_ERROR;
+	}
+out:
+	free(dir);
+	free(path);
+	return r;
+}
