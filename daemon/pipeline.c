@@ -29,7 +29,7 @@
 #include "log.h"
 #include "parsers.h"
 #include "pipeline.h"
-#include "receipt.h"
+#include "outbox.h"
 #include "rules.h"
 #include "store_pipeline.h"
 #include "xmalloc.h"
@@ -236,7 +236,7 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 	int seq = 0;
 	if ((rc = store_next_receipt_seq(p->st, in->inbox_dir, in->file_name, &seq, err)) != STORE_OK)
 		goto out;
-	if (receipt_relpath(in->inbox_dir, in->file_name, (unsigned)seq, &path) != REASON_OK) {
+	if (outbox_relpath(in->inbox_dir, in->file_name, (unsigned)seq, &path) != REASON_OK) {
 		*err = xasprintf("no receipt path for %s/%s", in->inbox_dir, in->file_name);
 		rc = STORE_ERROR;
 		goto out;
@@ -743,7 +743,7 @@ enum reason pipeline_flush_receipts(struct pipeline *p)
 		return rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 	}
 	for (size_t i = 0; i < n; i++) {
-		r = receipt_write(p->cfg->outbox, files[i].path, files[i].body, files[i].len);
+		r = outbox_write(p->cfg->outbox, files[i].path, files[i].body, files[i].len);
 		if (r != REASON_OK) {
 			log_error("action=receipt path=%s outcome=retry reason=%s", files[i].path,
 				  reason_code(r));

@@ -22,7 +22,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-#include "receipt.h"
+#include "outbox.h"
 #include "schema.h"
 #include "signature.h"
 #include "xml_load.h"
@@ -888,7 +888,7 @@ ParameterizedTestParameters(receipt, relpath)
 ParameterizedTest(struct relpath_row *row, receipt, relpath)
 {
 	char *path = NULL;
-	enum reason r = receipt_relpath(row->dir, row->name, row->n, &path);
+	enum reason r = outbox_relpath(row->dir, row->name, row->n, &path);
 
 	if (row->want[0] == '\0') {
 		cr_expect_eq(r, REASON_INTERNAL_ERROR, "'%s' '%s' %u accepted as %s", row->dir,
@@ -957,13 +957,13 @@ static char *listing(const char *dir)
 
 #define BODY(s) (const unsigned char *)(s), strlen(s)
 
-Test(receipt_write, atomic_with_modes, .init = outbox_setup, .fini = outbox_teardown)
+Test(outbox_write, atomic_with_modes, .init = outbox_setup, .fini = outbox_teardown)
 {
 	char *rel = NULL, *content, *names, *path;
 	struct stat st;
 
-	cr_assert_eq(receipt_relpath("R2402800010", "CH-att.xml", 1, &rel), REASON_OK);
-	cr_assert_eq(receipt_write(outbox, rel, BODY("<receipt/>\n")), REASON_OK);
+	cr_assert_eq(outbox_relpath("R2402800010", "CH-att.xml", 1, &rel), REASON_OK);
+	cr_assert_eq(outbox_write(outbox, rel, BODY("<receipt/>\n")), REASON_OK);
 	content = slurp(rel);
 	cr_expect_str_eq(content, "<receipt/>\n");
 	names = listing("R2402800010");
@@ -983,14 +983,14 @@ Test(receipt_write, atomic_with_modes, .init = outbox_setup, .fini = outbox_tear
 }
 
 /* One receipt per outcome change, each kept. */
-Test(receipt_write, numbered_receipts_side_by_side, .init = outbox_setup, .fini = outbox_teardown)
+Test(outbox_write, numbered_receipts_side_by_side, .init = outbox_setup, .fini = outbox_teardown)
 {
 	char *rel1 = NULL, *rel2 = NULL, *c1, *c2, *names;
 
-	cr_assert_eq(receipt_relpath("R2402800010", "CH-att.xml", 1, &rel1), REASON_OK);
-	cr_assert_eq(receipt_relpath("R2402800010", "CH-att.xml", 2, &rel2), REASON_OK);
-	cr_assert_eq(receipt_write(outbox, rel1, BODY("pending")), REASON_OK);
-	cr_assert_eq(receipt_write(outbox, rel2, BODY("credited")), REASON_OK);
+	cr_assert_eq(outbox_relpath("R2402800010", "CH-att.xml", 1, &rel1), REASON_OK);
+	cr_assert_eq(outbox_relpath("R2402800010", "CH-att.xml", 2, &rel2), REASON_OK);
+	cr_assert_eq(outbox_write(outbox, rel1, BODY("pending")), REASON_OK);
+	cr_assert_eq(outbox_write(outbox, rel2, BODY("credited")), REASON_OK);
 	c1 = slurp(rel1);
 	c2 = slurp(rel2);
 	cr_expect_str_eq(c1, "pending");
@@ -1006,13 +1006,13 @@ Test(receipt_write, numbered_receipts_side_by_side, .init = outbox_setup, .fini 
 
 /* A crash after the write, before the database noted it: writing the same
  * bytes again is success. */
-Test(receipt_write, same_content_again_is_success, .init = outbox_setup, .fini = outbox_teardown)
+Test(outbox_write, same_content_again_is_success, .init = outbox_setup, .fini = outbox_teardown)
 {
 	const char *rel = "R2402800010/x.1.receipt.xml";
 	char *content, *names;
 
-	cr_assert_eq(receipt_write(outbox, rel, BODY("<receipt>one</receipt>")), REASON_OK);
-	cr_expect_eq(receipt_write(outbox, rel, BODY("<receipt>one</receipt>")), REASON_OK);
+	cr_assert_eq(outbox_write(outbox, rel, BODY("<receipt>one</receipt>")), REASON_OK);
+	cr_expect_eq(outbox_write(outbox, rel, BODY("<receipt>one</receipt>")), REASON_OK);
 	content = slurp(rel);
 	cr_expect_str_eq(content, "<receipt>one</receipt>");
 	names = listing("R2402800010");
@@ -1025,7 +1025,7 @@ struct other_row {
 	char second[32];
 };
 
-ParameterizedTestParameters(receipt_write, other_content_never_overwrites)
+ParameterizedTestParameters(outbox_write, other_content_never_overwrites)
 {
 	static struct other_row rows[] = {
 		{ "<receipt>two</receipt>" },	/* same length */
@@ -1035,14 +1035,14 @@ ParameterizedTestParameters(receipt_write, other_content_never_overwrites)
 	return cr_make_param_array(struct other_row, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
-ParameterizedTest(struct other_row *row, receipt_write, other_content_never_overwrites,
+ParameterizedTest(struct other_row *row, outbox_write, other_content_never_overwrites,
 		  .init = outbox_setup, .fini = outbox_teardown)
 {
 	const char *rel = "R2402800010/x.1.receipt.xml";
 	char *content, *names;
 
-	cr_assert_eq(receipt_write(outbox, rel, BODY("<receipt>one</receipt>")), REASON_OK);
-	cr_expect_eq(receipt_write(outbox, rel, BODY(row->second)), REASON_IO_ERROR);
+	cr_assert_eq(outbox_write(outbox, rel, BODY("<receipt>one</receipt>")), REASON_OK);
+	cr_expect_eq(outbox_write(outbox, rel, BODY(row->second)), REASON_IO_ERROR);
 	content = slurp(rel);
 	cr_expect_str_eq(content, "<receipt>one</receipt>");
 	names = listing("R2402800010");
@@ -1055,7 +1055,7 @@ struct bad_rel_row {
 	char rel[64];
 };
 
-ParameterizedTestParameters(receipt_write, bad_relpath_refused)
+ParameterizedTestParameters(outbox_write, bad_relpath_refused)
 {
 	static struct bad_rel_row rows[] = {
 		{ "x.1.receipt.xml" }, { "/x.1.receipt.xml" }, { "R24/" }, { "R24/../x.xml" },
@@ -1065,12 +1065,12 @@ ParameterizedTestParameters(receipt_write, bad_relpath_refused)
 	return cr_make_param_array(struct bad_rel_row, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
-ParameterizedTest(struct bad_rel_row *row, receipt_write, bad_relpath_refused,
+ParameterizedTest(struct bad_rel_row *row, outbox_write, bad_relpath_refused,
 		  .init = outbox_setup, .fini = outbox_teardown)
 {
 	char *names;
 
-	cr_expect_eq(receipt_write(outbox, row->rel, BODY("<receipt/>")), REASON_INTERNAL_ERROR,
+	cr_expect_eq(outbox_write(outbox, row->rel, BODY("<receipt/>")), REASON_INTERNAL_ERROR,
 		     "'%s'", row->rel);
 	/* Nothing created anywhere. */
 	names = listing(".");
@@ -1079,7 +1079,7 @@ ParameterizedTest(struct bad_rel_row *row, receipt_write, bad_relpath_refused,
 }
 
 /* The centre's directory must be a directory, not a link to elsewhere. */
-Test(receipt_write, dir_symlink_refused, .init = outbox_setup, .fini = outbox_teardown)
+Test(outbox_write, dir_symlink_refused, .init = outbox_setup, .fini = outbox_teardown)
 {
 	char *target = xasprintf("%s/elsewhere", outbox);
 	char *link_path = xasprintf("%s/R2402800010", outbox);
@@ -1087,7 +1087,7 @@ Test(receipt_write, dir_symlink_refused, .init = outbox_setup, .fini = outbox_te
 
 	cr_assert_eq(mkdir(target, 0700), 0);
 	cr_assert_eq(symlink(target, link_path), 0);
-	cr_expect_eq(receipt_write(outbox, "R2402800010/x.1.receipt.xml", BODY("<receipt/>")),
+	cr_expect_eq(outbox_write(outbox, "R2402800010/x.1.receipt.xml", BODY("<receipt/>")),
 		     REASON_IO_ERROR);
 	names = listing("elsewhere");
 	cr_expect_str_eq(names, "");
@@ -1096,13 +1096,13 @@ Test(receipt_write, dir_symlink_refused, .init = outbox_setup, .fini = outbox_te
 	free(link_path);
 }
 
-Test(receipt_write, outbox_missing_is_created, .init = outbox_setup, .fini = outbox_teardown)
+Test(outbox_write, outbox_missing_is_created, .init = outbox_setup, .fini = outbox_teardown)
 {
 	char *deep = xasprintf("%s/var/outbox", outbox);
 	char *path = xasprintf("%s/R2402800010/x.1.receipt.xml", deep);
 	struct stat st;
 
-	cr_expect_eq(receipt_write(deep, "R2402800010/x.1.receipt.xml", BODY("<receipt/>")),
+	cr_expect_eq(outbox_write(deep, "R2402800010/x.1.receipt.xml", BODY("<receipt/>")),
 		     REASON_OK);
 	cr_expect_eq(stat(path, &st), 0);
 	free(deep);
@@ -1110,7 +1110,7 @@ Test(receipt_write, outbox_missing_is_created, .init = outbox_setup, .fini = out
 }
 
 /* A receipt built, then written: the file on disk is the signed bytes. */
-Test(receipt_write, built_receipt_written, .init = setup, .fini = teardown)
+Test(outbox_write, built_receipt_written, .init = setup, .fini = teardown)
 {
 	struct sig_signer *signer = prefecture();
 	struct receipt r = make(ACCEPTED);
@@ -1124,8 +1124,8 @@ Test(receipt_write, built_receipt_written, .init = setup, .fini = teardown)
 	outbox_setup();
 	build(&r, signer, &xml, &len);
 	cr_assert_lt(len, sizeof(buf));
-	cr_assert_eq(receipt_relpath("R2402800010", r.file_name, 1, &rel), REASON_OK);
-	cr_expect_eq(receipt_write(outbox, rel, xml, len), REASON_OK);
+	cr_assert_eq(outbox_relpath("R2402800010", r.file_name, 1, &rel), REASON_OK);
+	cr_expect_eq(outbox_write(outbox, rel, xml, len), REASON_OK);
 	path = xasprintf("%s/%s", outbox, rel);
 	f = fopen(path, "rb");
 	cr_assert_not_null(f);

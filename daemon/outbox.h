@@ -1,12 +1,12 @@
 /*
- * receipt (file side) - where a receipt goes and how it gets there:
+ * outbox - where a receipt goes and how it gets there:
  * outbox/<dir>/<name>.<n>.receipt.xml (exchange-format.md §6), written
  * atomically and never over an earlier receipt.  The store records the
  * relative path; building the bytes is parsers/receipt.h's, included here
  * so that daemon code needs one header for the module.
  */
-#ifndef ATTESTD_DAEMON_RECEIPT_H
-#define ATTESTD_DAEMON_RECEIPT_H
+#ifndef ATTESTD_OUTBOX_H
+#define ATTESTD_OUTBOX_H
 
 #include <stddef.h>
 
@@ -23,10 +23,10 @@
  * inbox claim, which never gives such, and a path must never leave the
  * outbox.
  */
-enum reason receipt_relpath(const char *dir, const char *file_name, unsigned n, char **relpath);
+enum reason outbox_relpath(const char *dir, const char *file_name, unsigned n, char **relpath);
 
 /*
- * Writes body to outbox/<relpath> (relpath as receipt_relpath() makes it):
+ * Writes body to outbox/<relpath> (relpath as outbox_relpath() makes it):
  * creates outbox/<dir> (0750) when missing, then temporary name, fsync,
  * link, directory fsync, mode 0640.  A file already there with the same
  * bytes is success (a crash after writing, before the database noted it);
@@ -34,7 +34,7 @@ enum reason receipt_relpath(const char *dir, const char *file_name, unsigned n, 
  * REASON_DISK_FULL when the file system is full, REASON_IO_ERROR for other
  * faults (errno says which), REASON_INTERNAL_ERROR for a bad relpath.
  */
-enum reason receipt_write(const char *outbox, const char *relpath, const unsigned char *body,
+enum reason outbox_write(const char *outbox, const char *relpath, const unsigned char *body,
 			  size_t len);
 
 #endif

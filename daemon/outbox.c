@@ -1,6 +1,6 @@
 /*
- * receipt (file side) - outbox paths and durable, never-overwriting writes
- * (see receipt.h).  The never-overwrite rule is fsutil_write_atomic()'s
+ * outbox - receipt paths in the outbox and durable, never-overwriting writes
+ * (see outbox.h).  The never-overwrite rule is fsutil_write_atomic()'s
  * link(2): a receipt a centre may already have fetched is never replaced,
  * and a second writer with other bytes fails instead of winning.
  */
@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "receipt.h"
+#include "outbox.h"
 #include "xmalloc.h"
 
 #define RECEIPT_DIR_MODE	0750
@@ -36,7 +36,7 @@ static bool receipt_component_ok(const char *s, size_t n)
 	return true;
 }
 
-enum reason receipt_relpath(const char *dir, const char *file_name, unsigned n, char **relpath)
+enum reason outbox_relpath(const char *dir, const char *file_name, unsigned n, char **relpath)
 {
 	if (dir == NULL || file_name == NULL || n == 0 ||
 	    !receipt_component_ok(dir, strlen(dir)) ||
@@ -83,7 +83,7 @@ out:
 	return r;
 }
 
-enum reason receipt_write(const char *outbox, const char *relpath, const unsigned char *body,
+enum reason outbox_write(const char *outbox, const char *relpath, const unsigned char *body,
 			  size_t len)
 {
 	const char *slash = relpath ? strchr(relpath, '/') : NULL;
