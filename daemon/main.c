@@ -40,6 +40,7 @@ static int cmd_db_status(int argc, char **argv);
 static int cmd_registry_import(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_run(int argc, char **argv);
+static int cmd_audit_verify_log(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -53,6 +54,8 @@ static const struct command commands[] = {
 	  "load or update a registry from CSV, in one transaction" },
 	{ "run", NULL, cmd_run, "attestd run --once [--foreground] [--config F]",
 	  "process every file of the inbox now (the spool first), then exit" },
+	{ "audit", "verify-log", cmd_audit_verify_log, "attestd audit verify-log [--config F]",
+	  "check the audit log's hash chain; name the first broken row" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
 };
@@ -303,6 +306,39 @@ static int cmd_help(int argc, char **argv)
 	}
 	usage_overview(stdout);
 	return EXIT_SUCCESS;
+}
+
+static int cmd_audit_verify_log(int argc, char **argv)
+{
+	const char *usage = command_find_usage("audit");
+	const char *config_path;
+	char *pos[1];
+	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
+	if (status)
+		return status;
+	struct config *cfg = config_or_exit(config_path, &status);
+	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	if (st) {
+		long rows = 0, broken = 0;
+		char *why = NULL, *err = NULL;
+		enum store_status s = store_audit_verify(st, &rows, &broken, &why, &err);
+		if (s != STORE_OK) {
+			fprintf(stderr, "attestd: %s\n", err);
+			status = store_exit_status(s);
+		} else if (broken) {
+			printf("audit log: BROKEN at row %ld: %s\n", broken, why);
+			printf("audit log: rows before %ld are intact; keep a copy of the database and "
+			       "tell the security officer\n", broken);
+			status = EXIT_INVALID;
+		} else {
+			printf("audit log: %ld rows, hash chain intact\n", rows);
+		}
+		free(why);
+		free(err);
+	}
+	store_free(st);
+	config_free(cfg);
+	return status;
 }
 
 static int cmd_run(int argc, char **argv)

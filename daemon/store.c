@@ -343,3 +343,52 @@ out:
 	free(mig);
 	return s;
 }
+
+enum store_status store_audit_verify(struct store *st, long *rows, long *broken_seq,
+				     char **why, char **err)
+{
+	/* One pass in the server: each row's link to the previous one, its own
+	 * hash, and no gap in the sequence (a deleted row). */
+	PGresult *res = PQexec(st->conn,
+		"WITH l AS (SELECT seq, prev_hash, hash,"
+		"  audit.row_hash(prev_hash, seq, at, actor, action, subject, detail) AS expected,"
+		"  coalesce(lag(hash) OVER w, repeat('0', 64)) AS previous,"
+		"  coalesce(lag(seq) OVER w, 0) AS previous_seq"
+		"  FROM audit.log WINDOW w AS (ORDER BY seq))"
+		" SELECT (SELECT count(*) FROM audit.log), seq,"
+		"  CASE WHEN seq <> previous_seq + 1 THEN 'row ' || (previous_seq + 1) ||"
+		"       CASE WHEN seq - previous_seq > 2 THEN ' to ' || (seq - 1) ELSE '' END ||"
+		"       ' missing (deleted)'"
+		"   WHEN prev_hash <> previous THEN 'its prev_hash is not the hash of the row before'"
+		"   ELSE 'its content does not match its hash (edited)' END"
+		" FROM l WHERE seq <> previous_seq + 1 OR prev_hash <> previous OR hash <> expected"
+		" ORDER BY seq LIMIT 1");
+	enum store_status rc = store_result_status(st, res, err);
+	*broken_seq = 0;
+	*why = NULL;
+	if (rc == STORE_OK && PQntuples(res) == 1) {
+		*rows = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		*broken_seq = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		*why = xstrdup(PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	if (rc != STORE_OK || *broken_seq)
+		return rc;
+	res = PQexec(st->conn, "SELECT count(*), coalesce(max(seq), 0), (SELECT seq FROM audit.log_head),"
+			       " (SELECT hash FROM audit.log_head) = coalesce((SELECT hash FROM audit.log"
+			       "  ORDER BY seq DESC LIMIT 1), repeat('0', 64)) FROM audit.log");
+	rc = store_result_status(st, res, err);
+	if (rc == STORE_OK) {
+		*rows = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		long last = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+		long head = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+		/* Rows cut off the end leave the head pointing past them. */
+		if (head != last || PQgetvalue(res, 0, 3)[0] != 't') {
+			*broken_seq = last + 1;
+			*why = xasprintf("the log ends at row %ld but its head records row %ld "
+					 "(rows deleted from the end)", last, head);
+		}
+	}
+	PQclear(res);
+	return rc;
+}

@@ -35,6 +35,11 @@ enum store_status store_migrate(struct store *st, FILE *out, char **err);
  * the database is newer. */
 enum store_status store_schema_status(struct store *st, FILE *out, char **err);
 
+/* Checks the audit log's hash chain: *broken_seq 0 when intact, else the
+ * first broken row and *why (allocated).  Readable by attestd_auditor. */
+enum store_status store_audit_verify(struct store *st, long *rows, long *broken_seq,
+				     char **why, char **err);
+
 enum registry_kind {
 	REGISTRY_CENTRES,
 	REGISTRY_FACILITATORS,

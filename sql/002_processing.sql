@@ -289,6 +289,6 @@ REVOKE ALL ON FUNCTION audit.log_immutable() FROM PUBLIC;
 GRANT USAGE ON SCHEMA audit TO attestd_auditor;
 GRANT EXECUTE ON FUNCTION audit.row_hash(text, bigint, timestamptz, text, text, text, text)
 	TO attestd_auditor;
-GRANT SELECT ON audit.log, audit.submissions, audit.attestation_decisions,
+GRANT SELECT ON audit.log_head, audit.log, audit.submissions, audit.attestation_decisions,
 	audit.licence_balances, audit.balance_history, audit.registrations_overdue,
 	audit.late_transmissions TO attestd_auditor;
