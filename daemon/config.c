@@ -85,6 +85,10 @@ static const struct config_key config_keys[] = {
 	  SEC, 3600 * SEC },
 	{ "limits", "late_arrival_tolerance", CT_MINUTES, F(late_arrival_tolerance_min), "0min",
 	  0, 0, 3600 * SEC },
+	/* Below this much free space where files are written (spool, archive,
+	 * outbox, quarantine), claiming pauses: a full disk is our fault. */
+	{ "limits", "min_free_space", CT_SIZE, F(min_free_space), "256MiB", 0, 0,
+	  KIB * KIB * KIB * KIB },
 };
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 

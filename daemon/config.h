@@ -44,6 +44,7 @@ struct config {
 	uint32_t settle_time_ms;	/* default 2 s */
 	uint32_t rescan_interval_ms;	/* default 30 s */
 	uint32_t late_arrival_tolerance_min;	/* default 0 */
+	uint64_t min_free_space;	/* bytes, default 256 MiB: claiming pauses below */
 };
 
 /*

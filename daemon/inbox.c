@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -277,4 +278,126 @@ int inbox_spool_list(const char *spool, struct inbox_claim **out, size_t *n)
 	if (*n > 1)
 		qsort(*out, *n, sizeof(**out), claim_cmp);
 	return 0;
+}
+
+/* --- the watch ----------------------------------------------------------------- */
+
+struct inbox_watch {
+	char *root;
+	int fd;
+	int root_wd;
+	struct {
+		int wd;
+		char name[INBOX_NAME_MAX];
+	} *dirs;
+	size_t n_dirs;
+};
+
+#define INBOX_DIR_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW)
+#define INBOX_ROOT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW)
+
+static void watch_add_dir(struct inbox_watch *w, const char *name, bool *rescan)
+{
+	char *path = xasprintf("%s/%s", w->root, name);
+	int wd = inotify_add_watch(w->fd, path, INBOX_DIR_EVENTS);
+	free(path);
+	if (wd < 0) {
+		/* Not a directory after all, or out of watches: the scan covers it. */
+		*rescan = true;
+		return;
+	}
+	for (size_t i = 0; i < w->n_dirs; i++)
+		if (w->dirs[i].wd == wd)
+			return;
+	w->dirs = xreallocarray(w->dirs, w->n_dirs + 1, sizeof(*w->dirs));
+	w->dirs[w->n_dirs].wd = wd;
+	snprintf(w->dirs[w->n_dirs].name, INBOX_NAME_MAX, "%s", name);
+	w->n_dirs++;
+}
+
+struct inbox_watch *inbox_watch_new(const char *inbox)
+{
+	struct inbox_watch *w = xcalloc(1, sizeof(*w));
+	w->root = xstrdup(inbox);
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0 || (w->root_wd = inotify_add_watch(w->fd, inbox, INBOX_ROOT_EVENTS)) < 0) {
+		int saved = errno;
+		inbox_watch_free(w);
+		errno = saved;
+		return NULL;
+	}
+	DIR *top = opendir(inbox);
+	struct dirent *d;
+	bool ignored = false;
+	while (top && (d = readdir(top)) != NULL)
+		if (d->d_name[0] != '.' && d->d_type != DT_REG && d->d_type != DT_LNK)
+			watch_add_dir(w, d->d_name, &ignored);
+	if (top)
+		closedir(top);
+	return w;
+}
+
+void inbox_watch_free(struct inbox_watch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->dirs);
+	free(w->root);
+	free(w);
+}
+
+int inbox_watch_fd(const struct inbox_watch *w)
+{
+	return w->fd;
+}
+
+static const char *watch_dir_name(const struct inbox_watch *w, int wd)
+{
+	for (size_t i = 0; i < w->n_dirs; i++)
+		if (w->dirs[i].wd == wd)
+			return w->dirs[i].name;
+	return NULL;
+}
+
+int inbox_watch_read(struct inbox_watch *w, struct inbox_list *ready, bool *rescan)
+{
+	/* Aligned as inotify_event requires. */
+	char buf[16 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+	for (;;) {
+		ssize_t n = read(w->fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EAGAIN)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			p += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				*rescan = true;
+				continue;
+			}
+			if (ev->len == 0 || ev->name[0] == '\0')
+				continue;
+			if (ev->wd == w->root_wd) {
+				if (ev->mask & IN_ISDIR && ev->name[0] != '.') {
+					watch_add_dir(w, ev->name, rescan);
+					*rescan = true;
+				}
+				continue;
+			}
+			const char *dir = watch_dir_name(w, ev->wd);
+			if (dir == NULL || inbox_is_temporary_name(ev->name) || (ev->mask & IN_ISDIR))
+				continue;
+			char *path = xasprintf("%s/%s/%s", w->root, dir, ev->name);
+			struct stat st;
+			if (lstat(path, &st) == 0)
+				list_add(ready, dir, ev->name, &st);
+			free(path);
+		}
+	}
 }

@@ -75,6 +75,28 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
  */
 enum reason inbox_read(const char *path, size_t max_size, unsigned char **data, size_t *len);
 
+/*
+ * The watch: inotify on the inbox root (new centre directories) and on
+ * every centre directory (a file renamed in, or closed after writing).
+ * Events only tell which files to look at now; the periodic scan stays the
+ * ground truth (IN_Q_OVERFLOW, or a watch that could not be added, asks for
+ * one).
+ */
+struct inbox_watch;
+
+/* NULL with errno when inotify cannot be set up on the root. */
+struct inbox_watch *inbox_watch_new(const char *inbox);
+void inbox_watch_free(struct inbox_watch *w);
+/* The descriptor to poll for POLLIN. */
+int inbox_watch_fd(const struct inbox_watch *w);
+/*
+ * Drains the pending events: files that just reached their final name (or
+ * were closed after writing), not temporary, appended to *ready (entries
+ * lstat()ed now); *rescan set when a full scan is needed (overflow, a new
+ * centre directory whose files may predate its watch).  0, or -1 with errno.
+ */
+int inbox_watch_read(struct inbox_watch *w, struct inbox_list *ready, bool *rescan);
+
 /* Lists what is in the spool (claims a previous run did not finish), oldest
  * first; entries of dir, name, claim id and reception time from the names. */
 int inbox_spool_list(const char *spool, struct inbox_claim **out, size_t *n);

@@ -52,8 +52,9 @@ static const struct command commands[] = {
 	{ "registry", "import", cmd_registry_import,
 	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
 	  "load or update a registry from CSV, in one transaction" },
-	{ "run", NULL, cmd_run, "attestd run --once [--foreground] [--config F]",
-	  "process every file of the inbox now (the spool first), then exit" },
+	{ "run", NULL, cmd_run, "attestd run [--once] [--foreground] [--config F]",
+	  "the service: watch the inbox and process files as they come; --once: process "
+	  "what is there now (the spool first), then exit" },
 	{ "audit", "verify-log", cmd_audit_verify_log, "attestd audit verify-log [--config F]",
 	  "check the audit log's hash chain; name the first broken row" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
@@ -370,18 +371,18 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	/* The long-running service (inotify, signals) is not built yet: say
-	 * so rather than pretend. */
-	if (!once)
-		return usage_error(usage, "%s", "only --once is available in this version");
 	int status = 0;
 	struct config *cfg = config_or_exit(config_path, &status);
 	if (cfg == NULL)
 		return status;
 	log_open(foreground);
-	status = run_once(cfg);
+	if (once) {
+		status = run_once(cfg);
+		config_free(cfg);
+	} else {
+		status = run_service(cfg, config_path);	/* takes cfg */
+	}
 	log_close();
-	config_free(cfg);
 	return status;
 }
 

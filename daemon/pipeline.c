@@ -25,6 +25,7 @@
 
 #include "archive.h"
 #include "clock.h"
+#include "crashpoint.h"
 #include "fsutil.h"
 #include "log.h"
 #include "parsers.h"
@@ -788,7 +789,11 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 					       sub->first_message);
 		if (r != REASON_OK)
 			return r;
-		return pipeline_flush_receipts(p);
+		crashpoint("after_archive");
+		r = pipeline_flush_receipts(p);
+		if (r == REASON_OK)
+			crashpoint("after_receipt");
+		return r;
 	}
 	if (strcmp(sub->status, "accepted") == 0) {
 		if (job->bytes == NULL &&
@@ -797,6 +802,7 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 			return r == REASON_IO_ERROR ? r : REASON_INTERNAL_ERROR;
 		if ((r = archive_put(p->cfg->archive, sub->sha256, job->bytes, job->len)) != REASON_OK)
 			return r;
+		crashpoint("after_archive");
 		if (job->doc == NULL && strcmp(sub->kind, "signin-sheet") == 0) {
 			/* Redone after a crash: the scans are in the file. */
 			int kind;
@@ -818,6 +824,7 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 	}
 	if ((r = pipeline_flush_receipts(p)) != REASON_OK)
 		return r;
+	crashpoint("after_receipt");
 	return drop_spool_copy(claim);
 }
 
@@ -896,13 +903,18 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 		}
 		if ((r = job_parse(p, &job)) != REASON_OK)
 			goto out;
+		crashpoint("after_parse");
 		for (int attempt = 1; attempt <= PIPELINE_MAX_TRIES; attempt++) {
 			free(err);
 			err = NULL;
 			if ((rc = store_begin(p->st, &err)) == STORE_OK &&
-			    (rc = transact(p, &job, &err)) == STORE_OK &&
-			    (rc = store_commit(p->st, &err)) == STORE_OK)
-				break;
+			    (rc = transact(p, &job, &err)) == STORE_OK) {
+				crashpoint("before_commit");
+				if ((rc = store_commit(p->st, &err)) == STORE_OK) {
+					crashpoint("after_commit");
+					break;
+				}
+			}
 			store_abort(p->st);
 			/* Another instance got there first (serialization, deadlock,
 			 * or a unique key both tried to take): run it again. */
@@ -1091,4 +1103,26 @@ enum store_status pipeline_registry_changed(void *ctx, struct store *st, const c
 		free(detail);
 	}
 	return rc;
+}
+
+enum reason pipeline_reload(struct pipeline *p, const struct config *cfg, char **err)
+{
+	struct parse_error perr;
+	if (p->parsers &&
+	    parsers_reload_trust(p->parsers, cfg->centres_ca, cfg->crl, &perr) != REASON_OK) {
+		*err = xasprintf("%s: %s", reason_code(perr.reason), perr.message);
+		return perr.reason;
+	}
+	struct sig_signer *signer = NULL;
+	if (cfg->receipt_key && cfg->receipt_cert) {
+		signer = receipt_signer_load(cfg->receipt_key, cfg->receipt_cert, &perr);
+		if (signer == NULL) {
+			*err = xasprintf("receipt signing key: %s", perr.message);
+			return REASON_TRUST_UNAVAILABLE;
+		}
+	}
+	receipt_signer_free(p->signer);
+	p->signer = signer;
+	p->cfg = cfg;
+	return REASON_OK;
 }

@@ -48,6 +48,10 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 /* Writes every receipt committed but not yet in the outbox. */
 enum reason pipeline_flush_receipts(struct pipeline *p);
 
+/* Takes a new configuration (SIGHUP): the trust files and the receipt
+ * signer reloaded; on failure the old ones stay and *err says why. */
+enum reason pipeline_reload(struct pipeline *p, const struct config *cfg, char **err);
+
 /* Flags the attestations still pending or in review past their
  * registration deadline (rules.md §7). */
 enum reason pipeline_sweep(struct pipeline *p);

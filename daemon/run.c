@@ -2,18 +2,43 @@
  * run - batch processing of the inbox.  See run.h.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "crashpoint.h"
+#include "clock.h"
+#include "date.h"
+#include "fsutil.h"
 #include "inbox.h"
 #include "log.h"
 #include "pipeline.h"
 #include "run.h"
 #include "store.h"
+#include "xmalloc.h"
 
 #define EXIT_DATABASE 4
 #define EXIT_INTERNAL 5
+
+/* Oldest first, as inbox_scan() sorts. */
+static int entry_order(const void *a, const void *b)
+{
+	const struct inbox_entry *ea = a, *eb = b;
+	if (ea->ctime.tv_sec != eb->ctime.tv_sec)
+		return ea->ctime.tv_sec < eb->ctime.tv_sec ? -1 : 1;
+	if (ea->ctime.tv_nsec != eb->ctime.tv_nsec)
+		return ea->ctime.tv_nsec < eb->ctime.tv_nsec ? -1 : 1;
+	return strcmp(ea->name, eb->name);
+}
 
 /* Processes one claim; false when the batch must stop (database gone). */
 static bool run_one(struct pipeline *p, const struct inbox_claim *c, int *status)
@@ -72,6 +97,7 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 		}
 		if (got == 0)
 			continue;
+		crashpoint("after_claim");
 		go_on = run_one(p, &c, status);
 		inbox_claim_clear(&c);
 	}
@@ -139,4 +165,432 @@ int run_once(const struct config *cfg)
 	pipeline_free(p);
 	store_free(st);
 	return status;
+}
+
+/* --- the service ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t run_stop;
+static volatile sig_atomic_t run_reload;
+
+static void run_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		run_reload = 1;
+	else
+		run_stop = 1;
+}
+
+static void run_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = run_on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal wakes the poll() at once. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* The environment faults that pause processing (none is the centres'). */
+enum run_fault { FAULT_DATABASE, FAULT_SCHEMA, FAULT_TRUST, FAULT_DISK, FAULT_FILES, FAULT_COUNT };
+
+static const char *const fault_names[FAULT_COUNT] = {
+	"db_unavailable", "schema_not_migrated", "trust_unavailable", "disk_full", "io_error",
+};
+
+#define FAULT_RELOG_SECONDS 300
+
+struct service {
+	struct config *cfg;
+	const char *config_path;
+	struct store *st;
+	struct pipeline *p;
+	struct inbox_watch *watch;
+	bool ready;
+	bool spool_dirty;		/* a file was left in the spool: finish it first */
+	time_t fault_since[FAULT_COUNT];	/* 0: not in that fault */
+	time_t fault_logged[FAULT_COUNT];
+	char fault_detail[FAULT_COUNT][256];
+	struct timespec next_scan;
+	date_t swept_on;
+	size_t processed;
+	char last_file[2 * INBOX_NAME_MAX];
+	time_t last_at;
+	time_t started;
+	time_t status_written;
+	char status_path[PATH_MAX];
+};
+
+static time_t now_s(void)
+{
+	return time(NULL);
+}
+
+/* Logged when it starts, then every few minutes while it lasts. */
+static void fault_set(struct service *sv, enum run_fault f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fault_set(struct service *sv, enum run_fault f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sv->fault_detail[f], sizeof(sv->fault_detail[f]), fmt, ap);
+	va_end(ap);
+	time_t now = now_s();
+	if (sv->fault_since[f] == 0)
+		sv->fault_since[f] = now;
+	if (now - sv->fault_logged[f] >= FAULT_RELOG_SECONDS) {
+		log_error("action=pause fault=%s since=%lld detail=\"%s\" hint=\"processing resumes "
+			  "by itself once this is mended\"", fault_names[f],
+			  (long long)sv->fault_since[f], sv->fault_detail[f]);
+		sv->fault_logged[f] = now;
+	}
+	char status[320];
+	snprintf(status, sizeof(status), "STATUS=paused: %s (%s)", fault_names[f],
+		 sv->fault_detail[f]);
+	sd_notify(0, status);
+}
+
+static void fault_clear(struct service *sv, enum run_fault f)
+{
+	if (sv->fault_since[f] == 0)
+		return;
+	log_info("action=resume fault=%s lasted_s=%lld", fault_names[f],
+		 (long long)(now_s() - sv->fault_since[f]));
+	sv->fault_since[f] = 0;
+	sv->fault_logged[f] = 0;
+	sv->fault_detail[f][0] = '\0';
+}
+
+static bool faulty(const struct service *sv)
+{
+	for (int f = 0; f < FAULT_COUNT; f++)
+		if (sv->fault_since[f])
+			return true;
+	return false;
+}
+
+/*
+ * The instance's state for `attestd status`: a small key=value file in the
+ * spool (several instances may share it), rewritten atomically at most
+ * once a second, and removed on a clean exit.
+ */
+static void status_write(struct service *sv, bool force)
+{
+	time_t now = now_s();
+	if (!force && now == sv->status_written)
+		return;
+	sv->status_written = now;
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	char faults[512] = "";
+	for (int f = 0; f < FAULT_COUNT; f++) {
+		if (!sv->fault_since[f])
+			continue;
+		size_t n = strlen(faults);
+		snprintf(faults + n, sizeof(faults) - n, "%s%s since %lld (%s)", n ? "; " : "",
+			 fault_names[f], (long long)sv->fault_since[f], sv->fault_detail[f]);
+	}
+	char *text = xasprintf("host=%s\npid=%ld\nstarted=%lld\nupdated=%lld\nstate=%s\n"
+			       "processed=%zu\nlast_file=%s\nlast_at=%lld\nfaults=%s\n",
+			       host, (long)getpid(), (long long)sv->started, (long long)now,
+			       faulty(sv) ? "paused" : "running", sv->processed, sv->last_file,
+			       (long long)sv->last_at, faults);
+	const char *base = strrchr(sv->status_path, '/');
+	if (fsutil_write_atomic(sv->cfg->spool, base + 1, text, strlen(text), 0640, true) != 0 &&
+	    !sv->fault_since[FAULT_FILES])
+		log_warn("action=status path=%s error=\"%s\"", sv->status_path, strerror(errno));
+	free(text);
+}
+
+/* Free space where we write: below the threshold, claiming pauses. */
+static bool disk_ok(struct service *sv)
+{
+	const char *paths[] = { sv->cfg->spool, sv->cfg->archive, sv->cfg->outbox,
+				sv->cfg->quarantine };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct statvfs vfs;
+		if (statvfs(paths[i], &vfs) != 0) {
+			fault_set(sv, FAULT_FILES, "%s: %s", paths[i], strerror(errno));
+			return false;
+		}
+		uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (free_bytes < sv->cfg->min_free_space) {
+			fault_set(sv, FAULT_DISK, "%s has %llu MiB free, below min_free_space", paths[i],
+				  (unsigned long long)(free_bytes >> 20));
+			return false;
+		}
+	}
+	fault_clear(sv, FAULT_FILES);
+	fault_clear(sv, FAULT_DISK);
+	return true;
+}
+
+/* Database, schema and pipeline: set up, or the fault said. */
+static bool environment_ok(struct service *sv)
+{
+	char *err = NULL;
+	if (sv->st && !store_ok(sv->st)) {
+		fault_set(sv, FAULT_DATABASE, "connection lost");
+		return false;
+	}
+	if (sv->st == NULL) {
+		sv->st = store_connect(sv->cfg->conninfo, &err);
+		if (sv->st == NULL) {
+			fault_set(sv, FAULT_DATABASE, "%s", err);
+			free(err);
+			return false;
+		}
+		enum store_status s = store_schema_status(sv->st, NULL, &err);
+		if (s != STORE_OK) {
+			if (s == STORE_SCHEMA_MISMATCH)
+				fault_set(sv, FAULT_SCHEMA, "%s", err);
+			else
+				fault_set(sv, FAULT_DATABASE, "%s", err);
+			free(err);
+			store_free(sv->st);
+			sv->st = NULL;
+			return false;
+		}
+	}
+	fault_clear(sv, FAULT_DATABASE);
+	fault_clear(sv, FAULT_SCHEMA);
+	if (sv->p == NULL) {
+		sv->p = pipeline_new(sv->cfg, sv->st, true, &err);
+		if (sv->p == NULL) {
+			fault_set(sv, FAULT_TRUST, "%s", err);
+			free(err);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Processes one claimed file; false when the loop must pause. */
+static bool service_one(struct service *sv, const struct inbox_claim *c)
+{
+	enum reason r = pipeline_process(sv->p, c);
+	sd_notify(0, "WATCHDOG=1");
+	if (r == REASON_OK) {
+		sv->processed++;
+		snprintf(sv->last_file, sizeof(sv->last_file), "%s/%s", c->dir, c->name);
+		sv->last_at = now_s();
+		fault_clear(sv, FAULT_TRUST);
+		status_write(sv, false);
+		return true;
+	}
+	sv->spool_dirty = true;
+	switch (r) {
+	case REASON_DB_UNAVAILABLE:
+		fault_set(sv, FAULT_DATABASE, "lost while processing %s", c->name);
+		break;
+	case REASON_CRL_STALE:
+	case REASON_TRUST_UNAVAILABLE:
+		fault_set(sv, FAULT_TRUST, "%s while verifying %s: update the CRL or trust files, "
+			  "then reload", reason_code(r), c->name);
+		break;
+	case REASON_DISK_FULL:
+		fault_set(sv, FAULT_DISK, "while writing %s", c->name);
+		break;
+	default:
+		fault_set(sv, FAULT_FILES, "%s on %s (kept in the spool)", reason_code(r), c->name);
+		break;
+	}
+	return false;
+}
+
+static bool service_spool(struct service *sv)
+{
+	struct inbox_claim *claims = NULL;
+	size_t n = 0;
+	bool ok = true;
+	if (inbox_spool_list(sv->cfg->spool, &claims, &n) != 0) {
+		fault_set(sv, FAULT_FILES, "%s: %s", sv->cfg->spool, strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < n && ok && !run_stop; i++)
+		ok = service_one(sv, &claims[i]);
+	for (size_t i = 0; i < n; i++)
+		inbox_claim_clear(&claims[i]);
+	free(claims);
+	if (ok && pipeline_flush_receipts(sv->p) != REASON_OK)
+		ok = false;
+	if (ok)
+		sv->spool_dirty = false;
+	return ok;
+}
+
+/* Claims and processes entries, oldest first, between signals. */
+static void service_entries(struct service *sv, struct inbox_list *list)
+{
+	if (list->n > 1)
+		qsort(list->entries, list->n, sizeof(*list->entries), entry_order);
+	for (size_t i = 0; i < list->n && !run_stop && !run_reload; i++) {
+		if (!disk_ok(sv))
+			return;
+		struct inbox_claim c;
+		int got = inbox_claim(sv->cfg->inbox, sv->cfg->spool, &list->entries[i], &c);
+		if (got < 0) {
+			fault_set(sv, FAULT_FILES, "claiming %s/%s: %s%s", list->entries[i].dir,
+				  list->entries[i].name, strerror(errno),
+				  errno == EXDEV ? " (inbox and spool must be on one file system)" : "");
+			return;
+		}
+		if (got == 0)
+			continue;
+		crashpoint("after_claim");
+		bool ok = service_one(sv, &c);
+		inbox_claim_clear(&c);
+		if (!ok)
+			return;
+	}
+}
+
+static void service_reload(struct service *sv)
+{
+	run_reload = 0;
+	sd_notify(0, "RELOADING=1");
+	char *errors = NULL;
+	struct config *fresh = config_load(sv->config_path, &errors);
+	if (fresh == NULL || !config_check_reload(sv->cfg, fresh, &errors)) {
+		log_error("action=reload outcome=kept-old config=%s errors=\"%s\"", sv->config_path,
+			  errors ? errors : "");
+		config_free(fresh);
+		free(errors);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	char *err = NULL;
+	if (sv->p && pipeline_reload(sv->p, fresh, &err) != REASON_OK) {
+		log_error("action=reload outcome=kept-old error=\"%s\"", err);
+		free(err);
+		config_free(fresh);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	struct config *old = config_swap(fresh);
+	sv->cfg = fresh;
+	config_free(old);
+	/* A trust fault may be mended by the reload: try again now. */
+	fault_clear(sv, FAULT_TRUST);
+	sv->spool_dirty = true;
+	log_info("action=reload outcome=ok config=%s", sv->config_path);
+	sd_notify(0, "READY=1");
+}
+
+/* Once per local day: flag overdue items (rules.md §7). */
+static void service_daily(struct service *sv)
+{
+	date_t today;
+	struct timespec now = clock_now();
+	if (!date_local_from_epoch(now.tv_sec, sv->cfg->timezone, &today) || today == sv->swept_on)
+		return;
+	if (pipeline_sweep(sv->p) == REASON_OK)
+		sv->swept_on = today;
+}
+
+static int timespec_ms_until(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = (t->tv_sec - now.tv_sec) * 1000LL + (t->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+static void schedule_scan(struct service *sv, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, &sv->next_scan);
+	sv->next_scan.tv_sec += ms / 1000;
+	sv->next_scan.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (sv->next_scan.tv_nsec >= 1000000000L) {
+		sv->next_scan.tv_sec++;
+		sv->next_scan.tv_nsec -= 1000000000L;
+	}
+}
+
+int run_service(struct config *cfg, const char *config_path)
+{
+	struct service sv = { .cfg = cfg, .config_path = config_path, .swept_on = DATE_NONE };
+	config_swap(cfg);
+	sv.started = now_s();
+	snprintf(sv.status_path, sizeof(sv.status_path), "%s/.status.%ld", cfg->spool,
+		 (long)getpid());
+	run_signals();
+	sv.watch = inbox_watch_new(cfg->inbox);
+	if (sv.watch == NULL) {
+		log_error("action=start outcome=error path=%s error=\"%s\" hint=\"check [paths] inbox\"",
+			  cfg->inbox, strerror(errno));
+		config_free(config_swap(NULL));
+		return 3;
+	}
+	uint64_t watchdog_usec = 0;
+	bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+	log_info("action=start pid=%ld inbox=%s", (long)getpid(), cfg->inbox);
+	schedule_scan(&sv, 0);
+	sv.spool_dirty = true;
+
+	while (!run_stop) {
+		if (run_reload)
+			service_reload(&sv);
+		if (watchdog)
+			sd_notify(0, "WATCHDOG=1");
+		status_write(&sv, false);
+		/* Environment first: nothing is claimed while it is not right. */
+		if (!environment_ok(&sv) || !disk_ok(&sv)) {
+			/* Paused: look again in a second (a signal cuts it short). */
+			poll(NULL, 0, 1000);
+			continue;
+		}
+		if (!sv.ready) {
+			sv.ready = true;
+			sd_notify(0, "READY=1\nSTATUS=processing");
+		}
+		if (sv.spool_dirty && !service_spool(&sv)) {
+			poll(NULL, 0, 1000);
+			continue;
+		}
+		service_daily(&sv);
+
+		struct pollfd pfd = { .fd = inbox_watch_fd(sv.watch), .events = POLLIN };
+		int timeout = timespec_ms_until(&sv.next_scan);
+		if (watchdog && timeout > (int)(watchdog_usec / 2000))
+			timeout = (int)(watchdog_usec / 2000);
+		int n = poll(&pfd, 1, timeout);
+		if (n < 0 && errno != EINTR) {
+			log_error("action=poll error=\"%s\"", strerror(errno));
+			poll(NULL, 0, 1000);
+			continue;
+		}
+		struct inbox_list ready = { 0 };
+		bool rescan = false;
+		if (n > 0 && inbox_watch_read(sv.watch, &ready, &rescan) != 0)
+			rescan = true;
+		service_entries(&sv, &ready);
+		inbox_list_clear(&ready);
+		if (rescan || timespec_ms_until(&sv.next_scan) == 0) {
+			struct inbox_list list;
+			size_t unsettled = 0;
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			if (inbox_scan(sv.cfg->inbox, sv.cfg->settle_time_ms, &now, &list, &unsettled) == 0) {
+				service_entries(&sv, &list);
+				inbox_list_clear(&list);
+			} else {
+				fault_set(&sv, FAULT_FILES, "%s: %s", sv.cfg->inbox, strerror(errno));
+			}
+			/* Files written in place are looked at again once settled. */
+			schedule_scan(&sv, unsettled ? sv.cfg->settle_time_ms + 50
+						     : sv.cfg->rescan_interval_ms);
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	log_info("action=stop processed=%zu", sv.processed);
+	unlink(sv.status_path);
+	inbox_watch_free(sv.watch);
+	pipeline_free(sv.p);
+	store_free(sv.st);
+	config_free(config_swap(NULL));
+	return 0;
 }

@@ -62,6 +62,18 @@ void store_free(struct store *st)
 	free(st);
 }
 
+bool store_ok(struct store *st)
+{
+	if (PQstatus(st->conn) == CONNECTION_OK)
+		return true;
+	PQreset(st->conn);
+	st->prepared = false;
+	if (PQstatus(st->conn) != CONNECTION_OK)
+		return false;
+	PQclear(PQexec(st->conn, "SET client_min_messages = warning"));
+	return true;
+}
+
 char *store_trim(char *s)
 {
 	size_t n = strlen(s);

@@ -26,6 +26,8 @@ struct store;
  * failure returns NULL and *err (allocated) says why. */
 struct store *store_connect(const char *conninfo, char **err);
 void store_free(struct store *st);
+/* True when the connection is usable (reconnects when it is not). */
+bool store_ok(struct store *st);
 
 /* Applies the embedded migrations not yet applied, each in its own
  * transaction, under an advisory lock; writes one line per migration. */

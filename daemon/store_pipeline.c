@@ -238,18 +238,6 @@ bool store_should_retry(const struct store *st)
 	       strcmp(st->sqlstate, "23505") == 0;
 }
 
-bool store_ok(struct store *st)
-{
-	if (PQstatus(st->conn) == CONNECTION_OK)
-		return true;
-	PQreset(st->conn);
-	st->prepared = false;
-	if (PQstatus(st->conn) != CONNECTION_OK)
-		return false;
-	PQclear(PQexec(st->conn, "SET client_min_messages = warning"));
-	return true;
-}
-
 /* --- values --------------------------------------------------------------------- */
 
 /* An array literal under construction: {"a","b",NULL}. */

@@ -23,8 +23,6 @@ void store_abort(struct store *st);
 /* True when the last error was a serialization failure or a deadlock: the
  * whole transaction is to be run again. */
 bool store_should_retry(const struct store *st);
-/* True when the connection is usable (reconnects when it is not). */
-bool store_ok(struct store *st);
 
 /* A submission already recorded. */
 struct store_submission_ref {

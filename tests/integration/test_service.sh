@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The long-running service: a file dropped into an idle daemon gets its
+# receipt at once; temporary names are never touched; a file written in
+# place is taken once closed; SIGHUP reloads (a bad configuration keeps the
+# old one); SIGTERM exits 0; the status file while it runs.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/scenario.sh"
+scenario_init || { fail "scenario_init"; finish; exit 1; }
+sed -i 's/^settle_time = 0s/settle_time = 1s\nrescan_interval = 1s/' "$CONF"
+
+licence 120575300042 MARTIN Claire 1990-04-12
+event 120575300042 2009-06-01 grant 12 G1
+registries
+stage S-1 2026-11-13 2026-11-14
+trainee 120575300042 MARTIN Claire 1990-04-12
+attestations_file att.xml
+
+ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --foreground 2>"$WORK/daemon.log" &
+pid=$!
+# wait_for CMD...: up to 10 s for the command to succeed.
+wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
+wait_for grep -q 'action=start' "$WORK/daemon.log"
+expect_eq "the service starts" 0 $?
+wait_for test -f "$WORK/spool/.status.$pid"
+expect_match "status file: running" '^state=running$' "$(cat "$WORK/spool/.status.$pid" 2>&1)"
+
+start=$(date +%s%N)
+drop att.xml
+wait_for test -f "$(receipt att.xml 1)"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+expect_eq "a dropped file gets its receipt" 0 $?
+echo "        (drop to receipt: ${ms} ms)"
+expect_match "processed by the service" 'file=att.xml .*outcome=accepted' "$(cat "$WORK/daemon.log")"
+
+# Temporary names are left alone.
+echo '<partial' > "$WORK/inbox/$APPROVAL/.upload.xml"
+echo '<partial' > "$WORK/inbox/$APPROVAL/next.xml.part"
+sleep 2.5
+expect_eq "temporary names untouched" ".upload.xml next.xml.part" "$(ls -A "$WORK/inbox/$APPROVAL" | tr '\n' ' ' | sed 's/ $//')"
+rm -f "$WORK/inbox/$APPROVAL/.upload.xml" "$WORK/inbox/$APPROVAL/next.xml.part"
+
+# Written in place, slowly: not taken before it is closed.
+# Written a piece every 0.4 s (under the settle time) for 3 s through one
+# descriptor held open meanwhile, as sftp-server does; the sleeps must not
+# inherit it, or their exits would be closes after writing.
+( exec 3>"$WORK/inbox/$APPROVAL/slow.xml"; printf '<attestations xmlns="urn:ssr:stage:1"' >&3
+  for i in 1 2 3 4 5 6 7; do sleep 0.4 3>&-; printf ' ' >&3; done
+  printf ' version="1"/>' >&3; exec 3>&- ) &
+writer=$!
+sleep 2
+expect_eq "a file being written is not taken" "slow.xml" "$(ls "$WORK/inbox/$APPROVAL")"
+wait $writer
+wait_for test -f "$(receipt slow.xml 1)"
+expect_eq "taken once complete" 0 $?
+expect_match "judged on its whole content (schema, not truncation)" 'file=slow.xml .*reason=signature_missing' "$(cat "$WORK/daemon.log")"
+
+# A zero-length file.
+: > "$WORK/inbox/$APPROVAL/empty.xml"
+wait_for test -f "$(receipt empty.xml 1)"
+expect_match "zero-length file rejected" 'file=empty.xml .*outcome=rejected reason=not_well_formed' "$(cat "$WORK/daemon.log")"
+
+# Reload: a bad configuration keeps the old one, a good one is taken.
+cp "$CONF" "$WORK/good.conf"
+echo "bogus = 1" >> "$CONF"
+kill -HUP $pid
+wait_for grep -q 'action=reload outcome=kept-old' "$WORK/daemon.log"
+expect_eq "bad reload keeps the old configuration" 0 $?
+cp "$WORK/good.conf" "$CONF"
+kill -HUP $pid
+wait_for grep -q 'action=reload outcome=ok' "$WORK/daemon.log"
+expect_eq "good reload taken" 0 $?
+kill -0 $pid 2>/dev/null
+expect_eq "still running after reloads" 0 $?
+
+kill -TERM $pid
+wait $pid
+expect_eq "SIGTERM: exit 0" 0 $?
+expect_eq "status file removed on exit" "no" "$(test -f "$WORK/spool/.status.$pid" && echo yes || echo no)"
+if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/daemon.log"; then
+	fail "sanitizer clean: the service" "$(cat "$WORK/daemon.log")"
+fi
+
+finish
