@@ -1,6 +1,7 @@
 /*
  * archive - content-addressed keep and quarantine.  See archive.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -129,4 +130,86 @@ out:
 	free(reason_name);
 	free(text);
 	return r;
+}
+
+/* Lists a directory's entries that are not dot-names into fn. */
+static int list_dir(const char *path, void (*fn)(const char *parent, const char *name, void *ctx),
+		    void *ctx)
+{
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			fn(path, e->d_name, ctx);
+	closedir(d);
+	return 0;
+}
+
+struct archive_walk {
+	void (*fn)(const char *sha256_hex, void *ctx);
+	void *ctx;
+	int depth;
+	int rc;
+};
+
+static void archive_walk_entry(const char *parent, const char *name, void *ctx)
+{
+	struct archive_walk *w = ctx;
+	if (w->depth == 2) {
+		if (sha256_hex_valid(name))
+			w->fn(name, w->ctx);
+		return;
+	}
+	char *path = xasprintf("%s/%s", parent, name);
+	w->depth++;
+	if (list_dir(path, archive_walk_entry, w) != 0)
+		w->rc = -1;
+	w->depth--;
+	free(path);
+}
+
+int archive_list(const char *root, void (*fn)(const char *sha256_hex, void *ctx), void *ctx)
+{
+	struct archive_walk w = { .fn = fn, .ctx = ctx };
+	if (list_dir(root, archive_walk_entry, &w) != 0)
+		return -1;
+	return w.rc;
+}
+
+struct quarantine_walk {
+	void (*fn)(const char *dir, const char *file, void *ctx);
+	void *ctx;
+	const char *dir;
+	int rc;
+};
+
+static void quarantine_file(const char *parent, const char *name, void *ctx)
+{
+	(void)parent;
+	struct quarantine_walk *w = ctx;
+	size_t n = strlen(name);
+	if (n > 7 && strcmp(name + n - 7, ".reason") == 0)
+		return;
+	w->fn(w->dir, name, w->ctx);
+}
+
+static void quarantine_dir(const char *parent, const char *name, void *ctx)
+{
+	struct quarantine_walk *w = ctx;
+	char *path = xasprintf("%s/%s", parent, name);
+	w->dir = name;
+	if (list_dir(path, quarantine_file, w) != 0)
+		w->rc = -1;
+	free(path);
+}
+
+int archive_quarantine_list(const char *quarantine,
+			    void (*fn)(const char *dir, const char *file, void *ctx), void *ctx)
+{
+	struct quarantine_walk w = { .fn = fn, .ctx = ctx };
+	if (list_dir(quarantine, quarantine_dir, &w) != 0)
+		return -1;
+	return w.rc;
 }

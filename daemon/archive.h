@@ -9,6 +9,7 @@
 #ifndef ATTESTD_ARCHIVE_H
 #define ATTESTD_ARCHIVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "inbox.h"
@@ -37,5 +38,14 @@ enum reason archive_check(const char *root, const char *sha256_hex);
  */
 enum reason archive_quarantine(const char *quarantine, const struct inbox_claim *claim,
 			       enum reason why, const char *detail);
+
+/* Calls fn for every file of the archive (its name, a SHA-256), in no
+ * particular order; temporary files of interrupted writes are skipped. */
+int archive_list(const char *root, void (*fn)(const char *sha256_hex, void *ctx), void *ctx);
+
+/* Calls fn for every quarantined original (not its .reason): the inbox
+ * directory and the file's name there (<claim id>.<name>). */
+int archive_quarantine_list(const char *quarantine,
+			    void (*fn)(const char *dir, const char *file, void *ctx), void *ctx);
 
 #endif

@@ -22,6 +22,7 @@
 #include "inbox.h"
 #include "log.h"
 #include "pipeline.h"
+#include "reconcile.h"
 #include "run.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -128,8 +129,14 @@ int run_once(const struct config *cfg)
 		store_free(st);
 		return EXIT_INTERNAL;
 	}
-	/* The spool first: files a previous run claimed and did not finish. */
+	/* The spool first: files a previous run claimed and did not finish;
+	 * then the file system and the database compared. */
 	bool go_on = run_spool(p, cfg, &status);
+	struct reconcile_report rep;
+	if (go_on && reconcile_run(cfg, st, &rep) == REASON_DB_UNAVAILABLE) {
+		status = EXIT_DATABASE;
+		go_on = false;
+	}
 	if (go_on && pipeline_flush_receipts(p) == REASON_DB_UNAVAILABLE) {
 		status = EXIT_DATABASE;
 		go_on = false;
@@ -210,6 +217,8 @@ struct service {
 	struct inbox_watch *watch;
 	bool ready;
 	bool spool_dirty;		/* a file was left in the spool: finish it first */
+	bool reconciled;		/* the start-up comparison of files and rows done */
+	size_t orphans;
 	time_t fault_since[FAULT_COUNT];	/* 0: not in that fault */
 	time_t fault_logged[FAULT_COUNT];
 	char fault_detail[FAULT_COUNT][256];
@@ -294,10 +303,10 @@ static void status_write(struct service *sv, bool force)
 			 fault_names[f], (long long)sv->fault_since[f], sv->fault_detail[f]);
 	}
 	char *text = xasprintf("host=%s\npid=%ld\nstarted=%lld\nupdated=%lld\nstate=%s\n"
-			       "processed=%zu\nlast_file=%s\nlast_at=%lld\nfaults=%s\n",
+			       "processed=%zu\nlast_file=%s\nlast_at=%lld\norphans=%zu\nfaults=%s\n",
 			       host, (long)getpid(), (long long)sv->started, (long long)now,
 			       faulty(sv) ? "paused" : "running", sv->processed, sv->last_file,
-			       (long long)sv->last_at, faults);
+			       (long long)sv->last_at, sv->orphans, faults);
 	const char *base = strrchr(sv->status_path, '/');
 	if (fsutil_write_atomic(sv->cfg->spool, base + 1, text, strlen(text), 0640, true) != 0 &&
 	    !sv->fault_since[FAULT_FILES])
@@ -550,6 +559,14 @@ int run_service(struct config *cfg, const char *config_path)
 		if (sv.spool_dirty && !service_spool(&sv)) {
 			poll(NULL, 0, 1000);
 			continue;
+		}
+		if (!sv.reconciled) {
+			struct reconcile_report rep;
+			if (reconcile_run(sv.cfg, sv.st, &rep) == REASON_OK) {
+				sv.reconciled = true;
+				sv.orphans = rep.archive_orphans + rep.archive_missing +
+					     rep.quarantine_orphans + rep.quarantine_missing;
+			}
 		}
 		service_daily(&sv);
 

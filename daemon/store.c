@@ -404,3 +404,37 @@ enum store_status store_audit_verify(struct store *st, long *rows, long *broken_
 	PQclear(res);
 	return rc;
 }
+
+/* One text column of a query, as a malloc'd array of strings. */
+static enum store_status store_column(struct store *st, const char *sql, char ***out, size_t *n,
+				      char **err)
+{
+	PGresult *res = PQexec(st->conn, sql);
+	enum store_status rc = store_result_status(st, res, err);
+	*out = NULL;
+	*n = 0;
+	if (rc == STORE_OK) {
+		size_t rows = (size_t)PQntuples(res);
+		*out = xcalloc(rows ? rows : 1, sizeof(**out));
+		for (size_t i = 0; i < rows; i++)
+			(*out)[i] = xstrdup(PQgetvalue(res, (int)i, 0));
+		*n = rows;
+	}
+	PQclear(res);
+	return rc;
+}
+
+enum store_status store_archive_hashes(struct store *st, char ***out, size_t *n, char **err)
+{
+	/* COLLATE "C": the order strcmp() and bsearch() expect. */
+	return store_column(st,
+		"SELECT sha256 COLLATE \"C\" FROM attestd.submissions WHERE status = 'accepted'"
+		" UNION SELECT id_sha256 FROM attestd.signin_participants ORDER BY 1", out, n, err);
+}
+
+enum store_status store_rejected_claims(struct store *st, char ***out, size_t *n, char **err)
+{
+	return store_column(st,
+		"SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
+		" ORDER BY 1", out, n, err);
+}

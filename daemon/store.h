@@ -37,6 +37,13 @@ enum store_status store_migrate(struct store *st, FILE *out, char **err);
  * the database is newer. */
 enum store_status store_schema_status(struct store *st, FILE *out, char **err);
 
+/* Sorted, distinct lists for the start-up reconciliation: the hashes the
+ * archive must hold (accepted originals and identity scans), and the claim
+ * ids of rejected submissions (their originals are in quarantine).  The
+ * caller frees each string and the array. */
+enum store_status store_archive_hashes(struct store *st, char ***out, size_t *n, char **err);
+enum store_status store_rejected_claims(struct store *st, char ***out, size_t *n, char **err);
+
 /* Checks the audit log's hash chain: *broken_seq 0 when intact, else the
  * first broken row and *why (allocated).  Readable by attestd_auditor. */
 enum store_status store_audit_verify(struct store *st, long *rows, long *broken_seq,

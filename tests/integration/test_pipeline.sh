@@ -77,4 +77,19 @@ expect_match "bad name rejected" 'outcome=rejected reason=bad_file_name' "$ERR"
 expect_match "symlink rejected" 'file=link.xml .*outcome=rejected reason=not_regular_file' "$ERR"
 expect_eq "the symlink is quarantined as a link" "1" "$(find "$WORK/quarantine" -type l -name '*link.xml' | wc -l)"
 
+# Start-up reconciliation: an archived file no row knows, a row whose file
+# is gone, a quarantined file of no submission: reported, nothing deleted.
+fake=$(printf 'stray' | sha256sum | cut -d' ' -f1)
+mkdir -p "$WORK/archive/${fake:0:2}/${fake:2:2}"
+printf 'stray' > "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
+mv "$WORK/archive/${sha:0:2}/${sha:2:2}/$sha" "$WORK/moved-away"
+echo x > "$WORK/quarantine/$APPROVAL/00000000001.000000001-deadbeef.x.xml"
+run_once
+expect_match "orphan archive file reported" "action=reconcile orphan=archive id=$fake" "$ERR"
+expect_match "missing archive file reported" "action=reconcile missing=archive id=$sha" "$ERR"
+expect_match "orphan quarantine file reported" 'action=reconcile orphan=quarantine id=00000000001.000000001-deadbeef' "$ERR"
+expect_match "alarm summary" 'outcome=alarm archive_orphans=1 archive_missing=1 quarantine_orphans=1 quarantine_missing=0' "$ERR"
+expect_eq "nothing deleted" "yes yes" \
+	"$(test -f "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake" && echo yes) $(test -f "$WORK/quarantine/$APPROVAL/00000000001.000000001-deadbeef.x.xml" && echo yes)"
+
 finish

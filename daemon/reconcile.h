@@ -1,0 +1,29 @@
+/*
+ * reconcile - at start-up, once the spool is finished: the file system
+ * against the database.  Every archived file has its row and every row its
+ * archived file; every quarantined original its rejected submission and
+ * back.  Orphans on either side are reported (log, status), never deleted:
+ * an operator decides what they are.
+ */
+#ifndef ATTESTD_RECONCILE_H
+#define ATTESTD_RECONCILE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "reason.h"
+#include "store.h"
+
+struct reconcile_report {
+	size_t archive_orphans;		/* archived files no row knows */
+	size_t archive_missing;		/* rows whose archived file is not there */
+	size_t quarantine_orphans;	/* quarantined files of no rejected submission */
+	size_t quarantine_missing;	/* rejected submissions without their original */
+};
+
+/* REASON_OK with the report filled (and each orphan logged), or the
+ * reason the comparison could not be made. */
+enum reason reconcile_run(const struct config *cfg, struct store *st,
+			  struct reconcile_report *rep);
+
+#endif
