@@ -401,3 +401,57 @@ int inbox_watch_read(struct inbox_watch *w, struct inbox_list *ready, bool *resc
 		}
 	}
 }
+
+/* --- instance state files ----------------------------------------------------- */
+
+/* Replaced by rename, but not fsynced: the state of a running process is
+ * worthless after a crash, and this is written after every file. */
+int inbox_status_write(const char *spool, long pid, const char *text)
+{
+	char *tmp = xasprintf("%s/.status.%ld.tmp.", spool, pid);
+	char *path = xasprintf("%s/.status.%ld", spool, pid);
+	int rc = -1;
+	FILE *f = fopen(tmp, "w");
+	if (f != NULL) {
+		bool ok = fputs(text, f) >= 0;
+		ok = fclose(f) == 0 && ok;
+		rc = ok && rename(tmp, path) == 0 ? 0 : -1;
+		if (rc != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+void inbox_status_remove(const char *spool, long pid)
+{
+	char *path = xasprintf("%s/.status.%ld", spool, pid);
+	unlink(path);
+	free(path);
+}
+
+int inbox_status_list(const char *spool, void (*fn)(const char *text, void *ctx), void *ctx)
+{
+	DIR *d = opendir(spool);
+	if (d == NULL)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".status.", 8) != 0 || strchr(e->d_name, '~') ||
+		    strstr(e->d_name, ".tmp."))
+			continue;
+		char *path = xasprintf("%s/%s", spool, e->d_name);
+		unsigned char *text = NULL;
+		size_t len = 0;
+		if (inbox_read(path, 64 * 1024, &text, &len) == REASON_OK) {
+			char *s = xstrndup((const char *)text, len);
+			fn(s, ctx);
+			free(s);
+		}
+		free(text);
+		free(path);
+	}
+	closedir(d);
+	return 0;
+}

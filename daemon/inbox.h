@@ -97,6 +97,15 @@ int inbox_watch_fd(const struct inbox_watch *w);
  */
 int inbox_watch_read(struct inbox_watch *w, struct inbox_list *ready, bool *rescan);
 
+/*
+ * The running instances' state files, <spool>/.status.<pid> (key=value
+ * lines, rewritten atomically; `attestd status` reads them).
+ */
+int inbox_status_write(const char *spool, long pid, const char *text);
+void inbox_status_remove(const char *spool, long pid);
+/* Calls fn with each state file's text. */
+int inbox_status_list(const char *spool, void (*fn)(const char *text, void *ctx), void *ctx);
+
 /* Lists what is in the spool (claims a previous run did not finish), oldest
  * first; entries of dir, name, claim id and reception time from the names. */
 int inbox_spool_list(const char *spool, struct inbox_claim **out, size_t *n);

@@ -17,6 +17,7 @@
 #include "pipeline.h"
 #include "registry.h"
 #include "run.h"
+#include "status.h"
 #include "store.h"
 
 #define EXIT_INVALID	1
@@ -41,6 +42,7 @@ static int cmd_registry_import(int argc, char **argv);
 static int cmd_check(int argc, char **argv);
 static int cmd_run(int argc, char **argv);
 static int cmd_audit_verify_log(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -55,6 +57,9 @@ static const struct command commands[] = {
 	{ "run", NULL, cmd_run, "attestd run [--once] [--foreground] [--config F]",
 	  "the service: watch the inbox and process files as they come; --once: process "
 	  "what is there now (the spool first), then exit" },
+	{ "status", NULL, cmd_status, "attestd status [--config F]",
+	  "queue per centre, spool, pending/review/overdue/near-deadline counts, last file, "
+	  "running instances and their faults" },
 	{ "audit", "verify-log", cmd_audit_verify_log, "attestd audit verify-log [--config F]",
 	  "check the audit log's hash chain; name the first broken row" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
@@ -307,6 +312,22 @@ static int cmd_help(int argc, char **argv)
 	}
 	usage_overview(stdout);
 	return EXIT_SUCCESS;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	const char *usage = command_find_usage("status");
+	const char *config_path;
+	char *pos[1];
+	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
+	if (status)
+		return status;
+	struct config *cfg = config_or_exit(config_path, &status);
+	if (cfg == NULL)
+		return status;
+	status = status_show(cfg, stdout);
+	config_free(cfg);
+	return status;
 }
 
 static int cmd_audit_verify_log(int argc, char **argv)

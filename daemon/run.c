@@ -18,7 +18,6 @@
 #include "crashpoint.h"
 #include "clock.h"
 #include "date.h"
-#include "fsutil.h"
 #include "inbox.h"
 #include "log.h"
 #include "pipeline.h"
@@ -229,7 +228,7 @@ struct service {
 	time_t last_at;
 	time_t started;
 	time_t status_written;
-	char status_path[PATH_MAX];
+	bool status_dirty;		/* something changed since the state file was written */
 };
 
 static time_t now_s(void)
@@ -292,6 +291,7 @@ static void status_write(struct service *sv, bool force)
 	if (!force && now == sv->status_written)
 		return;
 	sv->status_written = now;
+	sv->status_dirty = false;
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
 	char faults[512] = "";
@@ -307,10 +307,9 @@ static void status_write(struct service *sv, bool force)
 			       host, (long)getpid(), (long long)sv->started, (long long)now,
 			       faulty(sv) ? "paused" : "running", sv->processed, sv->last_file,
 			       (long long)sv->last_at, sv->orphans, faults);
-	const char *base = strrchr(sv->status_path, '/');
-	if (fsutil_write_atomic(sv->cfg->spool, base + 1, text, strlen(text), 0640, true) != 0 &&
+	if (inbox_status_write(sv->cfg->spool, (long)getpid(), text) != 0 &&
 	    !sv->fault_since[FAULT_FILES])
-		log_warn("action=status path=%s error=\"%s\"", sv->status_path, strerror(errno));
+		log_warn("action=status spool=%s error=\"%s\"", sv->cfg->spool, strerror(errno));
 	free(text);
 }
 
@@ -387,6 +386,7 @@ static bool service_one(struct service *sv, const struct inbox_claim *c)
 		snprintf(sv->last_file, sizeof(sv->last_file), "%s/%s", c->dir, c->name);
 		sv->last_at = now_s();
 		fault_clear(sv, FAULT_TRUST);
+		sv->status_dirty = true;
 		status_write(sv, false);
 		return true;
 	}
@@ -524,8 +524,6 @@ int run_service(struct config *cfg, const char *config_path)
 	struct service sv = { .cfg = cfg, .config_path = config_path, .swept_on = DATE_NONE };
 	config_swap(cfg);
 	sv.started = now_s();
-	snprintf(sv.status_path, sizeof(sv.status_path), "%s/.status.%ld", cfg->spool,
-		 (long)getpid());
 	run_signals();
 	sv.watch = inbox_watch_new(cfg->inbox);
 	if (sv.watch == NULL) {
@@ -570,6 +568,9 @@ int run_service(struct config *cfg, const char *config_path)
 		}
 		service_daily(&sv);
 
+		/* Idle from here: the state file says where things stand. */
+		if (sv.status_dirty)
+			status_write(&sv, true);
 		struct pollfd pfd = { .fd = inbox_watch_fd(sv.watch), .events = POLLIN };
 		int timeout = timespec_ms_until(&sv.next_scan);
 		if (watchdog && timeout > (int)(watchdog_usec / 2000))
@@ -604,7 +605,7 @@ int run_service(struct config *cfg, const char *config_path)
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("action=stop processed=%zu", sv.processed);
-	unlink(sv.status_path);
+	inbox_status_remove(sv.cfg->spool, (long)getpid());
 	inbox_watch_free(sv.watch);
 	pipeline_free(sv.p);
 	store_free(sv.st);

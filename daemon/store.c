@@ -438,3 +438,36 @@ enum store_status store_rejected_claims(struct store *st, char ***out, size_t *n
 		"SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
 		" ORDER BY 1", out, n, err);
 }
+
+enum store_status store_counts(struct store *st, const char *today, struct store_counts *out,
+			       char **err)
+{
+	const char *v[] = { today };
+	memset(out, 0, sizeof(*out));
+	PGresult *res = PQexecParams(st->conn,
+		"SELECT count(*) FILTER (WHERE decision = 'pending'),"
+		" count(*) FILTER (WHERE decision = 'review'),"
+		" count(*) FILTER (WHERE 'registration_overdue' = ANY (flags)),"
+		" count(*) FILTER (WHERE registration_deadline BETWEEN $1::date AND $1::date + 7"
+		"  AND NOT 'registration_overdue' = ANY (flags)),"
+		" (SELECT file_name FROM attestd.submissions ORDER BY processed_at DESC LIMIT 1),"
+		" (SELECT coalesce(approval, inbox_dir) FROM attestd.submissions"
+		"  ORDER BY processed_at DESC LIMIT 1),"
+		" (SELECT extract(epoch FROM max(processed_at))::bigint FROM attestd.submissions),"
+		" (SELECT count(*) FROM attestd.submissions WHERE processed_at >= $1::date)"
+		" FROM attestd.attestations WHERE decision IN ('pending', 'review')",
+		1, NULL, v, NULL, NULL, 0);
+	enum store_status rc = store_result_status(st, res, err);
+	if (rc == STORE_OK) {
+		out->pending = atol(PQgetvalue(res, 0, 0));
+		out->review = atol(PQgetvalue(res, 0, 1));
+		out->overdue = atol(PQgetvalue(res, 0, 2));
+		out->near_deadline = atol(PQgetvalue(res, 0, 3));
+		snprintf(out->last_file, sizeof(out->last_file), "%s", PQgetvalue(res, 0, 4));
+		snprintf(out->last_approval, sizeof(out->last_approval), "%s", PQgetvalue(res, 0, 5));
+		out->last_at = atoll(PQgetvalue(res, 0, 6));
+		out->files_today = atol(PQgetvalue(res, 0, 7));
+	}
+	PQclear(res);
+	return rc;
+}

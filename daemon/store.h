@@ -44,6 +44,20 @@ enum store_status store_schema_status(struct store *st, FILE *out, char **err);
 enum store_status store_archive_hashes(struct store *st, char ***out, size_t *n, char **err);
 enum store_status store_rejected_claims(struct store *st, char ***out, size_t *n, char **err);
 
+/* The counts `attestd status` shows. */
+struct store_counts {
+	long pending;
+	long review;
+	long overdue;			/* flagged registration_overdue, still undecided */
+	long near_deadline;		/* undecided, deadline within 7 days */
+	char last_file[256];		/* "" when nothing was processed yet */
+	char last_approval[16];
+	long long last_at;		/* epoch */
+	long files_today;
+};
+enum store_status store_counts(struct store *st, const char *today, struct store_counts *out,
+			       char **err);
+
 /* Checks the audit log's hash chain: *broken_seq 0 when intact, else the
  * first broken row and *why (allocated).  Readable by attestd_auditor. */
 enum store_status store_audit_verify(struct store *st, long *rows, long *broken_seq,

@@ -32,6 +32,13 @@ expect_eq "a dropped file gets its receipt" 0 $?
 echo "        (drop to receipt: ${ms} ms)"
 expect_match "processed by the service" 'file=att.xml .*outcome=accepted' "$(cat "$WORK/daemon.log")"
 
+run_attestd status
+expect_eq "status: exit 0" 0 "$RC"
+expect_match "status: pending count" '^attestations pending: 1, in review: 0, registration overdue: 0' "$OUT"
+expect_match "status: last file" "^last file processed: $APPROVAL/att.xml at 20" "$OUT"
+expect_match "status: the running instance" "^instance .* pid $pid: running, 1 files processed" "$OUT"
+expect_match "status: empty inbox" '^inbox: 0 files waiting$' "$OUT"
+
 # Temporary names are left alone.
 echo '<partial' > "$WORK/inbox/$APPROVAL/.upload.xml"
 echo '<partial' > "$WORK/inbox/$APPROVAL/next.xml.part"
@@ -76,6 +83,11 @@ kill -TERM $pid
 wait $pid
 expect_eq "SIGTERM: exit 0" 0 $?
 expect_eq "status file removed on exit" "no" "$(test -f "$WORK/spool/.status.$pid" && echo yes || echo no)"
+mkdir -p "$WORK/inbox/R2402800099"
+echo '<x/>' > "$WORK/inbox/R2402800099/waiting.xml"
+run_attestd status
+expect_match "status without a daemon: the queue per centre" '^  R2402800099 +1$' "$OUT"
+expect_match "status without a daemon: says none runs" '^instances: none running' "$OUT"
 if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/daemon.log"; then
 	fail "sanitizer clean: the service" "$(cat "$WORK/daemon.log")"
 fi
