@@ -996,6 +996,25 @@ enum reason pipeline_sweep(struct pipeline *p)
 
 /* --- registry imports -------------------------------------------------------- */
 
+static bool same_codes(const struct rules_reasons *a, const struct rules_reasons *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!rules_reasons_has(b, a->codes[i]))
+			return false;
+	return true;
+}
+
+/* A pending attestation decided again that is still pending for the same
+ * reasons, with the same flags. */
+static bool same_outcome(const struct rules_outcome *o, const struct rules_reasons *reasons,
+			 const struct rules_reasons *flags)
+{
+	return o->decision == RULES_PENDING && same_codes(&o->reasons, reasons) &&
+	       same_codes(&o->flags, flags);
+}
+
 /* The pending attestations of a stage decided again (a licence arrived). */
 static enum store_status redecide_stage(struct pipeline *p, struct job *job, int64_t stage_id,
 					const char *cause, char **err)
@@ -1025,12 +1044,23 @@ static enum store_status redecide_stage(struct pipeline *p, struct job *job, int
 	for (size_t i = 0; i < pending.n; i++)
 		d[i].id = pending.ids[i];
 	rc = decide_all(p, job, pending.doc, sheet, &findings, pending.received_on, d, cause, err);
+	if (rc != STORE_OK)
+		goto out;
+	/* Only a changed outcome is recorded again and makes a new receipt
+	 * (exchange-format.md §6): a licence that arrives without its grant
+	 * leaves the attestation pending as it was. */
+	size_t changed = 0;
+	for (size_t i = 0; i < pending.n; i++) {
+		if (same_outcome(&d[i].outcome, &pending.reasons[i], &pending.flags[i]))
+			continue;
+		d[changed] = d[i];
+		pending.submissions[changed++] = pending.submissions[i];
+	}
+	rc = store_update_decisions(p->st, d, changed, job->today, err);
 	if (rc == STORE_OK)
-		rc = store_update_decisions(p->st, d, pending.n, job->today, err);
+		rc = store_decision_history(p->st, d, changed, "attestd", cause, err);
 	if (rc == STORE_OK)
-		rc = store_decision_history(p->st, d, pending.n, "attestd", cause, err);
-	if (rc == STORE_OK)
-		rc = receipts_for_submissions(p, pending.submissions, pending.n, job->processed, err);
+		rc = receipts_for_submissions(p, pending.submissions, changed, job->processed, err);
 out:
 	document_free(sheet);
 	store_pending_clear(&pending);

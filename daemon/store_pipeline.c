@@ -61,7 +61,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" FROM attestd.signin_participants WHERE submission_id = $1 ORDER BY licence",
 	[S_PENDING] = "SELECT id, submission_id, number, stage_case, issued, licence, surname,"
 		" given_names, birth_date, letter_48n_received, court_order_ref, court_order_date,"
-		" departement, first_day, last_day, extract(epoch FROM received_at)::bigint, received_on"
+		" departement, first_day, last_day, extract(epoch FROM received_at)::bigint, received_on,"
+		" array_to_string(reasons, ','), array_to_string(flags, ',')"
 		" FROM attestd.attestations WHERE stage_id = $1 AND decision = 'pending'"
 		" ORDER BY id FOR UPDATE",
 	[S_LICENCES] = "SELECT licence, surname, given_names, birth_date, probation_end, status,"
@@ -599,6 +600,8 @@ void store_pending_clear(struct store_pending *p)
 	free(p->submissions);
 	free(p->received_at);
 	free(p->received_on);
+	free(p->reasons);
+	free(p->flags);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -624,6 +627,8 @@ enum store_status store_load_pending(struct store *st, int64_t stage_id, const c
 	out->submissions = xcalloc(n ? n : 1, sizeof(*out->submissions));
 	out->received_at = xcalloc(n ? n : 1, sizeof(*out->received_at));
 	out->received_on = xcalloc(n ? n : 1, sizeof(*out->received_on));
+	out->reasons = xcalloc(n ? n : 1, sizeof(*out->reasons));
+	out->flags = xcalloc(n ? n : 1, sizeof(*out->flags));
 	for (size_t i = 0; i < n; i++) {
 		int r = (int)i;
 		struct doc_attestation *a = &doc->attestations[i];
@@ -650,6 +655,10 @@ enum store_status store_load_pending(struct store *st, int64_t stage_id, const c
 		doc->stage.last_day = value_date(res, r, 14);
 		out->received_at[i] = (time_t)strtoll(PQgetvalue(res, r, 15), NULL, 10);
 		out->received_on[i] = value_date(res, r, 16);
+		codes_split(PQgetvalue(res, r, 17), out->reasons[i].codes, &out->reasons[i].n,
+			    RULES_MAX_REASONS);
+		codes_split(PQgetvalue(res, r, 18), out->flags[i].codes, &out->flags[i].n,
+			    RULES_MAX_REASONS);
 	}
 	out->doc = doc;
 	out->n = n;

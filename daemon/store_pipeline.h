@@ -99,6 +99,8 @@ struct store_pending {
 	int64_t *submissions;
 	time_t *received_at;
 	date_t *received_on;
+	struct rules_reasons *reasons;	/* as recorded: a decision taken again */
+	struct rules_reasons *flags;	/* compares with them */
 	size_t n;
 };
 enum store_status store_load_pending(struct store *st, int64_t stage_id, const char *approval,

@@ -158,3 +158,51 @@ balance() {
 receipt() {
 	echo "$WORK/outbox/${3:-$APPROVAL}/${1%.xml}.$2.receipt.xml"
 }
+
+# fillers N: N more participants, on the sign-in sheet only, who signed every
+# session (a stage needs 6 to 20); call after the stage's real trainees.
+fillers() {
+	local i
+	for ((i = 1; i <= $1; i++)); do
+		SHEET_ONLY=1 trainee "FL$(printf %010d "$i")" AUTRE Personne 1980-01-01
+	done
+}
+
+# latest_receipt NAME [DIR]: the path of the highest-numbered receipt of a file.
+latest_receipt() {
+	local base=$WORK/outbox/${2:-$APPROVAL}/${1%.xml} n=1
+	while [ -e "$base.$((n + 1)).receipt.xml" ]; do n=$((n + 1)); done
+	echo "$base.$n.receipt.xml"
+}
+
+# receipt_codes FILE XPATH ELEMENT: the codes of ELEMENT children, comma-joined.
+receipt_codes() {
+	xmllint --xpath "$2/*[local-name()='$3']/@code" "$1" 2>/dev/null |
+		sed -E 's/ ?code="([^"]*)"/\1\n/g' | sed '/^$/d' | paste -sd, -
+}
+
+# receipt_attestation FILE NUMBER: "decision|points|effective-date|reasons|flags"
+# of one attestation element of a receipt ("-" for no effective date).
+receipt_attestation() {
+	local f=$1 x="//*[local-name()='attestation'][@number='$2']"
+	[ -f "$f" ] || { echo "no receipt $f"; return; }
+	local e
+	e=$(xmllint --xpath "string($x/@effective-date)" "$f")
+	printf '%s|%s|%s|%s|%s\n' "$(xmllint --xpath "string($x/@decision)" "$f")" \
+		"$(xmllint --xpath "string($x/@points)" "$f")" "${e:--}" \
+		"$(receipt_codes "$f" "$x" reason)" "$(receipt_codes "$f" "$x" flag)"
+}
+
+# attestation_row NUMBER: the same five fields from audit.attestation_decisions.
+attestation_row() {
+	sql "SELECT decision || '|' || points || '|' || coalesce(effective_date::text, '-') || '|'
+		|| array_to_string(reasons, ',') || '|' || array_to_string(flags, ',')
+		FROM audit.attestation_decisions WHERE attestation_number = '$1'"
+}
+
+# expect_attestation LABEL FILE NUMBER EXPECTED [DIR]: the audit view and the
+# file's latest receipt both say EXPECTED (decision|points|effective|reasons|flags).
+expect_attestation() {
+	expect_eq "$1 (audit)" "$4" "$(attestation_row "$3")"
+	expect_eq "$1 (receipt)" "$4" "$(receipt_attestation "$(latest_receipt "$2" "${5:-}")" "$3")"
+}
