@@ -444,7 +444,8 @@ static bool same_stage_data(const char *dep, date_t first, date_t last,
 static enum store_status record_submission(struct pipeline *p, struct job *job,
 					   int64_t stage_id, char **err)
 {
-	const char *message = job->reject_message;
+	static const enum reason duplicate = REASON_DUPLICATE_FILE;
+	const char *message = job->duplicate_of ? reason_text(duplicate) : job->reject_message;
 	char *with_line = NULL;
 	if (job->reject != REASON_OK && job->reject_line > 0)
 		message = with_line = xasprintf("line %d: %s", job->reject_line, job->reject_message);
@@ -459,8 +460,8 @@ static enum store_status record_submission(struct pipeline *p, struct job *job,
 		.stage_id = stage_id,
 		.received_at = job->received,
 		.status = job->status,
-		.n_errors = job->reject != REASON_OK,
-		.errors = &job->reject,
+		.n_errors = job->reject != REASON_OK || job->duplicate_of,
+		.errors = job->duplicate_of ? &duplicate : &job->reject,
 		.error_messages = &message,
 		.duplicate_of = job->duplicate_of,
 		.evidence = job->doc ? &job->evidence : NULL,

@@ -953,8 +953,9 @@ static void outcome_columns(struct pgarr *c, const struct rules_outcome *o)
 {
 	pgarr_text(&c[0], rules_decision_name(o->decision));
 	pgarr_int(&c[1], o->points);
-	pgarr_date(&c[2], o->decision == RULES_CREDITED || o->decision == RULES_NO_CREDIT
-			  ? o->effective : DATE_NONE);
+	/* The effective date is that of the points (exchange-format.md §6
+	 * shows none on a no_credit line). */
+	pgarr_date(&c[2], o->decision == RULES_CREDITED ? o->effective : DATE_NONE);
 	char *r = codes_join(o->reasons.codes, o->reasons.n);
 	char *f = codes_join(o->flags.codes, o->flags.n);
 	pgarr_text(&c[3], r);

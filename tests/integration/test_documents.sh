@@ -130,7 +130,7 @@ S_SESSIONS=""; stage S1 $F $L; tr_ DOCS00000003; S_ATT=${S_ATT//S1-01/S1-21}
 attestations_file more-att.xml
 for f in again-att renum-att moved-att more-att first-sheet; do drop $f.xml; done
 run_once
-expect_eq "byte-identical: a duplicate submission" "duplicate|{}" \
+expect_eq "byte-identical: a duplicate submission" "duplicate|{duplicate_file}" \
 	"$(sql "SELECT status || '|' || errors::text FROM audit.submissions WHERE file_name = 'again-att.xml'")"
 expect_match "byte-identical: logged duplicate_file" 'file=again-att.xml .*outcome=duplicate reason=duplicate_file' "$ERR"
 expect_match "byte-identical: receipt duplicate, naming the first file" \

@@ -128,7 +128,7 @@ tr_ EX05A0000001; fillers 5; pair ex05y
 for f in ex05x-sheet ex05x-att ex05y-att ex05y-sheet; do drop $f.xml; done
 run_once "$(at 2025-03-05)"
 expect_attestation "5: first day 2025-02-28 < 2025-03-01: within_one_year" ex05x-att.xml EX05X-01 \
-	"no_credit|0|2025-03-02|within_one_year|"
+	"no_credit|0|-|within_one_year|"
 expect_match "5: the receipt names the previous stage's last day" \
 	'<reason code="within_one_year">last point-granting stage ended 2024-02-29</reason>' \
 	"$(cat "$(latest_receipt ex05x-att.xml)")"
@@ -221,10 +221,10 @@ expect_attestation "1: balance 7 → credited 4" ex01-att.xml EX01-01 "credited|
 expect_eq "1: balance 11" 11 "$(balance EX01A0000001)"
 expect_attestation "2: balance 10 → credited 2" ex02-att.xml EX02-01 "credited|2|$E||"
 expect_eq "2: balance 12" 12 "$(balance EX02A0000001)"
-expect_attestation "3: balance 12 → no_points_lost" ex03-att.xml EX03-01 "no_credit|0|$E|no_points_lost|"
+expect_attestation "3: balance 12 → no_points_lost" ex03-att.xml EX03-01 "no_credit|0|-|no_points_lost|"
 expect_eq "3: balance 12" 12 "$(balance EX03A0000001)"
 expect_attestation "4: last credited stage 2025-11-13/14 → within_one_year" ex04a-att.xml EX04A-01 \
-	"no_credit|0|$E|within_one_year|"
+	"no_credit|0|-|within_one_year|"
 expect_match "4: the receipt names 2025-11-14" \
 	'<reason code="within_one_year">last point-granting stage ended 2025-11-14</reason>' \
 	"$(cat "$(latest_receipt ex04a-att.xml)")"
@@ -242,8 +242,8 @@ expect_attestation "6: 48N 2026-07-10 → case 1, letter_48n_window_exceeded" ex
 	"credited|3|$E||letter_48n_window_exceeded"
 expect_eq "6: probationary balances reach their ceiling 6" "6 6 6" \
 	"$(balance EX06A0000001) $(balance EX06B0000001) $(balance EX06C0000001)"
-expect_attestation "7: case 3 → case_no_points" ex07a-att.xml EX07A-01 "no_credit|0|$E|case_no_points|"
-expect_attestation "7: case 4 → case_no_points" ex07b-att.xml EX07B-01 "no_credit|0|$E|case_no_points|"
+expect_attestation "7: case 3 → case_no_points" ex07a-att.xml EX07A-01 "no_credit|0|-|case_no_points|"
+expect_attestation "7: case 4 → case_no_points" ex07b-att.xml EX07B-01 "no_credit|0|-|case_no_points|"
 expect_eq "7: balances stay 5" "5 5" "$(balance EX07A0000001) $(balance EX07B0000001)"
 expect_attestation "8: probationary b=5 c=8 → credited 3" ex08-att.xml EX08-01 "credited|3|$E||"
 expect_eq "8: balance 8, ceiling 8" "8|8" \
@@ -255,7 +255,7 @@ expect_attestation "10: 3 at E, 48SI after F → credited 4, invalidation_to_rev
 expect_eq "10: 7 at E, 3 after the retrait" "3|invalidated" \
 	"$(sql "SELECT balance || '|' || status FROM audit.licence_balances WHERE licence = 'EX10A0000001'")"
 expect_attestation "11: 48SI notified 2026-11-01 → licence_invalidated" ex11a-att.xml EX11A-01 \
-	"no_credit|0|$E|licence_invalidated|"
+	"no_credit|0|-|licence_invalidated|"
 expect_eq "11: invalidated licence stays at 0" 0 "$(balance EX11A0000001)"
 expect_attestation "11: balance 0, no 48SI → credited 4" ex11b-att.xml EX11B-01 "credited|4|$E||"
 expect_eq "11: balance 4" 4 "$(balance EX11B0000001)"
@@ -295,7 +295,7 @@ drop ex18b-att.xml
 cp "$WORK/out/ex18-att.xml" "$WORK/out/ex18-again.xml"
 drop ex18-again.xml
 run_once "$(at 2026-11-16 | sed 's/T10/T11/')"
-expect_eq "18: submissions" "rejected|{duplicate_attestation_number} duplicate|{}" \
+expect_eq "18: submissions" "rejected|{duplicate_attestation_number} duplicate|{duplicate_file}" \
 	"$(sql "SELECT string_agg(status || '|' || errors::text, ' ' ORDER BY id) FROM audit.submissions WHERE file_name IN ('ex18b-att.xml', 'ex18-again.xml')")"
 expect_match "18: the second file's receipt: rejected, duplicate_attestation_number" \
 	'status="rejected".*<error code="duplicate_attestation_number">attestation number EX18-01' \
