@@ -88,10 +88,12 @@ static const struct command *command_find(int argc, char **argv, int *words)
 	return NULL;
 }
 
-static const char *command_find_usage(const char *name)
+/* The usage line of a command, for its own error messages. */
+static const char *command_usage(const char *name, const char *sub)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
+		if (strcmp(commands[i].name, name) == 0 &&
+		    (sub == NULL || (commands[i].sub && strcmp(commands[i].sub, sub) == 0)))
 			return commands[i].usage;
 	return "attestd help";
 }
@@ -202,17 +204,17 @@ static int cmd_db(int argc, char **argv, const char *usage,
 
 static int cmd_db_migrate(int argc, char **argv)
 {
-	return cmd_db(argc, argv, commands[1].usage, store_migrate);
+	return cmd_db(argc, argv, command_usage("db", "migrate"), store_migrate);
 }
 
 static int cmd_db_status(int argc, char **argv)
 {
-	return cmd_db(argc, argv, commands[2].usage, store_schema_status);
+	return cmd_db(argc, argv, command_usage("db", "status"), store_schema_status);
 }
 
 static int cmd_registry_import(int argc, char **argv)
 {
-	const char *usage = commands[3].usage;
+	const char *usage = command_usage("registry", "import");
 	const char *config_path;
 	char *pos[2];
 	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 2, &n_pos);
@@ -316,7 +318,7 @@ static int cmd_help(int argc, char **argv)
 
 static int cmd_status(int argc, char **argv)
 {
-	const char *usage = command_find_usage("status");
+	const char *usage = command_usage("status", NULL);
 	const char *config_path;
 	char *pos[1];
 	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
@@ -332,7 +334,7 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_audit_verify_log(int argc, char **argv)
 {
-	const char *usage = command_find_usage("audit");
+	const char *usage = command_usage("audit", "verify-log");
 	const char *config_path;
 	char *pos[1];
 	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
@@ -371,7 +373,7 @@ static int cmd_run(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *usage = command_find_usage("run");
+	const char *usage = command_usage("run", NULL);
 	const char *config_path = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG")
 							   : CONFIG_DEFAULT_PATH;
 	bool once = false, foreground = false;
@@ -409,7 +411,7 @@ static int cmd_run(int argc, char **argv)
 
 static int cmd_check(int argc, char **argv)
 {
-	const char *usage = command_find_usage("check");
+	const char *usage = command_usage("check", NULL);
 	const char *config_path;
 	char **pos = calloc((size_t)argc, sizeof(*pos));
 	int n_pos, status = pos ? options_common(argc, argv, usage, &config_path, pos, argc, &n_pos)
