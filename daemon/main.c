@@ -149,7 +149,12 @@ static struct config *config_or_exit(const char *path, int *status)
 		fprintf(stderr, "attestd: configuration %s is not valid: fix it and retry\n", path);
 		free(errors);
 		*status = EXIT_CONFIG;
+		return NULL;
 	}
+	/* Local dates are the prefecture's: run in its zone, so that the date
+	 * functions never switch TZ per call. */
+	setenv("TZ", cfg->timezone, 1);
+	tzset();
 	return cfg;
 }
 
