@@ -55,7 +55,7 @@ static const char *what_to_do(enum reason r)
 	case REASON_CERT_EXPIRED:
 		return "renew the centre's certificate and sign again";
 	case REASON_CERT_REVOKED:
-		return "this certificate was revoked: sign with the centre's current certificate";
+		return "sign with the centre's current certificate, not a revoked one";
 	case REASON_CERT_POLICY:
 		return "use an RSA key of 2048 bits or more, or an EC P-256 key, whose "
 		       "certificate allows digital signatures";
