@@ -149,7 +149,7 @@ static unsigned char *read_file(const char *dir, int k, size_t *len)
 static void run_full(const char *label, const struct parsers *p, const char *dir, int n,
 		     size_t mean)
 {
-	double read_time = 0, parse_time = 0, start = now();
+	double parse_time = 0, start = now();
 	long rss_100 = 0;
 
 	for (int k = 0; k < n; k++) {
@@ -158,13 +158,11 @@ static void run_full(const char *label, const struct parsers *p, const char *dir
 		struct parse_error err;
 		int kind;
 		size_t len;
-		double t0 = now();
 		unsigned char *bytes = read_file(dir, k, &len);
 		double t1 = now();
 		enum reason r = parsers_parse(p, bytes, len, time(NULL), &doc, &kind, &ev, &err);
 
 		parse_time += now() - t1;
-		read_time += t1 - t0;
 		if (r != REASON_OK || doc->n_attestations != 20)
 			die("parsers_parse", &err);
 		document_free(doc);
@@ -178,7 +176,6 @@ static void run_full(const char *label, const struct parsers *p, const char *dir
 	       "(%6.3f with the read); RSS %ld KiB after 100 files, %ld KiB after %d\n",
 	       label, n, mean, n / parse_time, 1000 * parse_time / n, 1000 * total / n, rss_100,
 	       rss_kib(), n);
-	(void)read_time;
 }
 
 /* The same files, stage by stage: parsers.c's order, timed apart. */
@@ -245,8 +242,7 @@ static void run_cli(const char *label, const char *pki, const char *dir, int n)
 
 	for (int k = 0; k < n; k++) {
 		char *cmd = xasprintf("xmlsec1 --verify --trusted-pem %s/root.pem --untrusted-pem "
-				      "%s/inter.pem --crl-pem %s/crl.pem %s/f%05d.xml >/dev/null 2>&1",
-				      pki, pki, pki, dir, k);
+				      "%s/inter.pem %s/f%05d.xml >/dev/null 2>&1", pki, pki, dir, k);
 		if (system(cmd) != 0) {
 			printf("%-9s xmlsec1 --verify refused %s/f%05d.xml (or is missing)\n", label,
 			       dir, k);
@@ -255,7 +251,8 @@ static void run_cli(const char *label, const char *pki, const char *dir, int n)
 		}
 		free(cmd);
 	}
-	printf("%-9s xmlsec1 --verify CLI: %d files, %.1f ms/file\n", label, n,
+	/* xmlsec1 1.2.37's CLI has no CRL option: chain only. */
+	printf("%-9s xmlsec1 --verify CLI (no CRL): %d files, %.1f ms/file\n", label, n,
 	       1000 * (now() - start) / n);
 }
 
