@@ -20,6 +20,7 @@
 #include <libxml/tree.h>
 #include <openssl/evp.h>
 
+#include "date.h"
 #include "mapping.h"
 #include "parse_error.h"
 #include "schema.h"
@@ -80,56 +81,19 @@ static bool mapping_digits(const char *s, size_t n, int *out)
 	return n > 0;
 }
 
-static bool mapping_leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* Days since 1970-01-01 of a valid proleptic Gregorian date (years 1-9999). */
-static date_t mapping_days(int y, int m, int d)
-{
-	static const int before[] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
-	long py = y - 1;
-	long days = 365 * py + py / 4 - py / 100 + py / 400 + before[m - 1] +
-		    (m > 2 && mapping_leap(y)) + (d - 1);
-	/* the same count for 1970-01-01 */
-	const long epoch = 365L * 1969 + 1969 / 4 - 1969 / 100 + 1969 / 400;
-	return (date_t)(days - epoch);
-}
-
-static bool mapping_ymd(const char *s, int *y, int *m, int *d)
-{
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (s[4] != '-' || s[7] != '-' || !mapping_digits(s, 4, y) ||
-	    !mapping_digits(s + 5, 2, m) || !mapping_digits(s + 8, 2, d))
-		return false;
-	if (*y < 1 || *m < 1 || *m > 12 || *d < 1)
-		return false;
-	return *d <= mdays[*m - 1] + (*m == 2 && mapping_leap(*y));
-}
-
-/* xs:date restricted to YYYY-MM-DD, no time zone. */
+/* xs:date restricted to YYYY-MM-DD, no time zone; the schema's type
+ * collapses whitespace, so the value is trimmed first. */
 static bool mapping_parse_date(const char *value, date_t *out)
 {
 	const char *s;
 	size_t n;
-	int y, m, d;
+	char buf[11];
 	mapping_trim(value, &s, &n);
-	if (n != 10 || !mapping_ymd(s, &y, &m, &d))
+	if (n != 10)
 		return false;
-	*out = mapping_days(y, m, d);
-	return true;
-}
-
-/* HH:MM, 00:00-23:59. */
-static bool mapping_parse_time(const char *s, minute_of_day_t *out)
-{
-	int h, m;
-	if (strlen(s) != 5 || s[2] != ':' || !mapping_digits(s, 2, &h) ||
-	    !mapping_digits(s + 3, 2, &m) || h > 23 || m > 59)
-		return false;
-	*out = (minute_of_day_t)(h * 60 + m);
-	return true;
+	memcpy(buf, s, 10);
+	buf[10] = '\0';
+	return date_parse(buf, out);
 }
 
 /* xs:dateTime with an offset: YYYY-MM-DDTHH:MM:SS[.fff](Z|+hh:mm|-hh:mm).
@@ -138,14 +102,15 @@ static bool mapping_parse_date_time(const char *value, time_t *out)
 {
 	const char *s;
 	size_t n;
-	int y, mo, d, h, mi, sec, oh = 0, om = 0;
+	int h, mi, sec, oh = 0, om = 0;
+	date_t day;
 	mapping_trim(value, &s, &n);
 	if (n < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
 		return false;
 	char date[11];
 	memcpy(date, s, 10);
 	date[10] = '\0';
-	if (!mapping_ymd(date, &y, &mo, &d) || !mapping_digits(s + 11, 2, &h) ||
+	if (!date_parse(date, &day) || !mapping_digits(s + 11, 2, &h) ||
 	    !mapping_digits(s + 14, 2, &mi) || !mapping_digits(s + 17, 2, &sec))
 		return false;
 	size_t i = 19;
@@ -177,7 +142,7 @@ static bool mapping_parse_date_time(const char *value, time_t *out)
 		return false;
 	if (h > 23 && !(h == 24 && mi == 0 && sec == 0 && fraction_zero))
 		return false;
-	*out = (time_t)mapping_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	*out = (time_t)day * 86400 + h * 3600 + mi * 60 + sec -
 	       (oh * 3600 + om * 60);
 	return true;
 }
@@ -364,7 +329,7 @@ static enum reason mapping_time_attr(struct mapping *m, struct mapping_attrs *a,
 {
 	const char *v;
 	MAPPING_GET(m, a, node, name, v);
-	return mapping_parse_time(v, out) ? REASON_OK : mapping_bad(m, node, name);
+	return date_parse_time(v, out) ? REASON_OK : mapping_bad(m, node, name);
 }
 
 static enum reason mapping_name_attr(struct mapping *m, struct mapping_attrs *a,

@@ -1,6 +1,7 @@
 /*
  * fuzz_parsers - libFuzzer target over the parsers' path for a centre's
- * bytes: xml_load -> schema -> mapping (tests/fuzz/pipeline.h), under
+ * bytes: xml_load -> signature profile -> schema -> mapping
+ * (tests/fuzz/pipeline.h), under
  * AddressSanitizer and UndefinedBehaviorSanitizer.  Built and run by
  * `make fuzz` (tests/fuzz/fuzz.mk); the seed corpus is tests/fuzz/corpus/,
  * new inputs go to tests/fuzz/corpus-new/, and tests/unit/test_fuzz_corpus.c
@@ -23,9 +24,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	xmlInitParser();
-	xml_load_install_entity_loader();
 	struct parse_error err;
+	/* As the daemon starts: libxml2 and xmlsec, then the refusing loader. */
+	if (parsers_global_init(&err) != REASON_OK) {
+		fprintf(stderr, "fuzz_parsers: %s\n", err.message);
+		abort();
+	}
 	fuzz_schemas = schema_set_load(&err);
 	if (fuzz_schemas == NULL) {
 		fprintf(stderr, "fuzz_parsers: %s\n", err.message);

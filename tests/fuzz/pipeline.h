@@ -1,6 +1,7 @@
 /*
- * pipeline - the parsers' path for a centre's bytes without the signature
- * (xml_load -> schema -> mapping), shared by the fuzz target
+ * pipeline - the parsers' path for a centre's bytes without the signature's
+ * cryptography (xml_load -> signature profile -> schema -> mapping), shared
+ * by the fuzz target
  * (tests/fuzz/fuzz_parsers.c) and its regression runner
  * (tests/unit/test_fuzz_corpus.c), so that both run exactly the same code.
  */
@@ -14,11 +15,15 @@
 
 #include "mapping.h"
 #include "schema.h"
+#include "signature.h"
 #include "xml_load.h"
 
-/* Bytes through every stage; the mapping also sees documents that failed
- * the schema (it must be safe on any well-formed tree), and the result is
- * checked for the invariants the rest of the daemon relies on. */
+/* Bytes through every stage; the schema and the mapping also see documents
+ * that failed the profile (the seeds are unsigned; a reason here would hide
+ * the rest) and the mapping sees documents that failed the schema (it must
+ * be safe on any well-formed tree); the result is checked for the
+ * invariants the rest of the daemon relies on.  The profile's own verdict
+ * is checked for its contract, not returned. */
 static inline enum reason pipeline_run(const struct schema_set *schemas, const unsigned char *bytes,
 				       size_t len, struct parse_error *err)
 {
@@ -30,6 +35,11 @@ static inline enum reason pipeline_run(const struct schema_set *schemas, const u
 	enum reason r = xml_load(bytes, len, &limits, &doc, err);
 	if (r != REASON_OK)
 		return r;
+	struct parse_error sig_err;
+	enum reason sr = sig_check_profile(doc, &sig_err);
+	if (sr != REASON_OK && (sig_err.reason != sr || (sr != REASON_SIGNATURE_MISSING &&
+							sr != REASON_SIGNATURE_PROFILE)))
+		__builtin_trap();
 	r = schema_set_validate(schemas, doc, &kind, err);
 	if (kind == SCHEMA_KIND_RECEIPT) {
 		xmlFreeDoc(doc);

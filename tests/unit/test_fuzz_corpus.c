@@ -18,8 +18,8 @@ static struct schema_set *schemas;
 
 static void corpus_setup(void)
 {
-	docs_init();
 	struct parse_error err;
+	cr_assert_eq(parsers_global_init(&err), REASON_OK, "%s", err.message);
 	schemas = schema_set_load(&err);
 	cr_assert_not_null(schemas, "schema_set_load: %s", err.message);
 }
@@ -27,6 +27,8 @@ static void corpus_setup(void)
 static void corpus_teardown(void)
 {
 	schema_set_free(schemas);
+	parsers_global_shutdown();
+	xmlCleanupParser();
 }
 
 /* Runs every regular file of dir; returns how many. */
