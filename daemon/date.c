@@ -242,17 +242,21 @@ static bool zone_exists(const char *zone)
 }
 
 /* localtime_r() in the named zone, with TZ switched for the call only. */
-static bool local_tm(time_t t, const char *timezone, struct tm *tm)
+static bool local_tm(time_t t, const char *zone, struct tm *tm)
 {
 	char *saved = NULL;
 	bool switched = false, ok = false;
 
-	if (timezone == NULL || !zone_exists(timezone))
+	if (zone == NULL)
 		return false;
 	const char *current = getenv("TZ");
-	if (current == NULL || strcmp(current, timezone) != 0) {
+	/* The daemon runs in its zone (validated when the configuration was
+	 * read): then nothing is checked on disk or switched per call. */
+	if (current == NULL || strcmp(current, zone) != 0) {
+		if (!zone_exists(zone))
+			return false;
 		saved = current ? xstrdup(current) : NULL;
-		if (setenv("TZ", timezone, 1) != 0)
+		if (setenv("TZ", zone, 1) != 0)
 			goto out;
 		switched = true;
 	}
@@ -271,11 +275,11 @@ out:
 	return ok;
 }
 
-bool date_local_from_epoch(time_t t, const char *timezone, date_t *out)
+bool date_local_from_epoch(time_t t, const char *zone, date_t *out)
 {
 	struct tm tm;
 
-	if (!local_tm(t, timezone, &tm))
+	if (!local_tm(t, zone, &tm))
 		return false;
 	date_t d = date_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	if (d == DATE_NONE)
@@ -284,11 +288,11 @@ bool date_local_from_epoch(time_t t, const char *timezone, date_t *out)
 	return true;
 }
 
-bool date_format_local_datetime(time_t t, const char *timezone, char buf[static 26])
+bool date_format_local_datetime(time_t t, const char *zone, char buf[static 26])
 {
 	struct tm tm;
 
-	if (!local_tm(t, timezone, &tm))
+	if (!local_tm(t, zone, &tm))
 		return false;
 	long year = (long)tm.tm_year + 1900;
 	long off = tm.tm_gmtoff;

@@ -48,12 +48,12 @@ bool date_parse_time(const char *s, minute_of_day_t *out);
 /* The local calendar date of a POSIX time in the named time zone
  * ("Europe/Paris"); false for a name that is not a zone of the tz database.
  * Not thread-safe: it switches the process's TZ for the call (see date.c). */
-bool date_local_from_epoch(time_t t, const char *timezone, date_t *out);
+bool date_local_from_epoch(time_t t, const char *zone, date_t *out);
 
 /* "YYYY-MM-DDTHH:MM:SS+hh:mm", the local time of t in the named zone with
  * its offset from UTC then (summer time included), as receipts carry it.
  * False for an unknown zone, a year outside 1-9999 or an offset that is
  * not whole minutes.  Not thread-safe, as date_local_from_epoch(). */
-bool date_format_local_datetime(time_t t, const char *timezone, char buf[static 26]);
+bool date_format_local_datetime(time_t t, const char *zone, char buf[static 26]);
 
 #endif
