@@ -184,7 +184,7 @@ $4"
 # sftp_denied NAME USER KEY: the login itself is refused.
 sftp_denied() {
 	sftp_as "$2" "$3" <<< "pwd"
-	expect_match "$1" "Permission denied \(publickey\)" "$SFTP_OUT"
+	expect_match "$1" "Permission denied \\(publickey" "$SFTP_OUT"
 }
 
 # --- a centre uploads -----------------------------------------------------------------
