@@ -177,6 +177,7 @@ install: $(INSTALL_BIN)
 	install -m 0644 systemd/attestd-centres.sshd.conf $(DESTDIR)$(SSHD_CONFIG_DIR)/attestd-centres.conf
 	install -m 0640 attestd.conf.example $(DESTDIR)$(SYSCONFDIR)/attestd/attestd.conf.example
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 systemd/README.md $(DESTDIR)$(DOCDIR)/systemd.md
 
 clean:
 	rm -rf build attestd

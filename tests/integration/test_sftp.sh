@@ -112,8 +112,8 @@ expect_eq "drop-in adapted to the test tree (3 lines)" 3 \
 if [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd && MADE_RUN_SSHD=1; fi
 
 start_sshd() {
-	local try
-	for try in 1 2 3 4 5; do
+
+	for _ in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 30000))
 		# The drop-in first, then global settings, as in Debian's
 		# sshd_config: its closing "Match all" must give them back.
@@ -134,7 +134,7 @@ CONF
 		/usr/sbin/sshd -D -e -f "$SSH/sshd_config" 2>"$SSH/sshd.log" &
 		SSHD_PID=$!
 		local i
-		for i in $(seq 50); do
+		for i in $(seq 100); do
 			grep -q "Server listening on 127.0.0.1 port $PORT" "$SSH/sshd.log" && return 0
 			kill -0 "$SSHD_PID" 2>/dev/null || break
 			sleep 0.1
