@@ -112,11 +112,10 @@ expect_eq "drop-in adapted to the test tree (3 lines)" 3 \
 if [ ! -d /run/sshd ]; then mkdir -m 0755 /run/sshd && MADE_RUN_SSHD=1; fi
 
 start_sshd() {
-
 	for _ in 1 2 3 4 5; do
 		PORT=$((20000 + RANDOM % 30000))
 		# The drop-in first, then global settings, as in Debian's
-		# sshd_config: its closing "Match all" must give them back.
+		# sshd_config: its Match block must not swallow them.
 		cat > "$SSH/sshd_config" <<CONF
 Include $SSH/attestd-centres.conf
 Port $PORT
