@@ -5,7 +5,9 @@
 #   make check                unit + integration tests, then again under ASan+UBSan
 #   make check SANITIZE=address,undefined   only the sanitized run
 #   make demo                 a throwaway PostgreSQL under ./var/demo, loaded
-#   make install [PREFIX=/usr/local] [DESTDIR=]
+#   make install [PREFIX=/usr/local] [DESTDIR=]   binary, attestd-centre, SQL, schemas,
+#                             systemd units, sysusers.d, tmpfiles.d, sshd drop-in, example
+#                             configuration (directories: see "install" below)
 #   make clean
 
 VERSION   := 0.1.0
@@ -101,7 +103,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmlsec1-openssl \
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
-	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata
+	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata \
+	systemd openssh-server openssh-client acl strace
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
@@ -134,14 +137,47 @@ demo-stop:
 bench-import: deps attestd
 	@bash tests/bench/import.sh $(if $(LICENCES),$(LICENCES),1000000) $(if $(EVENTS),$(EVENTS),3000000)
 
-install: attestd
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/attestd/sql \
-		$(DESTDIR)$(PREFIX)/share/attestd/schemas $(DESTDIR)/etc/attestd
-	install -m 0755 attestd $(DESTDIR)$(PREFIX)/bin/attestd
-	install -m 0644 sql/*.sql $(DESTDIR)$(PREFIX)/share/attestd/sql/
+# Where things go.  The units, sysusers.d and tmpfiles.d defaults are in
+# systemd's search paths for PREFIX=/usr/local and /usr.  SYSCONFDIR only
+# says where the example configuration and the sshd drop-in are copied: the
+# daemon reads /etc/attestd/attestd.conf (or --config).  INSTALL_BIN: the
+# binary to install (the tests install a sanitized one).
+BINDIR           ?= $(PREFIX)/bin
+SBINDIR          ?= $(PREFIX)/sbin
+PKGDATADIR       ?= $(PREFIX)/share/attestd
+DOCDIR           ?= $(PREFIX)/share/doc/attestd
+SYSCONFDIR       ?= /etc
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERS_DIR     ?= $(PREFIX)/lib/sysusers.d
+TMPFILES_DIR     ?= $(PREFIX)/lib/tmpfiles.d
+SSHD_CONFIG_DIR  ?= $(SYSCONFDIR)/ssh/sshd_config.d
+INSTALL_BIN      ?= attestd
+UNITS            := systemd/attestd.service systemd/attestd-purge.service systemd/attestd-purge.timer
+
+# The units name /usr/local/bin/attestd and the README's place as shipped;
+# both are rewritten for the chosen directories.
+install: $(INSTALL_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PKGDATADIR)/sql \
+		$(DESTDIR)$(PKGDATADIR)/schemas $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/attestd \
+		$(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(TMPFILES_DIR) \
+		$(DESTDIR)$(SSHD_CONFIG_DIR)
+	install -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/attestd
+	install -m 0755 contrib/sftp/attestd-centre $(DESTDIR)$(SBINDIR)/attestd-centre
+	install -m 0644 sql/*.sql $(DESTDIR)$(PKGDATADIR)/sql/
 	if ls parsers/schemas/*.xsd >/dev/null 2>&1; then \
-		install -m 0644 parsers/schemas/*.xsd $(DESTDIR)$(PREFIX)/share/attestd/schemas/; fi
-	install -m 0640 attestd.conf.example $(DESTDIR)/etc/attestd/attestd.conf.example
+		install -m 0644 parsers/schemas/*.xsd $(DESTDIR)$(PKGDATADIR)/schemas/; fi
+	for u in $(UNITS); do \
+		sed -e 's|/usr/local/bin/attestd|$(BINDIR)/attestd|g' \
+		    -e 's|/usr/local/share/doc/attestd|$(DOCDIR)|g' $$u \
+		    > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} || exit 1; \
+	done
+	install -m 0644 systemd/attestd.sysusers $(DESTDIR)$(SYSUSERS_DIR)/attestd.conf
+	install -m 0644 systemd/attestd.tmpfiles $(DESTDIR)$(TMPFILES_DIR)/attestd.conf
+	install -m 0644 systemd/attestd-centres.sshd.conf $(DESTDIR)$(SSHD_CONFIG_DIR)/attestd-centres.conf
+	install -m 0640 attestd.conf.example $(DESTDIR)$(SYSCONFDIR)/attestd/attestd.conf.example
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 systemd/README.md $(DESTDIR)$(DOCDIR)/systemd.md
 
 clean:
 	rm -rf build attestd
