@@ -207,7 +207,10 @@ enum reason inbox_read(const char *path, size_t max_size, unsigned char **data, 
 	 * open does not hang; fstat then tells. */
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ELOOP ? REASON_NOT_REGULAR_FILE : REASON_IO_ERROR;
+		/* ELOOP: swapped for a symlink.  EACCES: the centre uploaded it
+		 * without read access for the prefecture (sftp put -p of a 0600
+		 * file): its fault, to reject, not ours to retry for ever. */
+		return errno == ELOOP || errno == EACCES ? REASON_NOT_REGULAR_FILE : REASON_IO_ERROR;
 	enum reason r = REASON_OK;
 	if (fstat(fd, &after) != 0) {
 		r = REASON_IO_ERROR;

@@ -69,7 +69,8 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
 /*
  * Reads a file a centre sent, hostile-input style (Postfix mail_open_ok):
  * lstat, regular file with one link, open(O_NOFOLLOW|O_NONBLOCK), fstat
- * again and compare, size cap, read.  REASON_NOT_REGULAR_FILE,
+ * again and compare, size cap, read.  REASON_NOT_REGULAR_FILE (also for a
+ * file the process may not read: the uploader's permissions),
  * REASON_TOO_LARGE, REASON_IO_ERROR (temporary) or REASON_OK with *data
  * (caller frees) and *len.
  */

@@ -847,8 +847,15 @@ static enum reason job_parse(struct pipeline *p, struct job *job)
 	if (r == REASON_IO_ERROR)
 		return r;
 	if (r != REASON_OK) {
-		job_reject(job, r, 0, "%s", r == REASON_TOO_LARGE ? "the file exceeds the size limit"
-								  : reason_text(r));
+		struct stat st;
+		if (r == REASON_NOT_REGULAR_FILE && lstat(claim->spool_path, &st) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_nlink == 1)
+			job_reject(job, r, 0, "the file is not readable by the prefecture (mode %04o): "
+				   "upload it readable by its group (no put -p of a private file)",
+				   (unsigned)(st.st_mode & 07777));
+		else
+			job_reject(job, r, 0, "%s", r == REASON_TOO_LARGE
+				   ? "the file exceeds the size limit" : reason_text(r));
 		return REASON_OK;
 	}
 	archive_sha256_hex(job->bytes, job->len, job->sha256);

@@ -190,17 +190,21 @@ sftp_denied() {
 
 cp "$WORK/out/att.xml" "$WORK/out/sheet.xml" "$T/dl/"
 chmod 0644 "$T/dl/att.xml" "$T/dl/sheet.xml"
+# A private file sent with its mode (put -p): the daemon cannot read it.
+cp "$WORK/out/att.xml" "$T/dl/private.xml"
+chmod 0600 "$T/dl/private.xml"
 sftp_as "$U1" "$SSH/c1" <<BATCH
 pwd
 put $T/dl/att.xml .att.xml.part
 rename .att.xml.part att.xml
 put $T/dl/sheet.xml sheet.xml.part
 rename sheet.xml.part sheet.xml
+put -p $T/dl/private.xml private.xml
 ls -l
 BATCH
 expect_eq "upload: sftp exit 0" 0 "$SFTP_RC"
 expect_match "the centre starts in its inbox" "Remote working directory: /inbox/$A1" "$SFTP_OUT"
-expect_eq "both files under their final names" "att.xml sheet.xml" "$(ls "$CHROOT/inbox/$A1" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "the files under their final names" "att.xml private.xml sheet.xml" "$(ls "$CHROOT/inbox/$A1" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "uploaded file: the centre's, group service, 0640 (umask 0027)" "$U1:$SVC 640" \
 	"$(stat -c '%U:%G %a' "$CHROOT/inbox/$A1/att.xml" 2>&1)"
 
@@ -231,6 +235,10 @@ expect_eq "run --once as the service account: exit 0" 0 "$RC"
 expect_match "the attestations file accepted" "file=att.xml approval=$A1 .*outcome=accepted" "$ERR"
 expect_match "the sheet accepted" "file=sheet.xml approval=$A1 .*outcome=accepted" "$ERR"
 expect_eq "claimed out of the centre's inbox" "" "$(ls -A "$CHROOT/inbox/$A1")"
+expect_match "a file the service may not read: rejected, not retried" \
+	"file=private.xml approval=$A1 .*outcome=rejected reason=not_regular_file" "$ERR"
+expect_match "its receipt says why and what to do" 'not readable by the prefecture \(mode 0600\)' \
+	"$(cat "$CHROOT/outbox/$A1/private.1.receipt.xml" 2>&1)"
 expect_eq "credited" "credited 4  " "$(decision CH-2026-1113-01)"
 r=$CHROOT/outbox/$A1/att.2.receipt.xml
 expect_eq "receipt: the service's, group of the centre, 0640" "$SVC:$U1 640" "$(stat -c '%U:%G %a' "$r" 2>&1)"
