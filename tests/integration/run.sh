@@ -17,17 +17,39 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 pg_start "$PGWORK" || { echo "integration: cannot start PostgreSQL" >&2; exit 1; }
 
-passed=0 failed=0 files_failed=0
+# The files run side by side (each has its own database and directories),
+# JOBS at a time; their outputs are shown in order once all have ended.
+JOBS=${JOBS:-3}
+OUTDIR=$PGWORK/outputs
+mkdir -p "$OUTDIR"
+files=()
 for t in "$HERE"/test_*.sh; do
 	[ -n "${ONLY:-}" ] && case "$t" in *"$ONLY"*) ;; *) continue ;; esac
-	echo "== $(basename "$t")"
-	out=$(bash "$t" 2>&1)
-	rc=$?
+	files+=("$t")
+done
+running=0
+for t in "${files[@]}"; do
+	name=$(basename "$t" .sh)
+	( bash "$t" >"$OUTDIR/$name.out" 2>&1; echo $? >"$OUTDIR/$name.rc" ) &
+	running=$((running + 1))
+	if [ "$running" -ge "$JOBS" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+
+passed=0 failed=0
+for t in "${files[@]}"; do
+	name=$(basename "$t" .sh)
+	echo "== $name.sh"
+	out=$(cat "$OUTDIR/$name.out")
+	rc=$(cat "$OUTDIR/$name.rc" 2>/dev/null || echo 1)
 	echo "$out"
 	summary=$(printf '%s\n' "$out" | grep -E ': [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
 	if [ -z "$summary" ]; then
-		echo "  FAIL  $(basename "$t") ended without its summary (exit $rc)"
-		failed=$((failed + 1)); files_failed=$((files_failed + 1))
+		echo "  FAIL  $name.sh ended without its summary (exit $rc)"
+		failed=$((failed + 1))
 		continue
 	fi
 	p=$(echo "$summary" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed$/\1/')

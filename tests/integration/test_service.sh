@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scenario.sh"
 scenario_init || { fail "scenario_init"; finish; exit 1; }
-sed -i 's/^settle_time = 0s/settle_time = 1s\nrescan_interval = 1s/' "$CONF"
+sed -i 's/^settle_time = 0s/settle_time = 2s\nrescan_interval = 1s/' "$CONF"
 
 licence 120575300042 MARTIN Claire 1990-04-12
 event 120575300042 2009-06-01 grant 12 G1
@@ -47,14 +47,14 @@ expect_eq "temporary names untouched" ".upload.xml next.xml.part" "$(ls -A "$WOR
 rm -f "$WORK/inbox/$APPROVAL/.upload.xml" "$WORK/inbox/$APPROVAL/next.xml.part"
 
 # Written in place, slowly: not taken before it is closed.
-# Written a piece every 0.4 s (under the settle time) for 3 s through one
+# Written a piece every 0.3 s (well under the 2 s settle time) for 2 s through one
 # descriptor held open meanwhile, as sftp-server does; the sleeps must not
 # inherit it, or their exits would be closes after writing.
 ( exec 3>"$WORK/inbox/$APPROVAL/slow.xml"; printf '<attestations xmlns="urn:ssr:stage:1"' >&3
-  for i in 1 2 3 4 5 6 7; do sleep 0.4 3>&-; printf ' ' >&3; done
+  for i in 1 2 3 4 5 6 7; do sleep 0.3 3>&-; printf ' ' >&3; done
   printf ' version="1"/>' >&3; exec 3>&- ) &
 writer=$!
-sleep 2
+sleep 1.5
 expect_eq "a file being written is not taken" "slow.xml" "$(ls "$WORK/inbox/$APPROVAL")"
 wait $writer
 wait_for test -f "$(receipt slow.xml 1)"
