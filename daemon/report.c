@@ -160,10 +160,15 @@ static void write_row(struct report_table *t, char *const *cells)
 {
 	for (size_t c = 0; c < t->n_cols; c++) {
 		const char *v = cells[c] ? cells[c] : "";
-		fputs(c ? " | " : " ", t->out);
-		fputs(v, t->out);
+		bool last = c + 1 == t->n_cols;
+		if (c)
+			fputs(" |", t->out);
 		/* No trailing blanks after the last column. */
-		if (c + 1 < t->n_cols) {
+		if (last && v[0] == '\0')
+			break;
+		fputc(' ', t->out);
+		fputs(v, t->out);
+		if (!last) {
 			size_t w = cell_width(v);
 			pad(t->out, w < t->width[c] ? t->width[c] - w : 0);
 		}
@@ -178,7 +183,10 @@ static void write_vertical(struct report_table *t, char *const *cells)
 	for (size_t c = 0; c < t->n_cols; c++) {
 		fputs(t->names[c], t->out);
 		pad(t->out, t->width[c] - cell_width(t->names[c]));
-		fprintf(t->out, " | %s\n", cells[c] ? cells[c] : "");
+		if (cells[c] && cells[c][0])
+			fprintf(t->out, " | %s\n", cells[c]);
+		else
+			fputs(" |\n", t->out);
 	}
 }
 
