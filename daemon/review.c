@@ -140,8 +140,8 @@ int review_decide(const struct config *cfg, int64_t id, bool accept, const char 
 	struct pipeline_review rv;
 	enum store_status rc = store_schema_status(st, NULL, &err);
 	if (rc != STORE_OK) {
-		fprintf(stderr, "attestd: %s\nattestd: run attestd db migrate\n", err);
-		status = EXIT_DATABASE;
+		fprintf(stderr, "attestd: %s\n", err);
+		status = exit_status(rc);
 		goto out;
 	}
 	/* Without verification: the pipeline only decides and answers. */
