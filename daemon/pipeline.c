@@ -1161,6 +1161,10 @@ enum store_status pipeline_review_decide(struct pipeline *p, int64_t id, bool ac
 	}
 	if (rc == STORE_OK)
 		rc = store_stage_by_id(p->st, stage_id, approval, ref, &sheet_sub, &found, err);
+	if (rc == STORE_OK && !found) {
+		*err = xasprintf("attestation %" PRId64 " has no stage row", id);
+		return STORE_ERROR;
+	}
 	if (rc == STORE_OK)
 		rc = store_load_attestation(p->st, id, approval, ref, &one, decision, err);
 	if (rc != STORE_OK)
