@@ -75,6 +75,29 @@ enum reason archive_check(const char *root, const char *sha256_hex)
 	return r;
 }
 
+enum archive_state archive_state(const char *root, const char *sha256_hex)
+{
+	if (!sha256_hex_valid(sha256_hex))
+		return ARCHIVE_MISSING;
+	char *path = archive_path(root, sha256_hex);
+	struct stat sb;
+	enum archive_state state = ARCHIVE_OK;
+	if (lstat(path, &sb) != 0) {
+		state = errno == ENOENT ? ARCHIVE_MISSING : ARCHIVE_UNREADABLE;
+	} else if (archive_check(root, sha256_hex) != REASON_OK) {
+		/* Present but not those bytes, or not a regular file we may read. */
+		state = S_ISREG(sb.st_mode) && access(path, R_OK) == 0 ? ARCHIVE_CORRUPT
+								       : ARCHIVE_UNREADABLE;
+	}
+	free(path);
+	return state;
+}
+
+int archive_root_readable(const char *root)
+{
+	return access(root, R_OK | X_OK);
+}
+
 enum reason archive_put(const char *root, const char *sha256_hex, const void *data, size_t len)
 {
 	if (!sha256_hex_valid(sha256_hex))

@@ -31,6 +31,12 @@ enum reason archive_put(const char *root, const char *sha256_hex, const void *da
 /* Re-hashes the archived file: REASON_OK when it is there and matches. */
 enum reason archive_check(const char *root, const char *sha256_hex);
 
+/* What an auditor's re-hash finds of one archived file. */
+enum archive_state { ARCHIVE_OK, ARCHIVE_MISSING, ARCHIVE_CORRUPT, ARCHIVE_UNREADABLE };
+enum archive_state archive_state(const char *root, const char *sha256_hex);
+/* 0 when the archive root can be read, else -1 with errno. */
+int archive_root_readable(const char *root);
+
 /*
  * Moves a claimed file from the spool into quarantine/<dir>/, beside a
  * <name>.reason text (code, message, reception time), both durable.

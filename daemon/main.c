@@ -4,6 +4,7 @@
  * input invalid, 2 usage, 3 bad configuration, 4 database unreachable or
  * schema too old, 5 internal error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,11 +12,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "check.h"
 #include "config.h"
+#include "date.h"
 #include "log.h"
 #include "pipeline.h"
 #include "registry.h"
+#include "report.h"
+#include "review.h"
 #include "run.h"
 #include "status.h"
 #include "store.h"
@@ -43,6 +48,8 @@ static int cmd_check(int argc, char **argv);
 static int cmd_run(int argc, char **argv);
 static int cmd_audit_verify_log(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
+static int cmd_review(int argc, char **argv);
+static int cmd_audit(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -60,8 +67,36 @@ static const struct command commands[] = {
 	{ "status", NULL, cmd_status, "attestd status [--config F]",
 	  "queue per centre, spool, pending/review/overdue/near-deadline counts, last file, "
 	  "running instances and their faults" },
+	{ "review", "list", cmd_review, "attestd review list [--format table|csv|json] [--config F]",
+	  "the attestations waiting for a person (decision review), oldest deadline first" },
+	{ "review", "show", cmd_review,
+	  "attestd review show ID [--format table|csv|json] [--config F]",
+	  "one attestation's reasons and evidence: identities (attestation, sign-in sheet, "
+	  "registry), attendance, the stage, its decision history" },
+	{ "review", "accept", cmd_review,
+	  "attestd review accept ID --by NAME --note TEXT [--config F]",
+	  "clear the review checks: the points rules decide (ledger, balance, history), the "
+	  "centre gets a new receipt, the audit log a row" },
+	{ "review", "reject", cmd_review,
+	  "attestd review reject ID --by NAME --note TEXT [--config F]",
+	  "reject it for the reasons that sent it to review; new receipt, audit-log row" },
+	{ "audit", "attestations", cmd_audit,
+	  "attestd audit attestations [--centre A] [--licence L] [--from D] [--to D] "
+	  "[--format table|csv|json] [--config F]",
+	  "decisions, filtered by centre, licence, stages held from D to D" },
+	{ "audit", "licence", cmd_audit,
+	  "attestd audit licence L [--format table|csv|json] [--config F]",
+	  "a licence's balance, ledger, balance history, attestations and decision history" },
+	{ "audit", "centre", cmd_audit,
+	  "attestd audit centre A [--format table|csv|json] [--config F]",
+	  "a centre's submissions, late transmissions and rejections" },
+	{ "audit", "overdue", cmd_audit,
+	  "attestd audit overdue [--format table|csv|json] [--config F]",
+	  "attestations not decided within one month of reception" },
 	{ "audit", "verify-log", cmd_audit_verify_log, "attestd audit verify-log [--config F]",
 	  "check the audit log's hash chain; name the first broken row" },
+	{ "audit", "verify-archive", cmd_audit, "attestd audit verify-archive [--config F]",
+	  "re-hash every archived original and identity scan against the database" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
 };
@@ -97,6 +132,7 @@ static const char *command_usage(const char *name, const char *sub)
 			return commands[i].usage;
 	return "attestd help";
 }
+
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
@@ -369,6 +405,169 @@ static int cmd_audit_verify_log(int argc, char **argv)
 	config_free(cfg);
 	return status;
 }
+
+/* The options of the review and audit commands; each command says which
+ * of them it takes (CLI_*). */
+#define CLI_FORMAT	(1u << 0)
+#define CLI_FILTERS	(1u << 1)
+#define CLI_REVIEWER	(1u << 2)
+
+struct cli {
+	const char *config;
+	const char *format;
+	const char *centre, *licence, *from, *to;
+	const char *by, *note;
+	char *pos[1];
+	int n_pos;
+};
+
+/* Options may come before or after the arguments (review accept 12 --by X). */
+static int options_cli(int argc, char **argv, const char *usage, unsigned allowed, int max_pos,
+		       struct cli *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "centre", required_argument, NULL, 'C' },
+		{ "licence", required_argument, NULL, 'L' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "note", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	o->config = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG") : CONFIG_DEFAULT_PATH;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		if (c == ':')
+			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
+		if (c == '?')
+			return usage_error(usage, "unknown option %s", argv[optind - 1]);
+		unsigned kind = c == 'f' ? CLI_FORMAT : strchr("CLFT", c) ? CLI_FILTERS
+						      : strchr("bn", c) ? CLI_REVIEWER : 0;
+		if (kind && !(allowed & kind))
+			return usage_error(usage, "option %s does not apply here", argv[optind - 1]);
+		const char **slot = c == 'c' ? &o->config : c == 'f' ? &o->format
+				    : c == 'C' ? &o->centre : c == 'L' ? &o->licence
+				    : c == 'F' ? &o->from : c == 'T' ? &o->to
+				    : c == 'b' ? &o->by : &o->note;
+		*slot = optarg;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (o->n_pos == max_pos)
+			return usage_error(usage, "unexpected argument '%s'", argv[i]);
+		o->pos[o->n_pos++] = argv[i];
+	}
+	return 0;
+}
+
+static int format_of(const struct cli *o, const char *usage, enum report_format *format)
+{
+	*format = report_format_default(stdout);
+	if (o->format && !report_format_from_name(o->format, format))
+		return usage_error(usage, "unknown format '%s' (table, csv or json)", o->format);
+	return 0;
+}
+
+static int id_of(const char *s, const char *usage, int64_t *id)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end || errno || v <= 0)
+		return usage_error(usage, "'%s' is not an attestation id (see attestd review list)", s);
+	*id = v;
+	return 0;
+}
+
+static int date_of(const char *s, const char *usage)
+{
+	date_t d;
+	if (s && !date_parse(s, &d))
+		return usage_error(usage, "'%s' is not a date (YYYY-MM-DD)", s);
+	return 0;
+}
+
+/* review list | show ID | accept ID --by NAME --note TEXT | reject ... */
+static int cmd_review(int argc, char **argv)
+{
+	const char *sub = argv[0];
+	const char *usage = command_usage("review", sub);
+	bool acting = strcmp(sub, "accept") == 0 || strcmp(sub, "reject") == 0;
+	bool list = strcmp(sub, "list") == 0;
+	struct cli o;
+	enum report_format format = REPORT_TABLE;
+	int64_t id = 0;
+	int status = options_cli(argc, argv, usage, acting ? CLI_REVIEWER : CLI_FORMAT,
+				 list ? 0 : 1, &o);
+	if (status == 0 && !list && o.n_pos != 1)
+		status = usage_error(usage, "%s", "which attestation? give its id");
+	if (status == 0 && !list)
+		status = id_of(o.pos[0], usage, &id);
+	if (status == 0 && acting && !review_text_ok(o.by, REVIEW_MAX_BY))
+		status = usage_error(usage, "%s", "--by NAME is required: who decides (one line, "
+				     "at most 100 bytes)");
+	if (status == 0 && acting && !review_text_ok(o.note, REVIEW_MAX_NOTE))
+		status = usage_error(usage, "%s", "--note TEXT is required: why (one line, at most "
+				     "2000 bytes)");
+	if (status == 0 && !acting)
+		status = format_of(&o, usage, &format);
+	struct config *cfg = status == 0 ? config_or_exit(o.config, &status) : NULL;
+	if (cfg == NULL)
+		return status;
+	if (list)
+		status = review_list(cfg, format, stdout);
+	else if (acting)
+		status = review_decide(cfg, id, strcmp(sub, "accept") == 0, o.by, o.note, stdout);
+	else
+		status = review_show(cfg, id, format, stdout);
+	config_free(cfg);
+	return status;
+}
+
+/* audit attestations | licence L | centre A | overdue | verify-archive */
+static int cmd_audit(int argc, char **argv)
+{
+	const char *sub = argv[0];
+	const char *usage = command_usage("audit", sub);
+	struct audit_request req = { .query = AUDIT_OVERDUE };
+	bool archive = strcmp(sub, "verify-archive") == 0;
+	unsigned allowed = archive ? 0 : CLI_FORMAT;
+	int max_pos = 0;
+	if (strcmp(sub, "attestations") == 0) {
+		req.query = AUDIT_ATTESTATIONS;
+		allowed |= CLI_FILTERS;
+	} else if (strcmp(sub, "licence") == 0 || strcmp(sub, "centre") == 0) {
+		req.query = sub[0] == 'l' ? AUDIT_LICENCE : AUDIT_CENTRE;
+		max_pos = 1;
+	}
+	struct cli o;
+	int status = options_cli(argc, argv, usage, allowed, max_pos, &o);
+	if (status == 0 && o.n_pos != max_pos)
+		status = usage_error(usage, "%s", req.query == AUDIT_LICENCE ? "which licence?"
+						  : "which centre? give its approval number");
+	if (status == 0)
+		status = date_of(o.from, usage);
+	if (status == 0)
+		status = date_of(o.to, usage);
+	if (status == 0 && o.from && o.to && strcmp(o.from, o.to) > 0)
+		status = usage_error(usage, "--from %s is after --to", o.from);
+	if (status == 0 && !archive)
+		status = format_of(&o, usage, &req.format);
+	struct config *cfg = status == 0 ? config_or_exit(o.config, &status) : NULL;
+	if (cfg == NULL)
+		return status;
+	req.filter = (struct store_report_filter){ .centre = o.centre, .licence = o.licence,
+						   .from = o.from, .to = o.to };
+	req.subject = o.pos[0];
+	status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
+	config_free(cfg);
+	return status;
+}
+
 
 static int cmd_run(int argc, char **argv)
 {

@@ -68,6 +68,8 @@ struct job {
 	const char *status;
 	int64_t duplicate_of;
 	size_t decided[5];
+	/* an operator's accept: the rules decide with the review checks cleared */
+	bool review_cleared;
 };
 
 static const char *kind_name(int kind)
@@ -345,6 +347,7 @@ static enum store_status decide_all(struct pipeline *p, struct job *job,
 			.received = received_on[i],
 			.today = job->today,
 			.late_tolerance_min = (int)p->cfg->late_arrival_tolerance_min,
+			.review_cleared = job->review_cleared,
 		};
 		if (rules_decide(att, i, sheet, findings, rlp, &ctx, &d[i].outcome) != REASON_OK) {
 			*err = xasprintf("the rules refused attestation %s", a->number);
@@ -1163,4 +1166,101 @@ enum reason pipeline_reload(struct pipeline *p, const struct config *cfg, char *
 	p->signer = signer;
 	p->cfg = cfg;
 	return REASON_OK;
+}
+
+/* --- the review queue ------------------------------------------------------------ */
+
+enum store_status pipeline_review_decide(struct pipeline *p, int64_t id, bool accept,
+					 const char *by, const char *note,
+					 struct pipeline_review *out, char **err)
+{
+	struct timespec now = clock_now();
+	struct job job = { .kind = -1, .processed = now.tv_sec, .review_cleared = accept };
+	char approval[DOC_APPROVAL_SIZE], ref[DOC_REF_SIZE], decision[16];
+	int64_t stage_id = 0, sheet_sub = 0;
+	bool found = false;
+	struct document *sheet = NULL;
+	struct store_pending one = { 0 };
+	struct rules_reasons findings;
+	bool known = false;
+	struct store_decision d = { .id = id };
+	char *cause = NULL;
+
+	if (!date_local_from_epoch(now.tv_sec, p->cfg->timezone, &job.today)) {
+		*err = xasprintf("unknown time zone %s", p->cfg->timezone);
+		return STORE_ERROR;
+	}
+	/* The stage first, then the attestation: the lock order of every
+	 * transaction on a stage. */
+	enum store_status rc = store_attestation_stage(p->st, id, &stage_id, &found, err);
+	if (rc == STORE_OK && !found) {
+		*err = xasprintf("no attestation has id %" PRId64 " (see attestd review list)", id);
+		return STORE_INVALID;
+	}
+	if (rc == STORE_OK)
+		rc = store_stage_by_id(p->st, stage_id, approval, ref, &sheet_sub, &found, err);
+	if (rc == STORE_OK && !found) {
+		*err = xasprintf("attestation %" PRId64 " has no stage row", id);
+		return STORE_ERROR;
+	}
+	if (rc == STORE_OK)
+		rc = store_load_attestation(p->st, id, approval, ref, &one, decision, err);
+	if (rc != STORE_OK)
+		goto out;
+	if (one.n != 1 || strcmp(decision, "review") != 0) {
+		*err = xasprintf("attestation %" PRId64 " is %s, not in review: only review decisions "
+				 "can be accepted or rejected", id, one.n ? decision : "gone");
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if (sheet_sub == 0) {
+		*err = xasprintf("attestation %" PRId64 " is in review but its stage has no sign-in "
+				 "sheet", id);
+		rc = STORE_ERROR;
+		goto out;
+	}
+	if ((rc = store_load_sheet(p->st, sheet_sub, approval, ref, &sheet, err)) != STORE_OK ||
+	    (rc = store_stage_findings(p->st, stage_id, &findings, &known, err)) != STORE_OK)
+		goto out;
+
+	/* The same path as every decision: the rules, the ledger credit, the
+	 * balance cache and its history, named after the operator. */
+	cause = xasprintf("review %" PRId64 " by %s", id, by);
+	rc = decide_all(p, &job, one.doc, sheet, &findings, one.received_on, &d, cause, err);
+	if (rc != STORE_OK)
+		goto out;
+	enum rules_decision got = d.outcome.decision;
+	if (accept ? got != RULES_CREDITED && got != RULES_NO_CREDIT : got != RULES_REVIEW) {
+		char codes[256] = "";
+		for (size_t i = 0; i < d.outcome.reasons.n; i++)
+			snprintf(codes + strlen(codes), sizeof(codes) - strlen(codes), "%s%s",
+				 i ? "," : "", reason_code(d.outcome.reasons.codes[i]));
+		*err = xasprintf("the rules now decide attestation %" PRId64 " %s (%s), not on the "
+				 "review checks alone: nothing changed", id, rules_decision_name(got),
+				 codes[0] ? codes : "no reason");
+		rc = STORE_INVALID;
+		goto out;
+	}
+	if (!accept) {
+		/* Rejected for what sent it to review: the reasons stay. */
+		d.outcome.decision = RULES_REJECTED;
+		d.outcome.points = 0;
+		d.outcome.near_deadline = false;
+	}
+	if ((rc = store_update_decisions(p->st, &d, 1, job.today, err)) != STORE_OK ||
+	    (rc = store_decision_history_note(p->st, &d, 1, by, accept ? "review accept"
+					      : "review reject", note, err)) != STORE_OK ||
+	    (rc = receipts_for_submissions(p, one.submissions, 1, job.processed, err)) != STORE_OK)
+		goto out;
+	snprintf(out->approval, sizeof(out->approval), "%s", approval);
+	snprintf(out->stage_ref, sizeof(out->stage_ref), "%s", ref);
+	snprintf(out->number, sizeof(out->number), "%s", one.doc->attestations[0].number);
+	snprintf(out->licence, sizeof(out->licence), "%s", one.doc->attestations[0].trainee.licence);
+	out->submission = one.submissions[0];
+	out->outcome = d.outcome;
+out:
+	free(cause);
+	document_free(sheet);
+	store_pending_clear(&one);
+	return rc;
 }

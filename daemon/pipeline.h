@@ -14,8 +14,10 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "document.h"
 #include "inbox.h"
 #include "reason.h"
+#include "rules.h"
 #include "store.h"
 
 struct pipeline;
@@ -68,5 +70,32 @@ enum store_status pipeline_registry_changed(void *ctx, struct store *st, const c
 					    char *const *licences, size_t n_licences, char **err);
 
 const struct pipeline_counts *pipeline_counts(const struct pipeline *p);
+
+/* What an operator's review action decided. */
+struct pipeline_review {
+	char approval[DOC_APPROVAL_SIZE];
+	char stage_ref[DOC_REF_SIZE];
+	char number[DOC_NUMBER_SIZE];
+	char licence[DOC_LICENCE_SIZE];
+	int64_t submission;		/* the attestations file, which got a new receipt */
+	struct rules_outcome outcome;
+};
+
+/*
+ * An operator's action on attestation id, which must be in `review`
+ * (rules.md §1), in the caller's transaction.  accept: the rules decide
+ * again with the review checks cleared (rules_context.review_cleared) and
+ * the decision is recorded as any other: the stage credit in the ledger,
+ * the balance cache and its history (cause "review ID by NAME").  reject:
+ * `rejected`, with the reasons that sent it to review.  Both: a decision
+ * history row (actor `by`, the note) and a new receipt for the attestations
+ * file (written by pipeline_flush_receipts() after the commit).
+ * STORE_INVALID with *err when the id is unknown, the attestation is not in
+ * review, or the rules now hold it for something else than the review
+ * checks; the caller then rolls back.
+ */
+enum store_status pipeline_review_decide(struct pipeline *p, int64_t id, bool accept,
+					 const char *by, const char *note,
+					 struct pipeline_review *out, char **err);
 
 #endif

@@ -436,17 +436,20 @@ enum reason rules_decide(const struct document *attestations, size_t index,
 	if (!known)
 		rules_add(&out->reasons, REASON_LICENCE_UNKNOWN);
 
-	/* Review: the centre's conduct of the stage, the person's identity. */
+	/* Review: the centre's conduct of the stage, the person's identity;
+	 * an operator's accept has already weighed them. */
 	size_t before_review = out->reasons.n;
-	for (size_t i = 0; i < stage_findings->n; i++)
-		if (rules_finding_is_review(stage_findings->codes[i]))
-			rules_add(&out->reasons, stage_findings->codes[i]);
 	const struct doc_person *t = &att->trainee;
-	if ((p != NULL &&
-	     !rules_same_identity(t, p->person.surname, p->person.given_names, p->person.birth_date)) ||
-	    (licence != NULL &&
-	     !rules_same_identity(t, licence->surname, licence->given_names, licence->birth_date)))
-		rules_add(&out->reasons, REASON_IDENTITY_MISMATCH);
+	if (!ctx->review_cleared) {
+		for (size_t i = 0; i < stage_findings->n; i++)
+			if (rules_finding_is_review(stage_findings->codes[i]))
+				rules_add(&out->reasons, stage_findings->codes[i]);
+		if ((p != NULL && !rules_same_identity(t, p->person.surname, p->person.given_names,
+						       p->person.birth_date)) ||
+		    (licence != NULL && !rules_same_identity(t, licence->surname, licence->given_names,
+							     licence->birth_date)))
+			rules_add(&out->reasons, REASON_IDENTITY_MISMATCH);
+	}
 	bool review = out->reasons.n > before_review;
 
 	if (rejected)

@@ -69,6 +69,11 @@ struct rules_context {
 	date_t received;		/* local date the attestations file was received */
 	date_t today;			/* local date of this decision */
 	int late_tolerance_min;		/* [limits] late_arrival_tolerance */
+	/* An operator accepted the attestation in review (rules.md §1): the
+	 * review checks (group_size, lunch_break_too_short, identity_mismatch)
+	 * are cleared, neither listed nor holding it, and the points rules
+	 * decide.  The rejecting and pending checks still apply. */
+	bool review_cleared;
 };
 
 struct rules_outcome {

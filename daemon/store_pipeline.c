@@ -24,13 +24,20 @@ enum stmt {
 	S_INS_ATTESTATIONS, S_UPD_DECISIONS, S_INS_HISTORY, S_INS_CREDITS, S_UPSERT_BALANCES,
 	S_INS_BALANCE_HISTORY, S_SUB_DECISIONS, S_GET_FINDINGS, S_NEXT_SEQ, S_INS_RECEIPT,
 	S_UNWRITTEN, S_MARK_WRITTEN, S_AUDIT, S_PENDING_ON, S_FIND_ID, S_FLAG_OVERDUE,
-	S_STAGE_BY_ID, S_COUNT
+	S_STAGE_BY_ID, S_ATT_STAGE, S_ATT_BY_ID, S_COUNT
 };
 
 #define SUBMISSION_REF_COLUMNS \
 	"id, status, kind, file_name, inbox_dir, extract(epoch FROM received_at)::bigint," \
 	" coalesce(errors[1], ''), coalesce(error_messages[1], ''), coalesce(stage_id, 0)," \
 	" coalesce(sha256, ''), coalesce(approval, '')"
+
+/* An attestation as store_pending holds it (attestations_read). */
+#define ATTESTATION_COLUMNS \
+	"id, submission_id, number, stage_case, issued, licence, surname, given_names, birth_date," \
+	" letter_48n_received, court_order_ref, court_order_date, departement, first_day, last_day," \
+	" extract(epoch FROM received_at)::bigint, received_on, array_to_string(reasons, ',')," \
+	" array_to_string(flags, ',')"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_FIND_CLAIM] = "SELECT " SUBMISSION_REF_COLUMNS " FROM attestd.submissions WHERE claim_id = $1",
@@ -59,12 +66,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_PARTICIPANTS] = "SELECT licence, surname, given_names, birth_date, id_type, id_number,"
 		" id_media_type, id_size, id_sha256, arrived, signed"
 		" FROM attestd.signin_participants WHERE submission_id = $1 ORDER BY licence",
-	[S_PENDING] = "SELECT id, submission_id, number, stage_case, issued, licence, surname,"
-		" given_names, birth_date, letter_48n_received, court_order_ref, court_order_date,"
-		" departement, first_day, last_day, extract(epoch FROM received_at)::bigint, received_on,"
-		" array_to_string(reasons, ','), array_to_string(flags, ',')"
+	[S_PENDING] = "SELECT " ATTESTATION_COLUMNS
 		" FROM attestd.attestations WHERE stage_id = $1 AND decision = 'pending'"
 		" ORDER BY id FOR UPDATE",
+	[S_ATT_STAGE] = "SELECT stage_id FROM attestd.attestations WHERE id = $1",
+	[S_ATT_BY_ID] = "SELECT " ATTESTATION_COLUMNS ", decision"
+		" FROM attestd.attestations WHERE id = $1 FOR UPDATE",
 	[S_LICENCES] = "SELECT licence, surname, given_names, birth_date, probation_end, status,"
 		" status_date, b.balance, b.licence IS NOT NULL"
 		" FROM attestd.licences l LEFT JOIN attestd.licence_balances b USING (licence)"
@@ -124,9 +131,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		" $7::text[], $8::date[]) AS u(id, decision, points, effective, reasons, flags, previous)"
 		" WHERE a.id = u.id",
 	[S_INS_HISTORY] = "INSERT INTO attestd.decision_history (attestation_id, actor, cause,"
-		" decision, points, reasons, flags)"
+		" decision, points, reasons, flags, note)"
 		" SELECT u.id, $1, $2, u.decision, u.points, string_to_array(u.reasons, ','),"
-		" string_to_array(u.flags, ',') FROM unnest($3::bigint[], $4::text[], $5::smallint[],"
+		" string_to_array(u.flags, ','), $8 FROM unnest($3::bigint[], $4::text[], $5::smallint[],"
 		" $6::text[], $7::text[]) AS u(id, decision, points, reasons, flags)",
 	[S_INS_CREDITS] = "INSERT INTO attestd.licence_events (licence, effective_date, kind, points,"
 		" ref, source, stage_first_day)"
@@ -605,17 +612,12 @@ void store_pending_clear(struct store_pending *p)
 	memset(p, 0, sizeof(*p));
 }
 
-enum store_status store_load_pending(struct store *st, int64_t stage_id, const char *approval,
-				     const char *ref, struct store_pending *out, char **err)
+/* Rows of ATTESTATION_COLUMNS into *out: one document of the stage's
+ * approval and ref (the rows' own stage data, which stage_conflict keeps
+ * equal within a stage), with ids, submissions and reception times. */
+static void attestations_read(PGresult *res, const char *approval, const char *ref,
+			      struct store_pending *out)
 {
-	char id[24];
-	snprintf(id, sizeof(id), "%" PRId64, stage_id);
-	const char *v[] = { id };
-	PGresult *res;
-	memset(out, 0, sizeof(*out));
-	enum store_status rc = run(st, S_PENDING, 1, v, &res, err);
-	if (rc != STORE_OK)
-		return rc;
 	size_t n = (size_t)PQntuples(res);
 	struct document *doc = xcalloc(1, sizeof(*doc));
 	doc->kind = DOC_ATTESTATIONS;
@@ -648,8 +650,6 @@ enum store_status store_load_pending(struct store *st, int64_t stage_id, const c
 			copy_value(a->court_order_ref, sizeof(a->court_order_ref), res, r, 10);
 			a->court_order_date = value_date(res, r, 11);
 		}
-		/* The attestations file's own stage data (stage_conflict keeps
-		 * them equal within a stage). */
 		copy_value(doc->stage.departement, sizeof(doc->stage.departement), res, r, 12);
 		doc->stage.first_day = value_date(res, r, 13);
 		doc->stage.last_day = value_date(res, r, 14);
@@ -662,6 +662,59 @@ enum store_status store_load_pending(struct store *st, int64_t stage_id, const c
 	}
 	out->doc = doc;
 	out->n = n;
+}
+
+enum store_status store_load_pending(struct store *st, int64_t stage_id, const char *approval,
+				     const char *ref, struct store_pending *out, char **err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, stage_id);
+	const char *v[] = { id };
+	PGresult *res;
+	memset(out, 0, sizeof(*out));
+	enum store_status rc = run(st, S_PENDING, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	attestations_read(res, approval, ref, out);
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_attestation_stage(struct store *st, int64_t id, int64_t *stage_id,
+					  bool *found, char **err)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	const char *v[] = { key };
+	PGresult *res;
+	*found = false;
+	enum store_status rc = run(st, S_ATT_STAGE, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	if (PQntuples(res) == 1) {
+		*found = true;
+		*stage_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	}
+	PQclear(res);
+	return STORE_OK;
+}
+
+enum store_status store_load_attestation(struct store *st, int64_t id, const char *approval,
+					 const char *ref, struct store_pending *out,
+					 char decision[static 16], char **err)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%" PRId64, id);
+	const char *v[] = { key };
+	PGresult *res;
+	memset(out, 0, sizeof(*out));
+	decision[0] = '\0';
+	enum store_status rc = run(st, S_ATT_BY_ID, 1, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	attestations_read(res, approval, ref, out);
+	if (out->n == 1)
+		copy_value(decision, 16, res, 0, 19);
 	PQclear(res);
 	return STORE_OK;
 }
@@ -1039,6 +1092,13 @@ enum store_status store_update_decisions(struct store *st, const struct store_de
 enum store_status store_decision_history(struct store *st, const struct store_decision *d,
 					 size_t n, const char *actor, const char *cause, char **err)
 {
+	return store_decision_history_note(st, d, n, actor, cause, NULL, err);
+}
+
+enum store_status store_decision_history_note(struct store *st, const struct store_decision *d,
+					      size_t n, const char *actor, const char *cause,
+					      const char *note, char **err)
+{
 	if (n == 0)
 		return STORE_OK;
 	struct pgarr c[5] = { 0 };
@@ -1054,11 +1114,12 @@ enum store_status store_decision_history(struct store *st, const struct store_de
 		free(r);
 		free(f);
 	}
-	const char *v[7] = { actor, cause };
+	const char *v[8] = { actor, cause };
 	char *lits[5];
 	for (int k = 0; k < 5; k++)
 		v[2 + k] = lits[k] = pgarr_done(&c[k]);
-	enum store_status rc = run(st, S_INS_HISTORY, 7, v, NULL, err);
+	v[7] = note;
+	enum store_status rc = run(st, S_INS_HISTORY, 8, v, NULL, err);
 	for (int k = 0; k < 5; k++)
 		free(lits[k]);
 	return rc;

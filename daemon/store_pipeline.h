@@ -107,6 +107,16 @@ enum store_status store_load_pending(struct store *st, int64_t stage_id, const c
 				     const char *ref, struct store_pending *out, char **err);
 void store_pending_clear(struct store_pending *p);
 
+/* The stage of attestation id (*found false: no such attestation). */
+enum store_status store_attestation_stage(struct store *st, int64_t id, int64_t *stage_id,
+					  bool *found, char **err);
+/* Attestation id, locked, whatever its decision, as a store_pending of
+ * one (none when gone), with its current decision ("review", ...); the
+ * caller has locked its stage (approval, ref) first, as every transaction does. */
+enum store_status store_load_attestation(struct store *st, int64_t id, const char *approval,
+					 const char *ref, struct store_pending *out,
+					 char decision[static 16], char **err);
+
 /* The registry's view of some licences, locked in licence order. */
 struct store_licence {
 	char licence[DOC_LICENCE_SIZE];
@@ -179,6 +189,10 @@ enum store_status store_update_decisions(struct store *st, const struct store_de
 /* History rows for the decisions (actor, cause). */
 enum store_status store_decision_history(struct store *st, const struct store_decision *d,
 					 size_t n, const char *actor, const char *cause, char **err);
+/* The same with an operator's note (NULL: none). */
+enum store_status store_decision_history_note(struct store *st, const struct store_decision *d,
+					      size_t n, const char *actor, const char *cause,
+					      const char *note, char **err);
 
 /* A stage credit to append to the ledger. */
 struct store_credit {

@@ -67,6 +67,7 @@ struct case_row {
 	/* Dates. */
 	char received[11];		/* default last day + 2 */
 	char today[11];			/* default received */
+	bool review_cleared;		/* an operator accepted it in review */
 
 	/* Expected. */
 	enum rules_decision decision;
@@ -283,6 +284,7 @@ static void run_case(const struct case_row *row)
 					   : date_add_days(f->att.stage.last_day, 2);
 	f->ctx.today = row->today[0] ? D(row->today) : f->ctx.received;
 	f->ctx.late_tolerance_min = row->tolerance;
+	f->ctx.review_cleared = row->review_cleared;
 
 	const struct document *sheet = row->no_sheet ? NULL : &f->sheet;
 	if (sheet) {
@@ -766,6 +768,49 @@ ParameterizedTest(struct case_row *row, rules, boundaries)
 	run_case(row);
 }
 
+/* --- an operator's accept: the review checks cleared, the points rules decide --- */
+
+ParameterizedTestParameters(rules, review_accepted)
+{
+	static struct case_row rows[] = {
+		{ .name = "identity mismatch accepted: credited", .reg_surname = "MARTINEZ",
+		  .lost = 5, .review_cleared = true,
+		  .decision = CREDITED, .points = 4, .balance = 11 },
+		{ .name = "identity mismatch with the sheet accepted", .sheet_given = "Clara",
+		  .sheet_birth = "1991-04-12", .lost = 1, .review_cleared = true,
+		  .decision = CREDITED, .points = 1, .balance = 12 },
+		{ .name = "group size accepted: the points rules still say no points",
+		  .participants = 21, .review_cleared = true,
+		  .decision = NO_CREDIT, .reasons = { R(NO_POINTS_LOST) }, .balance = 12 },
+		{ .name = "lunch break accepted on a judicial stage", .pm_start = "12:30",
+		  .pm_end = "16:00", .stage_case = 3, .lost = 5, .review_cleared = true,
+		  .decision = NO_CREDIT, .reasons = { R(CASE_NO_POINTS) }, .balance = 7 },
+		{ .name = "group size and identity accepted, within one year", .participants = 5,
+		  .reg_birth = "1990-04-13", .lost = 5, .credited_last = "2026-03-01",
+		  .review_cleared = true,
+		  .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
+		{ .name = "accepted past the deadline: overdue flag", .participants = 5,
+		  .received = "2026-11-16", .today = "2026-12-17", .lost = 5, .review_cleared = true,
+		  .decision = CREDITED, .points = 4, .flags = { R(REGISTRATION_OVERDUE) },
+		  .near = 'n', .balance = 11 },
+		/* Clearing the review checks lifts nothing else. */
+		{ .name = "accepted, but a rejecting check", .participants = 21, .late = 1,
+		  .lost = 5, .review_cleared = true,
+		  .decision = REJECTED, .reasons = { R(LATE_ARRIVAL) }, .balance = 7 },
+		{ .name = "accepted, but the licence unknown", .no_licence = true,
+		  .sheet_surname = "DURAND", .review_cleared = true,
+		  .decision = PENDING, .reasons = { R(LICENCE_UNKNOWN) }, .balance = 12 },
+		{ .name = "nothing to clear", .lost = 2, .review_cleared = true,
+		  .decision = CREDITED, .points = 2, .balance = 12 },
+	};
+	return cr_make_param_array(struct case_row, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+ParameterizedTest(struct case_row *row, rules, review_accepted)
+{
+	run_case(row);
+}
+
 /* --- the registration deadline from the end of a month ------------------------ */
 
 struct deadline_row {
@@ -876,7 +921,7 @@ Test(rules, decide_by_index_and_misuse)
 				     .birth_date = D("1980-01-01"),
 				     .ledger = { DATE_NONE, LICENCE_VALID, DATE_NONE },
 				     .events = &grant, .n_events = 1 };
-	struct rules_context ctx = { D("2026-11-16"), D("2026-11-16"), 0 };
+	struct rules_context ctx = { .received = D("2026-11-16"), .today = D("2026-11-16") };
 	struct rules_reasons findings;
 	cr_assert_eq(rules_check_stage(&fx.sheet, NULL, fx.reg, fx.n_reg, &findings), REASON_OK);
 	cr_assert_eq(findings.n, 0);
