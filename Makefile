@@ -126,7 +126,7 @@ check-integration: $(BIN)
 
 # --- demo, benchmarks, install ------------------------------------------------
 
-demo: deps attestd
+demo: deps attestd $(BUILD)/tests/attestd-sign
 	@bash contrib/demo/demo.sh
 
 demo-stop:
