@@ -121,7 +121,7 @@ endif
 check-unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-check-integration: $(BIN)
+check-integration: $(BIN) $(BUILD)/tests/attestd-sign
 	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) bash tests/integration/run.sh
 
 # --- demo, benchmarks, install ------------------------------------------------

@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
-# make bench [STAGES=1000] [SCAN_BYTES=2048] [BENCH_DIR=DIR]: the throughput
-# of `attestd run --once` (issue 5's benchmark).  Measured, not asserted.
+# make bench [STAGES=1000] [SCAN_BYTES=2048]: the throughput of
+# `attestd run --once` (issue 5's benchmark).  Measured, not asserted.
 #
 # STAGES stages of 20 trainees, each an attestations file and a sign-in
 # sheet (20 identity scans of SCAN_BYTES), signed RSA-2048 by the test PKI's
-# centre certificate, dropped in one inbox (half the stages sheet first,
-# half attestations first, so half go through `pending`), with their
-# licences and events imported, on a throwaway PostgreSQL cluster (pg.sh:
-# fsync=off, as in the tests).  Receipts are signed (RSA-2048) and the CRL
-# is checked, as in production.
+# centre certificate in one process (tests/bench/bench_gen.c), dropped in
+# one inbox (half the stages sheet first, half attestations first, so half
+# go through `pending`), with their licences and events imported, on a
+# throwaway PostgreSQL cluster (pg.sh: fsync=off, as in the tests).
+# Receipts are signed (RSA-2048) and the CRL is checked, as in production.
 #
 #   run 1: ./attestd run --once under /usr/bin/time: files/s,
 #          attestations/s, peak RSS
 #   run 2: the same files into a fresh database with attestd-timed, the same
-#          binary linked with tests/bench/timing.c (ld --wrap): wall-clock
-#          time split by what the process was doing (parse, schema, verify,
-#          rules, receipts, database round trips, files, fsync, log)
+#          code linked with tests/bench/timing.c (ld --wrap): wall-clock time
+#          split by what the process was doing (parse, schema, verify, rules,
+#          receipts, database round trips, files, fsync, log), and the
+#          server's own account (pg_stat_statements: planning, execution)
 #
-# The work directory (inbox, spool, archive, outbox, cluster) is on tmpfs
-# (/dev/shm) unless BENCH_DIR names another place: attestd fsyncs every
-# archived file, receipt and directory it writes (about 25 fsyncs per file
-# on average: a sheet's 20 scans are archived one by one), so on a disk the
-# result measures the disk.  BENCH_DIR=var/bench shows that.
+# Environment:
+#   BENCH_DIR=DIR      where the work directory goes (default /dev/shm, a
+#                      tmpfs): attestd fsyncs every archived file, receipt and
+#                      directory (28 fsyncs per file on average, a sheet's 20
+#                      scans one by one), so on a disk the result measures the
+#                      disk; BENCH_DIR=var/bench shows that
+#   BENCH_COLD=1       no ANALYZE after the import and autovacuum at its
+#                      default pace: a batch planned on empty-table estimates
+#   BENCH_INSTANCES=K  run 3: K instances of run --once sharing one inbox
+#   BENCH_PERF=1       run 1 under perf record; its CPU profile at the end
+#   BENCH_KEEP=1       leave the cluster and the directory, to look
+#   BENCH_SQL_TOP=N    statements listed (default 6)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
@@ -43,7 +51,6 @@ fi
 mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/attestd-bench.XXXXXX")
 W=$(cd "$W" && pwd)
-# BENCH_KEEP=1 leaves the cluster running and the directory there, to look.
 if [ -n "${BENCH_KEEP:-}" ]; then
 	trap 'echo "kept: $W (PGHOST=$W/pg/socket; stop: . tests/integration/pg.sh; pg_stop $W/pg)"' EXIT
 else
@@ -52,7 +59,7 @@ fi
 trap 'exit 130' INT TERM
 
 secs() { date +%s.%N; }
-since() { awk -v s="$1" -v e="$(secs)" 'BEGIN { printf "%.1f", e - s }'; }
+since() { awk -v s="$1" -v e="$(secs)" 'BEGIN { printf "%.2f", e - s }'; }
 
 echo "== attestd pipeline benchmark: $STAGES stages x 20 trainees, 2 files each, RSA-2048"
 echo "   work directory $W ($(df -T "$W" | awk 'NR == 2 { print $2 }')), $(nproc) cores"
@@ -130,7 +137,6 @@ echo "   cluster, schema, $((STAGES * 20)) licences imported, files dropped twic
 
 # --- run 1: the real binary -------------------------------------------------
 export ATTESTD_CONFIG=$W/run1/attestd.conf
-# BENCH_PERF=1: run 1 under perf record (its CPU profile is printed at the end).
 PERF=()
 if [ -n "${BENCH_PERF:-}" ]; then
 	PERF=(perf record -q -F 499 --call-graph dwarf,16384 -o "$W/perf.data" --)
@@ -181,7 +187,7 @@ awk -v w="$wall2" -v n="$n_files" -v u="$user2" -v s="$sys2" '
 	$1 == "sql" { next }
 	{ t[$1] = $2; c[$1] = $3; total += $2; order[++n_cat] = $1 }
 	END {
-		printf "   %.2f s wall, %.0f files/s (run 1: the same within noise; wrapper cost is a clock read per call)\n", w, n / w
+		printf "   %.2f s wall, %.0f files/s (the wrappers cost two clock reads per call)\n", w, n / w
 		for (i = 1; i <= n_cat; i++) {
 			k = order[i]
 			printf "   %-13s %7.3f s %5.1f %%  %7.3f ms/file  %8d calls  %s\n", k, t[k], 100 * t[k] / total,
@@ -227,7 +233,7 @@ if [ "$INSTANCES" -gt 1 ]; then
 	echo
 	echo "== run 3: $INSTANCES instances of attestd run --once on the same inbox (claims by rename)"
 	awk -v w="$wall3" -v n="$n_files" -v a="$n_att" -v acc="$acc3" 'BEGIN {
-		printf "   %d files (%d accepted) in %.1f s: %.0f files/s, %.0f attestations/s\n", n, acc, w, n / w, a / w
+		printf "   %d files (%d accepted) in %.2f s: %.0f files/s, %.0f attestations/s\n", n, acc, w, n / w, a / w
 	}'
 fi
 
