@@ -4,7 +4,8 @@
 #   make deps                 install missing Debian packages (root) or say how
 #   make check                unit + integration tests, then again under ASan+UBSan
 #   make check SANITIZE=address,undefined   only the sanitized run
-#   make demo                 a throwaway PostgreSQL under ./var/demo, loaded
+#   make demo                 a throwaway PostgreSQL under ./var/demo and a batch through it
+#   make bench [STAGES=1000]  run --once over N stages: files/s, RSS, time split
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binary, attestd-centre, SQL, schemas,
 #                             systemd units, sysusers.d, tmpfiles.d, sshd drop-in, example
 #                             configuration (directories: see "install" below)
@@ -50,7 +51,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPFILES  := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
-.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import
+.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import bench
 .DEFAULT_GOAL := all
 
 all: attestd
@@ -128,7 +129,7 @@ check-integration: $(BIN) $(BUILD)/tests/attestd-sign
 
 # --- demo, benchmarks, install ------------------------------------------------
 
-demo: deps attestd
+demo: deps attestd $(BUILD)/tests/attestd-sign
 	@bash contrib/demo/demo.sh
 
 demo-stop:
@@ -183,3 +184,4 @@ clean:
 	rm -rf build attestd
 include tests/fuzz/fuzz.mk
 include tests/fixtures/fixtures.mk
+include tests/bench/bench.mk

@@ -57,8 +57,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE s.approval = $1 AND s.ref = $2 FOR UPDATE OF s",
 	[S_STAGE_BY_ID] = "SELECT approval, ref, (SELECT submission_id FROM attestd.signin_sheets"
 		" WHERE stage_id = s.id) FROM attestd.stages s WHERE id = $1 FOR UPDATE",
+	/* No ORDER BY ... LIMIT 1: it leads the planner to walk the centre's
+	 * whole (approval, number) index in order, filtering on number; the
+	 * caller names the smallest of the (at most 20) rows. */
 	[S_NUMBER_TAKEN] = "SELECT number FROM attestd.attestations WHERE approval = $1"
-		" AND number = ANY ($2::text[]) ORDER BY number LIMIT 1",
+		" AND number = ANY ($2::text[])",
 	[S_SHEET] = "SELECT departement, first_day, last_day, venue, session_dates, session_starts,"
 		" session_ends, psychologist_authorisation, psychologist_surname,"
 		" psychologist_given_names, expert_authorisation, expert_surname, expert_given_names"
@@ -93,11 +96,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		" expert_authorisation, expert_surname, expert_given_names)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7::date[], $8::smallint[], $9::smallint[], $10, $11,"
 		" $12, $13, $14, $15)",
+	/* Arrivals travel as "510,770,NULL,780": NULL is a session not attended. */
 	[S_INS_PARTICIPANTS] = "INSERT INTO attestd.signin_participants (submission_id, licence,"
 		" surname, given_names, birth_date, id_type, id_number, id_media_type, id_size,"
 		" id_sha256, arrived, signed)"
 		" SELECT $1, u.licence, u.surname, u.given_names, u.birth_date, u.id_type, u.id_number,"
-		" u.media, u.size, u.sha, string_to_array(u.arrived, ',')::smallint[],"
+		" u.media, u.size, u.sha, string_to_array(u.arrived, ',', 'NULL')::smallint[],"
 		" string_to_array(u.signed, ',')::boolean[]"
 		" FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[],"
 		" $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])"
@@ -492,8 +496,9 @@ enum store_status store_number_taken(struct store *st, const struct document *do
 	free(numbers);
 	if (rc != STORE_OK)
 		return rc;
-	if (PQntuples(res) > 0)
-		copy_value(taken, DOC_NUMBER_SIZE, res, 0, 0);
+	for (int r = 0; r < PQntuples(res); r++)
+		if (taken[0] == '\0' || strcmp(PQgetvalue(res, r, 0), taken) < 0)
+			copy_value(taken, DOC_NUMBER_SIZE, res, r, 0);
 	PQclear(res);
 	return STORE_OK;
 }

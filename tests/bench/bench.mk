@@ -1,0 +1,36 @@
+# tests/bench/bench.mk - the pipeline benchmark's tools, included at the end
+# of the Makefile (it uses BUILD, LIB, MAIN_OBJ, CC and the flags from there).
+#
+#   make bench [STAGES=1000] [SCAN_BYTES=2048] [BENCH_DIR=DIR]
+#                          tests/bench/pipeline.sh: N stages (two signed files
+#                          each) through `attestd run --once`, timed
+#   $(BUILD)/tests/bench_gen     makes and drops the benchmark's files
+#   $(BUILD)/tests/attestd-timed attestd itself, linked with tests/bench/timing.c
+#                          and ld --wrap: where run --once spends its time
+
+BENCH_GEN   := $(BUILD)/tests/bench_gen
+BENCH_TIMED := $(BUILD)/tests/attestd-timed
+# The functions timing.c wraps (keep the two lists equal).
+BENCH_WRAP  := parsers_parse schema_set_validate sig_verify rules_check_stage rules_decide \
+	ledger_replay ledger_ceiling_at receipt_build sig_sign PQexec PQexecPrepared PQprepare \
+	PQexecParams PQconnectdbParams inbox_scan inbox_claim inbox_read archive_put \
+	archive_quarantine outbox_write fsync vsyslog
+
+$(BENCH_GEN): tests/bench/bench_gen.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+
+$(BENCH_TIMED): tests/bench/timing.c $(MAIN_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(MAIN_OBJ) $(LIB) $(ALL_LDFLAGS) \
+		$(addprefix -Wl$(comma)--wrap=,$(BENCH_WRAP)) $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+
+comma := ,
+
+.PHONY: bench
+bench: deps attestd $(BENCH_GEN) $(BENCH_TIMED)
+	@bash tests/bench/pipeline.sh $(if $(STAGES),$(STAGES),1000) $(if $(SCAN_BYTES),$(SCAN_BYTES),2048)
+
+-include $(BENCH_GEN).d $(BENCH_TIMED).d

@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# make bench [STAGES=1000] [SCAN_BYTES=2048]: the throughput of
+# `attestd run --once` (issue 5's benchmark).  Measured, not asserted.
+#
+# STAGES stages of 20 trainees, each an attestations file and a sign-in
+# sheet (20 identity scans of SCAN_BYTES), signed RSA-2048 by the test PKI's
+# centre certificate in one process (tests/bench/bench_gen.c), dropped in
+# one inbox (half the stages sheet first, half attestations first, so half
+# go through `pending`), with their licences and events imported, on a
+# throwaway PostgreSQL cluster (pg.sh: fsync=off, as in the tests).
+# Receipts are signed (RSA-2048) and the CRL is checked, as in production.
+#
+#   run 1: ./attestd run --once under /usr/bin/time: files/s,
+#          attestations/s, peak RSS
+#   run 2: the same files into a fresh database with attestd-timed, the same
+#          code linked with tests/bench/timing.c (ld --wrap): wall-clock time
+#          split by what the process was doing (parse, schema, verify, rules,
+#          receipts, database round trips, files, fsync, log), and the
+#          server's own account (pg_stat_statements: planning, execution)
+#
+# Environment:
+#   BENCH_DIR=DIR      where the work directory goes (default /dev/shm, a
+#                      tmpfs): attestd fsyncs every archived file, receipt and
+#                      directory (28 fsyncs per file on average, a sheet's 20
+#                      scans one by one), so on a disk the result measures the
+#                      disk; BENCH_DIR=var/bench shows that
+#   BENCH_COLD=1       no ANALYZE after the import and autovacuum at its
+#                      default pace: a batch planned on empty-table estimates
+#   BENCH_INSTANCES=K  run 3: K instances of run --once sharing one inbox
+#   BENCH_PERF=1       run 1 under perf record; its CPU profile at the end
+#   BENCH_KEEP=1       leave the cluster and the directory, to look
+#   BENCH_SQL_TOP=N    statements listed (default 6)
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP"
+. tests/integration/pg.sh
+STAGES=${1:-1000}
+SCAN_BYTES=${2:-2048}
+BUILD=${BUILD:-build/release}
+ATTESTD=$TOP/attestd
+TIMED=$TOP/$BUILD/tests/attestd-timed
+GEN=$TOP/$BUILD/tests/bench_gen
+NOW=2026-11-16T10:00:00+01:00
+for tool in "$ATTESTD" "$TIMED" "$GEN"; do
+	[ -x "$tool" ] || { echo "bench: $tool missing (run: make bench)" >&2; exit 1; }
+done
+
+if [ -z "${BENCH_DIR:-}" ]; then
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then BENCH_DIR=/dev/shm; else BENCH_DIR=${TMPDIR:-/tmp}; fi
+fi
+mkdir -p "$BENCH_DIR"
+W=$(mktemp -d "$BENCH_DIR/attestd-bench.XXXXXX")
+W=$(cd "$W" && pwd)
+if [ -n "${BENCH_KEEP:-}" ]; then
+	trap 'echo "kept: $W (PGHOST=$W/pg/socket; stop: . tests/integration/pg.sh; pg_stop $W/pg)"' EXIT
+else
+	trap 'pg_stop "$W/pg"; rm -rf "$W"' EXIT
+fi
+trap 'exit 130' INT TERM
+
+secs() { date +%s.%N; }
+since() { awk -v s="$1" -v e="$(secs)" 'BEGIN { printf "%.2f", e - s }'; }
+
+echo "== attestd pipeline benchmark: $STAGES stages x 20 trainees, 2 files each, RSA-2048"
+echo "   work directory $W ($(df -T "$W" | awk 'NR == 2 { print $2 }')), $(nproc) cores"
+t=$(secs)
+sh tests/fixtures/pki.sh "$W/pki" >/dev/null 2>&1 || { echo "bench: pki.sh failed" >&2; exit 1; }
+"$GEN" make "$W/pki" "$W/gen" "$STAGES" "$SCAN_BYTES"
+n_files=$(wc -l < "$W/gen/order")
+bytes=$(du -sb "$W/gen/files" | cut -f1)
+echo "   generated $n_files signed files ($((bytes / 1024 / 1024)) MiB) in $(since "$t") s"
+
+t=$(secs)
+pg_start "$W/pg"
+# Statistics as in a database in service: autovacuum analyzes a table
+# once 10 % of it changed, a minute at most after; here within a second,
+# so that a batch on a fresh database is not planned on empty-table
+# estimates throughout (BENCH_COLD=1 keeps the default, to see that case).
+if [ -z "${BENCH_COLD:-}" ]; then
+	pg_admin -q -c "ALTER SYSTEM SET autovacuum_naptime = '1s'" >/dev/null
+fi
+# The server's own account of its time (planning, execution), for run 2.
+pg_admin -q -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+pg_stop "$W/pg"
+pg_start "$W/pg"
+pg_admin -q -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" \
+	-c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+FP=$(openssl x509 -in "$W/pki/centre-rsa.pem" -outform DER | sha256sum | cut -d' ' -f1)
+printf 'approval,name,departement,valid_from,valid_to,cert_sha256\nR2402800010,Centre du banc,28,2024-01-01,,%s\n' \
+	"$FP" > "$W/gen/centres.csv"
+printf 'authorisation,role,surname,given_names,valid_from,valid_to\nPSY-28-2019-004,psychologist,DURAND,Anne,2019-01-01,\nBAFM-28-2015-011,road-safety-expert,LEROY,Marc,2015-01-01,\n' \
+	> "$W/gen/facilitators.csv"
+
+# setup NAME: a database, a configuration, the registries, the files dropped.
+setup() {
+	local name=$1 d=$W/$1
+	mkdir -p "$d"/{inbox/R2402800010,outbox,spool,archive,quarantine}
+	pg_createdb "$name"
+	cat > "$d/attestd.conf" <<CONF
+[paths]
+inbox = $d/inbox
+outbox = $d/outbox
+spool = $d/spool
+archive = $d/archive
+quarantine = $d/quarantine
+
+[database]
+conninfo = host=$PGHOST port=$PGPORT dbname=$name user=attestd
+
+[trust]
+centres_ca = $W/pki/ca-bundle.pem
+crl = $W/pki/crl.pem
+receipt_key = $W/pki/prefecture.key
+receipt_cert = $W/pki/prefecture.pem
+
+[prefecture]
+departements = 28
+timezone = Europe/Paris
+
+[limits]
+settle_time = 0s
+CONF
+	export ATTESTD_CONFIG=$d/attestd.conf
+	"$ATTESTD" db migrate >/dev/null
+	for kind in centres facilitators licences events; do
+		"$ATTESTD" registry import "$kind" "$W/gen/$kind.csv" >/dev/null
+	done
+	# What a bulk load is followed by (the registry import does not analyze).
+	[ -n "${BENCH_COLD:-}" ] || psql -X -q -d "$name" -c "ANALYZE attestd.licences, attestd.licence_events" >/dev/null
+	"$GEN" drop "$W/gen" "$d/inbox/R2402800010"
+}
+setup run1
+setup run2
+INSTANCES=${BENCH_INSTANCES:-1}
+[ "$INSTANCES" -gt 1 ] && setup run3
+echo "   cluster, schema, $((STAGES * 20)) licences imported, files dropped twice in $(since "$t") s"
+
+# --- run 1: the real binary -------------------------------------------------
+export ATTESTD_CONFIG=$W/run1/attestd.conf
+PERF=()
+if [ -n "${BENCH_PERF:-}" ]; then
+	PERF=(perf record -q -F 499 --call-graph dwarf,16384 -o "$W/perf.data" --)
+fi
+ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time1" "${PERF[@]}" "$ATTESTD" run --once \
+	2>"$W/run1.log" || { echo "bench: run --once failed:" >&2; tail "$W/run1.log" >&2; exit 1; }
+read -r wall rss user sys < "$W/time1"
+q() { psql -X -At -d "$1" -c "$2"; }
+accepted=$(q run1 "SELECT count(*) FROM attestd.submissions WHERE status = 'accepted'")
+n_att=$(q run1 "SELECT count(*) FROM attestd.attestations")
+echo
+echo "== run 1: attestd run --once"
+awk -v w="$wall" -v n="$n_files" -v a="$n_att" -v rss="$rss" -v u="$user" -v s="$sys" -v acc="$accepted" 'BEGIN {
+	printf "   %d files (%d accepted), %d attestations in %.2f s wall (%.2f s user, %.2f s sys in attestd)\n", n, acc, a, w, u, s
+	printf "   %.0f files/s   %.0f attestations/s   %.2f ms/file   peak RSS %.1f MiB\n", n / w, a / w, 1000 * w / n, rss / 1024
+}'
+echo "   decisions:" $(q run1 "SELECT string_agg(decision || '=' || n, ' ' ORDER BY decision) FROM (SELECT decision, count(*) AS n FROM audit.attestation_decisions GROUP BY decision) d")
+echo "   receipts: $(q run1 "SELECT count(*) FROM attestd.receipts WHERE written_at IS NOT NULL") written," \
+	"archive: $(find "$W/run1/archive" -type f | wc -l) files"
+if [ "$accepted" != "$n_files" ]; then
+	echo "bench: only $accepted of $n_files files accepted; see the log:" >&2
+	grep -v 'outcome=accepted' "$W/run1.log" | head >&2
+	exit 1
+fi
+
+# --- run 2: where the time goes -----------------------------------------------
+export ATTESTD_CONFIG=$W/run2/attestd.conf
+pg_admin -q -c "SELECT pg_stat_statements_reset()" >/dev/null
+ATTESTD_TIMING=$W/timing ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time2" \
+	"$TIMED" run --once 2>"$W/run2.log" || { echo "bench: attestd-timed failed" >&2; exit 1; }
+read -r wall2 _ user2 sys2 < "$W/time2"
+echo
+echo "== run 2: the same batch, attestd-timed (wall-clock time by what attestd was doing)"
+awk -v w="$wall2" -v n="$n_files" -v u="$user2" -v s="$sys2" '
+	BEGIN {
+		label["parse"] = "read, XML, profile, mapping"
+		label["schema"] = "XSD validation"
+		label["verify"] = "signature and certificate (sig_verify)"
+		label["rules"] = "rules and ledger replay"
+		label["receipt"] = "receipts built (libxml2)"
+		label["receipt_sign"] = "receipts signed (RSA-2048)"
+		label["db"] = "PostgreSQL round trips (server work included)"
+		label["files"] = "claim, archive, outbox, quarantine (without fsync)"
+		label["fsync"] = "fsync of files and directories"
+		label["log"] = "syslog"
+		label["glue"] = "the rest (pipeline glue, process start and exit)"
+	}
+	$1 == "sql" { next }
+	{ t[$1] = $2; c[$1] = $3; total += $2; order[++n_cat] = $1 }
+	END {
+		printf "   %.2f s wall, %.0f files/s (the wrappers cost two clock reads per call)\n", w, n / w
+		for (i = 1; i <= n_cat; i++) {
+			k = order[i]
+			printf "   %-13s %7.3f s %5.1f %%  %7.3f ms/file  %8d calls  %s\n", k, t[k], 100 * t[k] / total,
+				1000 * t[k] / n, c[k], label[k]
+		}
+		printf "   parse+schema+verify %.1f %%, rules %.1f %%, database %.1f %%, receipts %.1f %%, files+fsync %.1f %%\n",
+			100 * (t["parse"] + t["schema"] + t["verify"]) / total, 100 * t["rules"] / total,
+			100 * t["db"] / total, 100 * (t["receipt"] + t["receipt_sign"]) / total,
+			100 * (t["files"] + t["fsync"]) / total
+		printf "   attestd CPU: %.2f s user + %.2f s sys of %.2f s wall\n", u, s, w
+	}' "$W/timing"
+echo "   round trips per file: $(awk -v n="$n_files" '$1 == "db" { printf "%.1f", $3 / n }' "$W/timing")," \
+	"fsyncs per file: $(awk -v n="$n_files" '$1 == "fsync" { printf "%.1f", $3 / n }' "$W/timing")"
+echo "   the statements that cost most (of the round trips):"
+awk -v n="$n_files" '$1 == "sql" { t = $2; c = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "   %7.3f s %7.3f ms/call %6d calls  %s\n", t, 1000 * t / (c ? c : 1), c, $0 }' \
+	"$W/timing" | sort -rn | head -n ${BENCH_SQL_TOP:-6}
+pg_admin -At -F ' ' -c "SELECT sum(calls), sum(total_plan_time) / 1000, sum(total_exec_time) / 1000
+	FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'run2')
+	AND userid = 'attestd'::regrole" > "$W/pgss"
+read -r pg_calls pg_plan pg_exec < "$W/pgss"
+awk -v c="$pg_calls" -v p="$pg_plan" -v e="$pg_exec" -v n="$n_files" '$1 == "db" {
+	printf "   database time, as the server counts it: planning %.2f s (%.2f ms/file), execution %.2f s (%.2f ms/file)\n", p, 1000 * p / n, e, 1000 * e / n
+	printf "   the rest of the round trips (%.2f s, %.2f ms/file, %.0f us each) is protocol, wake-ups and waiting for a core\n", $2 - p - e, 1000 * ($2 - p - e) / n, 1e6 * ($2 - p - e) / $3
+}' "$W/timing"
+echo "   the statements the server spent most on (execution + planning):"
+pg_admin -At -F '|' -c "SELECT round(((total_exec_time + total_plan_time) / 1000)::numeric, 3), calls,
+	round(((total_exec_time + total_plan_time) / calls)::numeric, 3),
+	left(regexp_replace(query, '\s+', ' ', 'g'), 70)
+	FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'run2')
+	AND userid = 'attestd'::regrole ORDER BY total_exec_time + total_plan_time DESC LIMIT ${BENCH_SQL_TOP:-6}" |
+	awk -F'|' '{ printf "   %7.3f s %7.3f ms/call %6d calls  %s\n", $1, $3, $2, $4 }'
+
+# --- run 3 (BENCH_INSTANCES=K): K instances share one inbox -------------------
+if [ "$INSTANCES" -gt 1 ]; then
+	export ATTESTD_CONFIG=$W/run3/attestd.conf
+	t=$(secs)
+	for i in $(seq "$INSTANCES"); do
+		ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --once 2>"$W/run3.$i.log" &
+	done
+	wait
+	wall3=$(since "$t")
+	acc3=$(q run3 "SELECT count(*) FROM attestd.submissions WHERE status = 'accepted'")
+	echo
+	echo "== run 3: $INSTANCES instances of attestd run --once on the same inbox (claims by rename)"
+	awk -v w="$wall3" -v n="$n_files" -v a="$n_att" -v acc="$acc3" 'BEGIN {
+		printf "   %d files (%d accepted) in %.2f s: %.0f files/s, %.0f attestations/s\n", n, acc, w, n / w, a / w
+	}'
+fi
+
+if [ -n "${BENCH_PERF:-}" ]; then
+	echo
+	echo "== run 1's CPU profile (perf, attestd only: inclusive share of its samples)"
+	perf report -i "$W/perf.data" --children --sort symbol --no-demangle -q --percent-limit 2 \
+		-g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v -E '\] 0x[0-9a-f]+ *$' | head -n 45
+fi
