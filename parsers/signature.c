@@ -1086,14 +1086,17 @@ enum reason sig_sign(xmlDocPtr doc, const struct sig_signer *signer, struct pars
 	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformEnvelopedId) == NULL ||
 	    xmlSecTmplReferenceAddTransform(ref, xmlSecTransformExclC14NId) == NULL ||
 	    xmlSecTmplX509DataAddCertificate(x509) == NULL ||
-	    (ctx->signKey = xmlSecKeyDuplicate(signer->key)) == NULL ||
-	    xmlSecDSigCtxSign(ctx, sig) < 0) {
+	    (ctx->signKey = signer->key) == NULL || xmlSecDSigCtxSign(ctx, sig) < 0) {
 		r = sig_fail(err, REASON_INTERNAL_ERROR, NULL, "xmlsec could not sign");
 		xmlUnlinkNode(sig);
 		xmlFreeNode(sig);
 	}
-	if (ctx != NULL)
+	/* The key is borrowed for the signature (xmlSecKeyDuplicate() costs
+	 * more than the signing under OpenSSL 3): not the context's to free. */
+	if (ctx != NULL) {
+		ctx->signKey = NULL;
 		xmlSecDSigCtxDestroy(ctx);
+	}
 	ERR_clear_error();
 	return r;
 }
