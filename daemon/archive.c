@@ -92,15 +92,14 @@ static char *archive_purge_path(const char *root, const char *sha256_hex)
 	return xasprintf("%s/%.2s/%.2s/.%s.purge", root, sha256_hex, sha256_hex + 2, sha256_hex);
 }
 
-static int archive_sync_parent(const char *root, const char *sha256_hex)
+enum reason archive_sync(const char *root)
 {
-	char *dir = xasprintf("%s/%.2s/%.2s", root, sha256_hex, sha256_hex + 2);
-	int rc = fsutil_sync_dir(dir);
-	/* The directory itself may be gone with nothing to make durable. */
-	if (rc != 0 && errno == ENOENT)
-		rc = 0;
-	free(dir);
-	return rc;
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return REASON_IO_ERROR;
+	int rc = syncfs(fd);
+	close(fd);
+	return rc == 0 ? REASON_OK : REASON_IO_ERROR;
 }
 
 enum reason archive_remove_begin(const char *root, const char *sha256_hex)
@@ -112,8 +111,6 @@ enum reason archive_remove_begin(const char *root, const char *sha256_hex)
 	enum reason r = REASON_OK;
 	/* ENOENT: already set aside by an interrupted run, or already gone. */
 	if (rename(path, aside) != 0 && errno != ENOENT)
-		r = REASON_IO_ERROR;
-	else if (archive_sync_parent(root, sha256_hex) != 0)
 		r = REASON_IO_ERROR;
 	free(path);
 	free(aside);
@@ -135,8 +132,6 @@ enum reason archive_remove_end(const char *root, const char *sha256_hex, bool ke
 	} else if (unlink(aside) != 0 && errno != ENOENT) {
 		r = REASON_IO_ERROR;
 	}
-	if (r == REASON_OK && archive_sync_parent(root, sha256_hex) != 0)
-		r = REASON_IO_ERROR;
 	free(path);
 	free(aside);
 	return r;
@@ -185,8 +180,6 @@ enum reason archive_quarantine_remove(const char *quarantine, const char *dir, c
 	char *reason = xasprintf("%s.reason", path);
 	enum reason r = REASON_OK;
 	if ((unlink(path) != 0 && errno != ENOENT) || (unlink(reason) != 0 && errno != ENOENT))
-		r = REASON_IO_ERROR;
-	else if (fsutil_sync_dir(qdir) != 0 && errno != ENOENT)
 		r = REASON_IO_ERROR;
 	free(qdir);
 	free(path);

@@ -50,10 +50,15 @@ bool archive_has(const char *root, const char *sha256_hex);
  * see); the caller then asks the database whether a row references the
  * hash again, and end either deletes the set-aside file or puts it back.
  * Both are idempotent (a crash between them is finished by doing them
- * again) and a file already gone is not an error.
+ * again) and a file already gone is not an error.  Neither waits for the
+ * disk: archive_sync() makes a whole batch of removals durable at once.
  */
 enum reason archive_remove_begin(const char *root, const char *sha256_hex);
 enum reason archive_remove_end(const char *root, const char *sha256_hex, bool keep);
+
+/* Makes every change under root durable (syncfs(2)): one call for a batch
+ * of removals rather than a directory fsync per file. */
+enum reason archive_sync(const char *root);
 
 /*
  * The quarantined original of a rejected claim, quarantine/<dir>/<claim
@@ -65,7 +70,8 @@ enum reason archive_remove_end(const char *root, const char *sha256_hex, bool ke
 enum reason archive_quarantine_find(const char *quarantine, const char *dir, const char *claim_id,
 				    const char *name, const char *sha256_hex, char **file);
 
-/* Removes a quarantined original and its .reason (either may be gone). */
+/* Removes a quarantined original and its .reason (either may be gone);
+ * archive_sync(quarantine) makes it durable. */
 enum reason archive_quarantine_remove(const char *quarantine, const char *dir, const char *file);
 
 /* Calls fn for every file of the archive (its name, a SHA-256), in no
