@@ -103,8 +103,11 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		r = s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 		goto out;
 	}
-	qsort(fs_archive.items, fs_archive.n, sizeof(char *), name_cmp);
-	qsort(fs_quarantine.items, fs_quarantine.n, sizeof(char *), name_cmp);
+	/* qsort(NULL, 0, ...) is undefined: an empty side stays NULL. */
+	if (fs_archive.n > 1)
+		qsort(fs_archive.items, fs_archive.n, sizeof(char *), name_cmp);
+	if (fs_quarantine.n > 1)
+		qsort(fs_quarantine.items, fs_quarantine.n, sizeof(char *), name_cmp);
 	compare(fs_archive.items, fs_archive.n, db_archive, n_archive, "archive",
 		"an archived file no submission or identity document records: keep it and "
 		"find where it came from", "recorded but not in the archive: restore it from backup",
