@@ -181,7 +181,7 @@ static void gauges_sample(struct gauges *g, const struct config *cfg, struct sto
 
 /* Writes the metrics file (when configured); a failure is logged once
  * until a write succeeds again. */
-static void metrics_emit(const struct config *cfg, const struct pipeline *p,
+static void emit_metrics(const struct config *cfg, const struct pipeline *p,
 			 const struct gauges *g, time_t started, const bool *faults,
 			 const char *const *fault_names, size_t n_faults, bool *failing)
 {
@@ -244,7 +244,7 @@ static void run_once_metrics(const struct config *cfg, const struct pipeline *p,
 	bool faults[FAULT_COUNT] = { 0 }, failing = false;
 	faults[FAULT_DATABASE] = status == EXIT_DATABASE;
 	gauges_sample(&g, cfg, status == EXIT_DATABASE ? NULL : st, true);
-	metrics_emit(cfg, p, &g, started, faults, fault_names, FAULT_COUNT, &failing);
+	emit_metrics(cfg, p, &g, started, faults, fault_names, FAULT_COUNT, &failing);
 }
 
 int run_once(const struct config *cfg)
@@ -529,7 +529,7 @@ static void service_metrics(struct service *sv, bool file_done)
 	bool faults[FAULT_COUNT];
 	for (int f = 0; f < FAULT_COUNT; f++)
 		faults[f] = sv->fault_since[f] != 0;
-	metrics_emit(sv->cfg, sv->p, &sv->gauges, sv->started, faults, fault_names, FAULT_COUNT,
+	emit_metrics(sv->cfg, sv->p, &sv->gauges, sv->started, faults, fault_names, FAULT_COUNT,
 		     &sv->metrics_failing);
 	monotonic_after(&sv->metrics_next, sv->cfg->rescan_interval_ms);
 }
