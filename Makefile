@@ -51,7 +51,8 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPFILES  := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
-.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import bench
+.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import bench \
+	bench-purge
 .DEFAULT_GOAL := all
 
 all: attestd
@@ -104,7 +105,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 
 DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmlsec1-openssl \
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
-	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata \
+	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata prometheus \
 	systemd openssh-server openssh-client acl strace
 
 deps:
@@ -137,6 +138,9 @@ demo-stop:
 
 bench-import: deps attestd
 	@bash tests/bench/import.sh $(if $(LICENCES),$(LICENCES),1000000) $(if $(EVENTS),$(EVENTS),3000000)
+
+bench-purge: deps attestd
+	@bash tests/bench/purge.sh
 
 # Where things go.  The units, sysusers.d and tmpfiles.d defaults are in
 # systemd's search paths for PREFIX=/usr/local and /usr.  SYSCONFDIR only

@@ -98,6 +98,118 @@ int archive_root_readable(const char *root)
 	return access(root, R_OK | X_OK);
 }
 
+bool archive_has(const char *root, const char *sha256_hex)
+{
+	if (!sha256_hex_valid(sha256_hex))
+		return false;
+	char *path = archive_path(root, sha256_hex);
+	struct stat st;
+	bool there = lstat(path, &st) == 0;
+	free(path);
+	return there;
+}
+
+/* archive/ab/cd/.<sha256>.purge: the file set aside while its removal is decided. */
+static char *archive_purge_path(const char *root, const char *sha256_hex)
+{
+	return xasprintf("%s/%.2s/%.2s/.%s.purge", root, sha256_hex, sha256_hex + 2, sha256_hex);
+}
+
+enum reason archive_sync(const char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return REASON_IO_ERROR;
+	int rc = syncfs(fd);
+	close(fd);
+	return rc == 0 ? REASON_OK : REASON_IO_ERROR;
+}
+
+enum reason archive_remove_begin(const char *root, const char *sha256_hex)
+{
+	if (!sha256_hex_valid(sha256_hex))
+		return REASON_INTERNAL_ERROR;
+	char *path = archive_path(root, sha256_hex);
+	char *aside = archive_purge_path(root, sha256_hex);
+	enum reason r = REASON_OK;
+	/* ENOENT: already set aside by an interrupted run, or already gone. */
+	if (rename(path, aside) != 0 && errno != ENOENT)
+		r = REASON_IO_ERROR;
+	free(path);
+	free(aside);
+	return r;
+}
+
+enum reason archive_remove_end(const char *root, const char *sha256_hex, bool keep)
+{
+	if (!sha256_hex_valid(sha256_hex))
+		return REASON_INTERNAL_ERROR;
+	char *path = archive_path(root, sha256_hex);
+	char *aside = archive_purge_path(root, sha256_hex);
+	enum reason r = REASON_OK;
+	struct stat st;
+	if (keep && lstat(path, &st) != 0) {
+		/* Referenced again and not archived anew meanwhile: put it back. */
+		if (rename(aside, path) != 0 && errno != ENOENT)
+			r = REASON_IO_ERROR;
+	} else if (unlink(aside) != 0 && errno != ENOENT) {
+		r = REASON_IO_ERROR;
+	}
+	free(path);
+	free(aside);
+	return r;
+}
+
+/* A name the daemon made (no '/', not "." or ".."), safe to join to a path. */
+static bool plain_name(const char *s)
+{
+	return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+enum reason archive_quarantine_find(const char *quarantine, const char *dir, const char *claim_id,
+				    const char *name, const char *sha256_hex, char **file)
+{
+	*file = NULL;
+	if (!plain_name(dir) || !plain_name(claim_id) || strchr(name, '/') != NULL)
+		return REASON_IO_ERROR;
+	static const char separators[] = { '.', '~' };
+	for (size_t i = 0; i < sizeof(separators); i++) {
+		char *base = xasprintf("%s%c%s", claim_id, separators[i], name);
+		char *path = xasprintf("%s/%s/%s", quarantine, dir, base);
+		struct stat st;
+		if (lstat(path, &st) != 0) {
+			free(base);
+			free(path);
+			continue;
+		}
+		*file = base;
+		enum reason r = REASON_OK;
+		char actual[65];
+		if (sha256_hex[0] && S_ISREG(st.st_mode) &&
+		    (file_sha256_hex(path, actual) != 0 || strcmp(actual, sha256_hex) != 0))
+			r = REASON_IO_ERROR;
+		free(path);
+		return r;
+	}
+	return REASON_IO_ERROR;
+}
+
+enum reason archive_quarantine_remove(const char *quarantine, const char *dir, const char *file)
+{
+	if (!plain_name(dir) || !plain_name(file))
+		return REASON_INTERNAL_ERROR;
+	char *qdir = xasprintf("%s/%s", quarantine, dir);
+	char *path = xasprintf("%s/%s", qdir, file);
+	char *reason = xasprintf("%s.reason", path);
+	enum reason r = REASON_OK;
+	if ((unlink(path) != 0 && errno != ENOENT) || (unlink(reason) != 0 && errno != ENOENT))
+		r = REASON_IO_ERROR;
+	free(qdir);
+	free(path);
+	free(reason);
+	return r;
+}
+
 enum reason archive_put(const char *root, const char *sha256_hex, const void *data, size_t len)
 {
 	if (!sha256_hex_valid(sha256_hex))

@@ -45,6 +45,41 @@ int archive_root_readable(const char *root);
 enum reason archive_quarantine(const char *quarantine, const struct inbox_claim *claim,
 			       enum reason why, const char *detail);
 
+/* True when the archive holds a file of that name (whatever its content). */
+bool archive_has(const char *root, const char *sha256_hex);
+
+/*
+ * Removing an archived file whose rows were purged, in two steps so that a
+ * concurrent archive_put() of the same content (a new row that shares it,
+ * committed just now) never loses it: begin renames the file aside
+ * (.<sha256>.purge, which archive_list() skips and archive_put() does not
+ * see); the caller then asks the database whether a row references the
+ * hash again, and end either deletes the set-aside file or puts it back.
+ * Both are idempotent (a crash between them is finished by doing them
+ * again) and a file already gone is not an error.  Neither waits for the
+ * disk: archive_sync() makes a whole batch of removals durable at once.
+ */
+enum reason archive_remove_begin(const char *root, const char *sha256_hex);
+enum reason archive_remove_end(const char *root, const char *sha256_hex, bool keep);
+
+/* Makes every change under root durable (syncfs(2)): one call for a batch
+ * of removals rather than a directory fsync per file. */
+enum reason archive_sync(const char *root);
+
+/*
+ * The quarantined original of a rejected claim, quarantine/<dir>/<claim
+ * id>.<name> (or ~<name> for a name that was not valid).  REASON_OK with
+ * *file (allocated, the name in <dir>) when it is there and, when
+ * sha256_hex is not empty and the file is a regular one, its content has
+ * that hash; REASON_IO_ERROR otherwise, *file NULL when it is missing.
+ */
+enum reason archive_quarantine_find(const char *quarantine, const char *dir, const char *claim_id,
+				    const char *name, const char *sha256_hex, char **file);
+
+/* Removes a quarantined original and its .reason (either may be gone);
+ * archive_sync(quarantine) makes it durable. */
+enum reason archive_quarantine_remove(const char *quarantine, const char *dir, const char *file);
+
 /* Calls fn for every file of the archive (its name, a SHA-256), in no
  * particular order; temporary files of interrupted writes are skipped. */
 int archive_list(const char *root, void (*fn)(const char *sha256_hex, void *ctx), void *ctx);

@@ -21,6 +21,7 @@
 #include "registry.h"
 #include "report.h"
 #include "review.h"
+#include "retention.h"
 #include "run.h"
 #include "status.h"
 #include "store.h"
@@ -50,6 +51,7 @@ static int cmd_audit_verify_log(int argc, char **argv);
 static int cmd_status(int argc, char **argv);
 static int cmd_review(int argc, char **argv);
 static int cmd_audit(int argc, char **argv);
+static int cmd_purge(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -93,6 +95,9 @@ static const struct command commands[] = {
 	{ "audit", "overdue", cmd_audit,
 	  "attestd audit overdue [--format table|csv|json] [--config F]",
 	  "attestations not decided within one month of reception" },
+	{ "purge", NULL, cmd_purge, "attestd purge [--dry-run] [--config F]",
+	  "apply the 3-year retention (rules.md §7) and say what was removed; --dry-run: say "
+	  "what would be, remove nothing" },
 	{ "audit", "verify-log", cmd_audit_verify_log, "attestd audit verify-log [--config F]",
 	  "check the audit log's hash chain; name the first broken row" },
 	{ "audit", "verify-archive", cmd_audit, "attestd audit verify-archive [--config F]",
@@ -369,6 +374,47 @@ static int cmd_status(int argc, char **argv)
 	if (cfg == NULL)
 		return status;
 	status = status_show(cfg, stdout);
+	config_free(cfg);
+	return status;
+}
+
+static int cmd_purge(int argc, char **argv)
+{
+	const char *usage = command_usage("purge", NULL);
+	const char *config_path;
+	char *pos[1];
+	bool dry_run = false;
+	/* --dry-run is taken out before the common options are read. */
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (rest == NULL)
+		return EXIT_INTERNAL;
+	int n_rest = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else
+			rest[n_rest++] = argv[i];
+	}
+	int n_pos, status = options_common(n_rest, rest, usage, &config_path, pos, 0, &n_pos);
+	free(rest);
+	if (status)
+		return status;
+	struct config *cfg = config_or_exit(config_path, &status);
+	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	if (st) {
+		char *err = NULL;
+		enum store_status s = store_schema_status(st, NULL, &err);
+		if (s != STORE_OK) {
+			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+			status = store_exit_status(s);
+		} else {
+			log_open(false);
+			status = retention_purge(cfg, st, dry_run, stdout);
+			log_close();
+		}
+		free(err);
+	}
+	store_free(st);
 	config_free(cfg);
 	return status;
 }

@@ -879,11 +879,11 @@ static enum reason job_parse(struct pipeline *p, struct job *job)
 	return REASON_OK;
 }
 
-static long elapsed_ms(struct timespec since)
+static double elapsed_s(struct timespec since)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since.tv_sec) * 1000 + (now.tv_nsec - since.tv_nsec) / 1000000;
+	return (double)(now.tv_sec - since.tv_sec) + (double)(now.tv_nsec - since.tv_nsec) / 1e9;
 }
 
 enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim)
@@ -953,20 +953,26 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 			  "or receipt\"", claim->name, claim->dir, reason_code(r));
 		goto out;
 	}
-	if (strcmp(sub.status, "accepted") == 0)
+	if (strcmp(sub.status, "accepted") == 0) {
 		p->counts.accepted++;
-	else if (strcmp(sub.status, "rejected") == 0)
+	} else if (strcmp(sub.status, "rejected") == 0) {
 		p->counts.rejected++;
-	else
+		if (sub.first_error > REASON_OK && sub.first_error < REASON_COUNT)
+			p->counts.rejected_by[sub.first_error]++;
+	} else {
 		p->counts.duplicate++;
+	}
 	for (int k = 0; k < 5; k++)
 		p->counts.attestations[k] += job.decided[k];
+	double seconds = elapsed_s(t0);
+	metrics_observe(&p->counts.processing, seconds);
+	p->counts.last_success = time(NULL);
 	size_t n_att = job.doc && job.doc->kind == DOC_ATTESTATIONS ? job.doc->n_attestations : 0;
 	log_info("file=%s approval=%s sha256=%s kind=%s outcome=%s reason=%s attestations=%zu ms=%ld",
 		 claim->name, sub.approval[0] ? sub.approval : claim->dir,
 		 sub.sha256[0] ? sub.sha256 : "-", sub.kind, sub.status,
 		 strcmp(sub.status, "duplicate") == 0 ? "duplicate_file" : reason_code(sub.first_error),
-		 n_att, elapsed_ms(t0));
+		 n_att, (long)(seconds * 1000));
 out:
 	if (r != REASON_OK)
 		p->counts.retried++;

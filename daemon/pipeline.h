@@ -16,6 +16,7 @@
 #include "config.h"
 #include "document.h"
 #include "inbox.h"
+#include "metrics.h"
 #include "reason.h"
 #include "rules.h"
 #include "store.h"
@@ -29,6 +30,9 @@ struct pipeline_counts {
 	size_t duplicate;
 	size_t retried;			/* kept in the spool for a temporary reason */
 	size_t attestations[5];		/* by enum rules_decision */
+	size_t rejected_by[REASON_COUNT];	/* rejected files by their reason */
+	struct metrics_histogram processing;	/* seconds, files that reached an outcome */
+	time_t last_success;		/* when a file last reached its outcome, 0: none */
 };
 
 /* Loads the receipt signer and, with verify, the schemas and trust files

@@ -20,6 +20,7 @@
 #include "date.h"
 #include "inbox.h"
 #include "log.h"
+#include "metrics.h"
 #include "pipeline.h"
 #include "reconcile.h"
 #include "run.h"
@@ -105,20 +106,164 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 	return go_on;
 }
 
+/* --- metrics ------------------------------------------------------------------- */
+
+/*
+ * What the metrics file shows besides the pipeline's counters: the queue
+ * and the database's counts, sampled at most once per rescan interval
+ * (a count over three years of attestations and a walk of the inbox are
+ * not for every file).
+ */
+struct gauges {
+	bool sampled;
+	struct timespec next;		/* CLOCK_MONOTONIC: when to sample again */
+	long inbox;
+	long spool;
+	bool have_counts;
+	struct store_counts counts;
+};
+
+static bool monotonic_due(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static void monotonic_after(struct timespec *t, unsigned ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+/* st may be NULL (database unreachable): the database's gauges are then
+ * left out rather than shown stale. */
+static void gauges_sample(struct gauges *g, const struct config *cfg, struct store *st, bool force)
+{
+	if (!cfg->metrics || (g->sampled && !force && !monotonic_due(&g->next)))
+		return;
+	g->sampled = true;
+	monotonic_after(&g->next, cfg->rescan_interval_ms);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct inbox_list list;
+	size_t unsettled = 0;
+	g->inbox = -1;
+	if (inbox_scan(cfg->inbox, 0, &now, &list, &unsettled) == 0) {
+		g->inbox = (long)(list.n + unsettled);
+		inbox_list_clear(&list);
+	}
+	struct inbox_claim *claims = NULL;
+	size_t n = 0;
+	g->spool = -1;
+	if (inbox_spool_list(cfg->spool, &claims, &n) == 0) {
+		g->spool = (long)n;
+		for (size_t i = 0; i < n; i++)
+			inbox_claim_clear(&claims[i]);
+		free(claims);
+	}
+	g->have_counts = false;
+	date_t today;
+	char day[11];
+	struct timespec shifted = clock_now();
+	char *err = NULL;
+	if (st && date_local_from_epoch(shifted.tv_sec, cfg->timezone, &today)) {
+		date_format(today, day);
+		g->have_counts = store_counts(st, day, &g->counts, &err) == STORE_OK;
+		free(err);
+	}
+}
+
+/* Writes the metrics file (when configured); a failure is logged once
+ * until a write succeeds again. */
+static void emit_metrics(const struct config *cfg, const struct pipeline *p,
+			 const struct gauges *g, time_t started, const bool *faults,
+			 const char *const *fault_names, size_t n_faults, bool *failing)
+{
+	if (!cfg->metrics)
+		return;
+	struct metrics m = {
+		.started = started,
+		.inbox_files = g->inbox,
+		.spool_files = g->spool,
+		.have_counts = g->have_counts,
+		.n_faults = n_faults,
+		.fault_names = fault_names,
+		.fault_active = faults,
+	};
+	if (p) {
+		const struct pipeline_counts *c = pipeline_counts(p);
+		m.files_accepted = c->accepted;
+		m.files_rejected = c->rejected;
+		m.files_duplicate = c->duplicate;
+		m.files_retried = c->retried;
+		for (int r = 0; r < REASON_COUNT; r++)
+			m.rejected_by[r] = c->rejected_by[r];
+		for (int d = 0; d < METRICS_DECISIONS; d++)
+			m.attestations[d] = c->attestations[d];
+		m.processing = c->processing;
+		m.last_success = c->last_success;
+	}
+	if (g->have_counts) {
+		m.pending = g->counts.pending;
+		m.review = g->counts.review;
+		m.overdue = g->counts.overdue;
+		m.near_deadline = g->counts.near_deadline;
+		/* The database knows the last file of every instance and of
+		 * earlier runs, not only this process's. */
+		if (g->counts.last_at > m.last_success)
+			m.last_success = (time_t)g->counts.last_at;
+	}
+	if (metrics_write(cfg->metrics, &m) != 0) {
+		if (!*failing)
+			log_warn("action=metrics path=%s outcome=error error=\"%s\" hint=\"check that "
+				 "the directory exists and is writable\"", cfg->metrics, strerror(errno));
+		*failing = true;
+	} else {
+		*failing = false;
+	}
+}
+
+/* The environment faults that pause processing (none is the centres'). */
+enum run_fault { FAULT_DATABASE, FAULT_SCHEMA, FAULT_TRUST, FAULT_DISK, FAULT_FILES, FAULT_COUNT };
+
+static const char *const fault_names[FAULT_COUNT] = {
+	"db_unavailable", "schema_not_migrated", "trust_unavailable", "disk_full", "io_error",
+};
+
+/* run --once: the metrics at the end, with the fault that ended it, if any. */
+static void run_once_metrics(const struct config *cfg, const struct pipeline *p, struct store *st,
+			     time_t started, int status)
+{
+	struct gauges g = { 0 };
+	bool faults[FAULT_COUNT] = { 0 }, failing = false;
+	faults[FAULT_DATABASE] = status == EXIT_DATABASE;
+	gauges_sample(&g, cfg, status == EXIT_DATABASE ? NULL : st, true);
+	emit_metrics(cfg, p, &g, started, faults, fault_names, FAULT_COUNT, &failing);
+}
+
 int run_once(const struct config *cfg)
 {
+	time_t started = time(NULL);
 	char *err = NULL;
 	int status = 0;
 	struct store *st = store_connect(cfg->conninfo, &err);
 	if (st == NULL) {
 		log_error("action=start outcome=error reason=db_unavailable error=\"%s\"", err);
 		free(err);
+		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
 		return EXIT_DATABASE;
 	}
 	if (store_schema_status(st, NULL, &err) != STORE_OK) {
 		log_error("action=start outcome=error error=\"%s\" hint=\"run attestd db migrate\"", err);
 		free(err);
 		store_free(st);
+		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
 		return EXIT_DATABASE;
 	}
 	struct pipeline *p = pipeline_new(cfg, st, true, &err);
@@ -168,6 +313,7 @@ int run_once(const struct config *cfg)
 		 "no_credit=%zu rejected_attestations=%zu pending=%zu review=%zu", c->accepted,
 		 c->rejected, c->duplicate, c->retried, c->attestations[0], c->attestations[1],
 		 c->attestations[2], c->attestations[3], c->attestations[4]);
+	run_once_metrics(cfg, p, st, started, status);
 	pipeline_free(p);
 	store_free(st);
 	return status;
@@ -199,13 +345,6 @@ static void run_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* The environment faults that pause processing (none is the centres'). */
-enum run_fault { FAULT_DATABASE, FAULT_SCHEMA, FAULT_TRUST, FAULT_DISK, FAULT_FILES, FAULT_COUNT };
-
-static const char *const fault_names[FAULT_COUNT] = {
-	"db_unavailable", "schema_not_migrated", "trust_unavailable", "disk_full", "io_error",
-};
-
 #define FAULT_RELOG_SECONDS 300
 
 struct service {
@@ -229,6 +368,9 @@ struct service {
 	time_t started;
 	time_t status_written;
 	bool status_dirty;		/* something changed since the state file was written */
+	struct gauges gauges;
+	struct timespec metrics_next;	/* CLOCK_MONOTONIC: the file is rewritten by then */
+	bool metrics_failing;
 };
 
 static time_t now_s(void)
@@ -376,6 +518,22 @@ static bool environment_ok(struct service *sv)
 	return true;
 }
 
+/* The metrics file: after each file (file_done), and at least once per
+ * rescan interval whatever happens, paused or idle. */
+static void service_metrics(struct service *sv, bool file_done)
+{
+	if (!sv->cfg->metrics || (!file_done && !monotonic_due(&sv->metrics_next)))
+		return;
+	bool db_ok = sv->st && !sv->fault_since[FAULT_DATABASE] && !sv->fault_since[FAULT_SCHEMA];
+	gauges_sample(&sv->gauges, sv->cfg, db_ok ? sv->st : NULL, false);
+	bool faults[FAULT_COUNT];
+	for (int f = 0; f < FAULT_COUNT; f++)
+		faults[f] = sv->fault_since[f] != 0;
+	emit_metrics(sv->cfg, sv->p, &sv->gauges, sv->started, faults, fault_names, FAULT_COUNT,
+		     &sv->metrics_failing);
+	monotonic_after(&sv->metrics_next, sv->cfg->rescan_interval_ms);
+}
+
 /* Processes one claimed file; false when the loop must pause. */
 static bool service_one(struct service *sv, const struct inbox_claim *c)
 {
@@ -388,6 +546,7 @@ static bool service_one(struct service *sv, const struct inbox_claim *c)
 		fault_clear(sv, FAULT_TRUST);
 		sv->status_dirty = true;
 		status_write(sv, false);
+		service_metrics(sv, true);
 		return true;
 	}
 	sv->spool_dirty = true;
@@ -407,6 +566,7 @@ static bool service_one(struct service *sv, const struct inbox_claim *c)
 		fault_set(sv, FAULT_FILES, "%s on %s (kept in the spool)", reason_code(r), c->name);
 		break;
 	}
+	service_metrics(sv, true);
 	return false;
 }
 
@@ -544,6 +704,7 @@ int run_service(struct config *cfg, const char *config_path)
 		if (watchdog)
 			sd_notify(0, "WATCHDOG=1");
 		status_write(&sv, false);
+		service_metrics(&sv, false);
 		/* Environment first: nothing is claimed while it is not right. */
 		if (!environment_ok(&sv) || !disk_ok(&sv)) {
 			/* Paused: look again in a second (a signal cuts it short). */
@@ -575,6 +736,8 @@ int run_service(struct config *cfg, const char *config_path)
 			status_write(&sv, true);
 		struct pollfd pfd = { .fd = inbox_watch_fd(sv.watch), .events = POLLIN };
 		int timeout = timespec_ms_until(&sv.next_scan);
+		if (sv.cfg->metrics && timespec_ms_until(&sv.metrics_next) < timeout)
+			timeout = timespec_ms_until(&sv.metrics_next);
 		if (watchdog && timeout > (int)(watchdog_usec / 2000))
 			timeout = (int)(watchdog_usec / 2000);
 		int n = poll(&pfd, 1, timeout);

@@ -124,6 +124,7 @@ print(len(d["submissions"]),
       " ".join("%s:%s" % (l["stage_ref"], l["days_after_last_day"]) for l in d["late_transmissions"]),
       " ".join("%s:%s:%s" % (r["what"], r["file_name"], r["reasons"]) for r in d["rejections"]), sep="|")')"
 run_attestd audit centre R2402800010 "${AUD[@]}" --format csv
+expect_eq "centre csv: exit 0" "0" "$RC${ERR:+ stderr: $ERR}"
 expect_eq "centre csv: three blocks" "3" "$(printf '%s\n' "$OUT" | python3 -c '
 import sys; print(len(sys.stdin.read().split("\n\n")))')"
 run_attestd audit centre R2402899999 "${AUD[@]}"

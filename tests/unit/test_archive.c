@@ -3,6 +3,7 @@
  * overwriting other content), checks, and quarantine with its reason file.
  */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,4 +127,148 @@ Test(archive, quarantine_moves_file_with_reason, .init = setup, .fini = teardown
 	free(spooled);
 	free(cmd);
 	free(spool_dir);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+static char *aside_path(const char *hex)
+{
+	return xasprintf("%s/%.2s/%.2s/.%s.purge", root, hex, hex + 2, hex);
+}
+
+/* How a removal ends: keep (referenced again) or not, and whether the
+ * content was archived anew between the two steps. */
+struct removal_row {
+	bool keep;
+	bool put_between;
+	bool archived_after;
+};
+
+ParameterizedTestParameters(archive, removal)
+{
+	static struct removal_row rows[] = {
+		{ false, false, false },	/* unreferenced: gone */
+		{ true, false, true },		/* referenced again: put back */
+		{ true, true, true },		/* archived anew meanwhile: that copy stays */
+		{ false, true, true },		/* a new copy is never removed by end */
+	};
+	return cr_make_param_array(struct removal_row, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+ParameterizedTest(struct removal_row *row, archive, removal, .init = setup, .fini = teardown)
+{
+	const char *data = "scan";
+	char hex[65];
+	archive_sha256_hex(data, strlen(data), hex);
+	cr_assert_eq(archive_put(root, hex, data, strlen(data)), REASON_OK);
+	char *path = archive_path(root, hex);
+	char *aside = aside_path(hex);
+	cr_assert_eq(archive_remove_begin(root, hex), REASON_OK);
+	cr_expect(!exists(path), "set aside: not under its name");
+	cr_expect(exists(aside));
+	cr_expect(!archive_has(root, hex));
+	if (row->put_between)
+		cr_assert_eq(archive_put(root, hex, data, strlen(data)), REASON_OK);
+	cr_assert_eq(archive_remove_end(root, hex, row->keep), REASON_OK);
+	cr_expect_eq(exists(path), row->archived_after);
+	cr_expect(!exists(aside), "nothing left aside");
+	if (row->archived_after)
+		cr_expect_eq(archive_check(root, hex), REASON_OK);
+	cr_expect_eq(archive_sync(root), REASON_OK);
+	free(aside);
+	free(path);
+}
+
+Test(archive, removal_steps_are_idempotent, .init = setup, .fini = teardown)
+{
+	const char *data = "original";
+	char hex[65];
+	archive_sha256_hex(data, strlen(data), hex);
+	cr_assert_eq(archive_put(root, hex, data, strlen(data)), REASON_OK);
+	/* Interrupted after begin, run again; then a file already gone. */
+	cr_expect_eq(archive_remove_begin(root, hex), REASON_OK);
+	cr_expect_eq(archive_remove_begin(root, hex), REASON_OK);
+	cr_expect_eq(archive_remove_end(root, hex, false), REASON_OK);
+	cr_expect_eq(archive_remove_end(root, hex, false), REASON_OK);
+	cr_expect_eq(archive_remove_begin(root, hex), REASON_OK);
+	cr_expect_eq(archive_remove_end(root, hex, true), REASON_OK);
+	cr_expect(!archive_has(root, hex));
+	cr_expect_eq(archive_remove_begin(root, "../../etc"), REASON_INTERNAL_ERROR);
+}
+
+struct quarantine_row {
+	char stored[64];	/* the name in quarantine/R2402800010/ ("" none) */
+	char content[16];
+	char sha_of[16];	/* the recorded hash is of this text ("" never read) */
+	enum reason want;
+	bool found;
+};
+
+ParameterizedTestParameters(archive, quarantine_find)
+{
+	static struct quarantine_row rows[] = {
+		{ "00000000001.000000001-abcdef01.x.xml", "bytes", "bytes", REASON_OK, true },
+		{ "00000000001.000000001-abcdef01~x.xml", "bytes", "bytes", REASON_OK, true },
+		{ "00000000001.000000001-abcdef01.x.xml", "bytes", "", REASON_OK, true },
+		{ "00000000001.000000001-abcdef01.x.xml", "changed", "bytes", REASON_IO_ERROR, true },
+		{ "", "", "bytes", REASON_IO_ERROR, false },
+		{ "00000000002.000000001-abcdef01.x.xml", "bytes", "bytes", REASON_IO_ERROR, false },
+	};
+	return cr_make_param_array(struct quarantine_row, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+ParameterizedTest(struct quarantine_row *row, archive, quarantine_find, .init = setup,
+		  .fini = teardown)
+{
+	char *dir = xasprintf("%s/R2402800010", root);
+	cr_assert_eq(mkdir(dir, 0750), 0);
+	if (row->stored[0]) {
+		char *p = xasprintf("%s/%s", dir, row->stored);
+		FILE *f = fopen(p, "w");
+		fputs(row->content, f);
+		fclose(f);
+		free(p);
+	}
+	char hex[65] = "";
+	if (row->sha_of[0])
+		archive_sha256_hex(row->sha_of, strlen(row->sha_of), hex);
+	char *file = NULL;
+	cr_expect_eq(archive_quarantine_find(root, "R2402800010", "00000000001.000000001-abcdef01",
+					     "x.xml", hex, &file), row->want, "%s", row->stored);
+	cr_expect_eq(file != NULL, row->found);
+	if (row->found)
+		cr_expect_str_eq(file, row->stored);
+	free(file);
+	free(dir);
+}
+
+Test(archive, quarantine_remove_takes_the_reason_too, .init = setup, .fini = teardown)
+{
+	char *dir = xasprintf("%s/R2402800010", root);
+	cr_assert_eq(mkdir(dir, 0750), 0);
+	char *f = xasprintf("%s/c.x.xml", dir);
+	char *r = xasprintf("%s/c.x.xml.reason", dir);
+	char *other = xasprintf("%s/d.x.xml", dir);
+	FILE *h = fopen(f, "w");
+	fclose(h);
+	h = fopen(r, "w");
+	fclose(h);
+	h = fopen(other, "w");
+	fclose(h);
+	cr_expect_eq(archive_quarantine_remove(root, "R2402800010", "c.x.xml"), REASON_OK);
+	cr_expect(!exists(f));
+	cr_expect(!exists(r));
+	cr_expect(exists(other), "other files stay");
+	cr_expect_eq(archive_quarantine_remove(root, "R2402800010", "c.x.xml"), REASON_OK,
+		     "already gone: fine");
+	cr_expect_eq(archive_quarantine_remove(root, "..", "etc"), REASON_INTERNAL_ERROR);
+	cr_expect_eq(archive_quarantine_remove(root, "R2402800010", "../x"), REASON_INTERNAL_ERROR);
+	free(f);
+	free(r);
+	free(other);
+	free(dir);
 }
