@@ -89,7 +89,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		" surname, given_names, birth_date, id_type, id_number, id_media_type, id_size,"
 		" id_sha256, arrived, signed)"
 		" SELECT $1, u.licence, u.surname, u.given_names, u.birth_date, u.id_type, u.id_number,"
-		" u.media, u.size, u.sha, string_to_array(u.arrived, ',')::smallint[],"
+		" u.media, u.size, u.sha, string_to_array(u.arrived, ',', 'NULL')::smallint[],"
 		" string_to_array(u.signed, ',')::boolean[]"
 		" FROM unnest($2::text[], $3::text[], $4::text[], $5::date[], $6::text[], $7::text[],"
 		" $8::text[], $9::int[], $10::text[], $11::text[], $12::text[])"
