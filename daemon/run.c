@@ -1,6 +1,7 @@
 /*
  * run - batch processing of the inbox.  See run.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -220,6 +221,7 @@ struct service {
 	time_t last_at;
 	time_t started;
 	time_t status_written;
+	bool status_dirty;		/* changed since status_written */
 	char status_path[PATH_MAX];
 };
 
@@ -239,8 +241,10 @@ static void fault_set(struct service *sv, enum run_fault f, const char *fmt, ...
 	vsnprintf(sv->fault_detail[f], sizeof(sv->fault_detail[f]), fmt, ap);
 	va_end(ap);
 	time_t now = now_s();
-	if (sv->fault_since[f] == 0)
+	if (sv->fault_since[f] == 0) {
 		sv->fault_since[f] = now;
+		sv->status_dirty = true;
+	}
 	if (now - sv->fault_logged[f] >= FAULT_RELOG_SECONDS) {
 		log_error("action=pause fault=%s since=%lld detail=\"%s\" hint=\"processing resumes "
 			  "by itself once this is mended\"", fault_names[f],
@@ -262,6 +266,10 @@ static void fault_clear(struct service *sv, enum run_fault f)
 	sv->fault_since[f] = 0;
 	sv->fault_logged[f] = 0;
 	sv->fault_detail[f][0] = '\0';
+	sv->status_dirty = true;
+	/* Files seen while paused may have had their only event: look at the
+	 * whole inbox now rather than at the next periodic rescan. */
+	clock_gettime(CLOCK_MONOTONIC, &sv->next_scan);
 }
 
 static bool faulty(const struct service *sv)
@@ -283,6 +291,7 @@ static void status_write(struct service *sv, bool force)
 	if (!force && now == sv->status_written)
 		return;
 	sv->status_written = now;
+	sv->status_dirty = false;
 	char host[256] = "";
 	gethostname(host, sizeof(host) - 1);
 	char faults[512] = "";
@@ -303,6 +312,44 @@ static void status_write(struct service *sv, bool force)
 	    !sv->fault_since[FAULT_FILES])
 		log_warn("action=status path=%s error=\"%s\"", sv->status_path, strerror(errno));
 	free(text);
+}
+
+/*
+ * Status files of this host's instances that died without removing theirs
+ * (kill -9, power cut), removed at start-up so that the spool names the
+ * instances that run.  Another host's are left alone: its pids mean
+ * nothing here.
+ */
+static void status_sweep(const char *spool)
+{
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	DIR *d = opendir(spool);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".status.", 8) != 0)
+			continue;
+		char *end = NULL;
+		long pid = strtol(e->d_name + 8, &end, 10);
+		if (end == e->d_name + 8 || *end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", spool, e->d_name);
+		char line[300] = "";
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (fgets(line, sizeof(line), f) == NULL)
+				line[0] = '\0';
+			fclose(f);
+		}
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "host=", 5) == 0 && strcmp(line + 5, host) == 0 && unlink(path) == 0)
+			log_info("action=status-sweep path=%s detail=\"instance %ld is gone\"", path, pid);
+		free(path);
+	}
+	closedir(d);
 }
 
 /* Free space where we write: below the threshold, claiming pauses. */
@@ -377,6 +424,7 @@ static bool service_one(struct service *sv, const struct inbox_claim *c)
 		sv->processed++;
 		snprintf(sv->last_file, sizeof(sv->last_file), "%s/%s", c->dir, c->name);
 		sv->last_at = now_s();
+		sv->status_dirty = true;
 		fault_clear(sv, FAULT_TRUST);
 		status_write(sv, false);
 		return true;
@@ -517,6 +565,7 @@ int run_service(struct config *cfg, const char *config_path)
 	sv.started = now_s();
 	snprintf(sv.status_path, sizeof(sv.status_path), "%s/.status.%ld", cfg->spool,
 		 (long)getpid());
+	status_sweep(cfg->spool);
 	run_signals();
 	sv.watch = inbox_watch_new(cfg->inbox);
 	if (sv.watch == NULL) {
@@ -557,6 +606,10 @@ int run_service(struct config *cfg, const char *config_path)
 		int timeout = timespec_ms_until(&sv.next_scan);
 		if (watchdog && timeout > (int)(watchdog_usec / 2000))
 			timeout = (int)(watchdog_usec / 2000);
+		/* A change the once-a-second limit held back is written within
+		 * a second, not after a long idle wait. */
+		if (sv.status_dirty && timeout > 1000)
+			timeout = 1000;
 		int n = poll(&pfd, 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("action=poll error=\"%s\"", strerror(errno));

@@ -11,7 +11,8 @@ export ATTESTD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-PGWORK=$(mktemp -d "${TMPDIR:-/tmp}/attestd-pg.XXXXXX")
+# Exported: the fault tests stop and start the cluster (pg_stop, pg_start).
+export PGWORK=$(mktemp -d "${TMPDIR:-/tmp}/attestd-pg.XXXXXX")
 cleanup() { pg_stop "$PGWORK"; rm -rf "$PGWORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

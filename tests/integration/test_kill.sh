@@ -62,9 +62,11 @@ for ((k = 1; k <= KILLS; k++)); do
 	[ -n "$(find "$R/spool" -type f ! -name '.status.*')" ] && in_hand=$((in_hand + 1))
 done
 done_at_end=$(sql "SELECT count(*) FROM attestd.submissions")
+stale=$(ls -A "$R/spool" | grep -c '^\.status\.')
 service_start
 batch_wait "$limit" batch_finished
 expect_eq "after $KILLS kills: the batch is processed" 0 $?
+expect_eq "the killed runs' status files are swept at start-up" ".status.$pid" "$(ls -A "$R/spool" | grep '^\.status\.')"
 kill -TERM "$pid"; wait "$pid"
 expect_eq "after $KILLS kills: SIGTERM, exit 0" 0 $?
 kill_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
@@ -76,5 +78,5 @@ else fail "kills mid-batch" "$early of $KILLS kills came with the inbox already 
 expect_no_match "no error logged" 'level=error' "$(cat "$R/daemon.log")"
 echo "        (seed $KILL_SEED: $B_FILES files, $KILLS kills, $in_hand with a file in hand," \
 	"$done_at_end files done when the kills ended; uninterrupted ${ref_ms} ms, with kills ${kill_ms} ms;" \
-	"$(ls -A "$R/spool" | grep -c '^\.status\.') status files of killed runs left in the spool)"
+	"$stale status file(s) of killed runs before the last start)"
 finish
