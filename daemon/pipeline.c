@@ -13,13 +13,21 @@
  * Everything after it (archive, receipts, dropping the spool copy) is
  * idempotent and is done again, from the database's word, when the spool
  * still holds the file at start-up.
+ *
+ * Several instances: whoever processes a claim holds flock(2) on its spool
+ * file, so that another instance's pass over the spool leaves it alone
+ * while its owner lives (the kernel drops the lock when it dies); should
+ * two ever get into the transaction with one claim, the unique claim id
+ * lets one commit and the other step aside.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -868,6 +876,32 @@ static enum reason job_parse(struct pipeline *p, struct job *job)
 	return REASON_OK;
 }
 
+/*
+ * Takes a claim for this process: flock on its spool file.  False when
+ * another instance has it in hand or has finished it meanwhile (the path
+ * is gone or names another file).  *fd (-1 when nothing to hold: a claim
+ * that is not a regular file is not opened, the claim id still guards it)
+ * is closed by the caller, which releases the lock.
+ */
+static bool claim_take(const struct inbox_claim *claim, int *fd)
+{
+	struct stat before, held, now;
+	*fd = -1;
+	if (lstat(claim->spool_path, &before) != 0)
+		return errno != ENOENT;
+	if (!S_ISREG(before.st_mode))
+		return true;
+	*fd = open(claim->spool_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0)
+		return errno != ENOENT;
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return errno != EWOULDBLOCK;
+	/* Locked, but perhaps only once its owner had finished and dropped it. */
+	if (fstat(*fd, &held) != 0 || lstat(claim->spool_path, &now) != 0)
+		return false;
+	return held.st_ino == now.st_ino && held.st_dev == now.st_dev;
+}
+
 static long elapsed_ms(struct timespec since)
 {
 	struct timespec now;
@@ -894,11 +928,17 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 	enum reason r = REASON_OK;
 	struct store_submission_ref sub;
 	bool found = false;
+	int lock_fd = -1;
+	if (!claim_take(claim, &lock_fd)) {
+		p->counts.busy++;
+		goto out;
+	}
 	enum store_status rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
 	if (rc == STORE_OK && !found) {
 		struct stat st;
 		if (lstat(claim->spool_path, &st) != 0) {
 			/* Gone (another instance finished it): nothing to do. */
+			p->counts.busy++;
 			goto out;
 		}
 		if ((r = job_parse(p, &job)) != REASON_OK)
@@ -907,6 +947,16 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 		for (int attempt = 1; attempt <= PIPELINE_MAX_TRIES; attempt++) {
 			free(err);
 			err = NULL;
+			/* Lost to another instance that committed this very claim:
+			 * it finishes the file. */
+			if (attempt > 1 &&
+			    (rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err)) == STORE_OK &&
+			    found) {
+				p->counts.busy++;
+				goto out;
+			}
+			if (rc != STORE_OK)
+				break;
 			if ((rc = store_begin(p->st, &err)) == STORE_OK &&
 			    (rc = transact(p, &job, &err)) == STORE_OK) {
 				crashpoint("before_commit");
@@ -959,6 +1009,8 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 out:
 	if (r != REASON_OK)
 		p->counts.retried++;
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(err);
 	job_clear(&job);
 	return r;

@@ -418,8 +418,11 @@ static bool environment_ok(struct service *sv)
 /* Processes one claimed file; false when the loop must pause. */
 static bool service_one(struct service *sv, const struct inbox_claim *c)
 {
+	size_t busy = pipeline_counts(sv->p)->busy;
 	enum reason r = pipeline_process(sv->p, c);
 	sd_notify(0, "WATCHDOG=1");
+	if (r == REASON_OK && pipeline_counts(sv->p)->busy != busy)
+		return true;	/* another instance's */
 	if (r == REASON_OK) {
 		sv->processed++;
 		snprintf(sv->last_file, sizeof(sv->last_file), "%s/%s", c->dir, c->name);
@@ -636,6 +639,10 @@ int run_service(struct config *cfg, const char *config_path)
 			/* Files written in place are looked at again once settled. */
 			schedule_scan(&sv, unsettled ? sv.cfg->settle_time_ms + 50
 						     : sv.cfg->rescan_interval_ms);
+			/* The spool too: an instance that died left its claims
+			 * there (those of live ones are locked and skipped). */
+			if (!rescan)
+				sv.spool_dirty = true;
 		}
 	}
 	sd_notify(0, "STOPPING=1");

@@ -16,6 +16,10 @@
 #   batch_dump FILE            the normalised end state: database rows without
 #                              ids, timestamps or claim ids; archive, quarantine
 #                              and outbox listings; receipts' decision content
+#   batch_dump_final FILE      what does not depend on the order in which
+#                              files were taken (several instances): final
+#                              decisions, balances, ledger, archive, quarantine,
+#                              statuses per content, one receipt at least per file
 #   batch_finished             true once the inbox and spool are empty and every
 #                              receipt is written
 #   batch_compare NAME REF CUR expect_eq on two dumps, with a diff on failure
@@ -217,6 +221,52 @@ batch_dump() {
 		for f in $(cd "$R/outbox" && find . -type f -name '*.receipt.xml' | sort); do
 			echo "$f $(batch_receipt_text "$R/outbox/$f")"
 		done
+	} > "$out" 2>&1
+}
+
+batch_dump_final() {
+	local out=$1
+	{
+		echo "# statuses per content (which of two identical files came first may vary)"
+		sql "COPY (SELECT sha256, kind, string_agg(status || ' ' || errors::text, ',' ORDER BY status), count(*)
+			FROM attestd.submissions GROUP BY sha256, kind ORDER BY sha256) TO STDOUT"
+		echo "# files without exactly one row"
+		sql "COPY (SELECT file_name, count(*) FROM attestd.submissions GROUP BY file_name
+			HAVING count(*) <> 1 ORDER BY file_name) TO STDOUT"
+		echo "# final decisions"
+		sql "COPY (SELECT approval, number, licence, stage_case, decision, points, effective_date,
+			reasons, flags, previous_credit_last_day, received_on, registration_deadline, decided_on
+			FROM attestd.attestations ORDER BY approval, number) TO STDOUT"
+		echo "# attestations decided more or less than once"
+		sql "COPY (SELECT a.number, count(h.id) FROM attestd.attestations a
+			LEFT JOIN attestd.decision_history h ON h.attestation_id = a.id AND h.decision <> 'pending'
+			WHERE a.decision <> 'pending' GROUP BY a.number HAVING count(h.id) <> 1 ORDER BY a.number) TO STDOUT"
+		echo "# licence events"
+		sql "COPY (SELECT licence, effective_date, kind, points, ref, source, stage_first_day
+			FROM attestd.licence_events ORDER BY ref) TO STDOUT"
+		echo "# balances"
+		sql "COPY (SELECT licence, balance, ceiling, last_credit_stage_last_day
+			FROM attestd.licence_balances ORDER BY licence) TO STDOUT"
+		echo "# balance changes"
+		sql "COPY (SELECT licence, old_balance, new_balance FROM attestd.balance_history
+			ORDER BY licence, old_balance, new_balance) TO STDOUT"
+		echo "# receipts: files without one, receipts not written"
+		sql "COPY (SELECT s.file_name FROM attestd.submissions s WHERE NOT EXISTS
+			(SELECT 1 FROM attestd.receipts r WHERE r.submission_id = s.id AND r.seq = 1)
+			ORDER BY 1) TO STDOUT"
+		sql "SELECT count(*) FROM attestd.receipts WHERE written_at IS NULL"
+		echo "# audit log"
+		sql "COPY (SELECT action, count(*) FROM audit.log GROUP BY action ORDER BY action) TO STDOUT"
+		sql "SELECT coalesce(bool_and(hash = audit.row_hash(prev_hash, seq, at, actor, action, subject, detail)), true) FROM audit.log"
+		echo "# files"
+		(cd "$R/archive" && find . -type f | sort | while read -r f; do
+			echo "archive $f $(sha256sum < "$f" | cut -c1-64)"; done)
+		(cd "$R/quarantine" && find . \( -type f -o -type l \) | sed -E 's|/[0-9]{11}\.[0-9]{9}-[0-9a-f]{8}[.~]|/CLAIM.|' |
+			sort | sed 's/^/quarantine /')
+		(cd "$R/outbox" && find . -type f -name '*.1.receipt.xml' | sort | sed 's/^/outbox /')
+		(cd "$R/outbox" && find . -type f ! -name '*.receipt.xml' | sort | sed 's/^/outbox, not a receipt: /')
+		echo "# left in the inbox and the spool"
+		(cd "$R" && find inbox spool -type f ! -name '.status.*' | sort)
 	} > "$out" 2>&1
 }
 
