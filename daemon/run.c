@@ -473,7 +473,17 @@ static bool service_spool(struct service *sv)
 	return ok;
 }
 
-/* Claims and processes entries, oldest first, between signals. */
+static void list_append(struct inbox_list *to, const struct inbox_list *from)
+{
+	if (from->n == 0)
+		return;
+	to->entries = xreallocarray(to->entries, to->n + from->n, sizeof(*to->entries));
+	memcpy(to->entries + to->n, from->entries, from->n * sizeof(*from->entries));
+	to->n += from->n;
+}
+
+/* Claims and processes entries, oldest first, between signals (an entry
+ * listed twice is claimed once: the second finds it gone). */
 static void service_entries(struct service *sv, struct inbox_list *list)
 {
 	if (list->n > 1)
@@ -623,15 +633,16 @@ int run_service(struct config *cfg, const char *config_path)
 		bool rescan = false;
 		if (n > 0 && inbox_watch_read(sv.watch, &ready, &rescan) != 0)
 			rescan = true;
-		service_entries(&sv, &ready);
-		inbox_list_clear(&ready);
 		if (rescan || timespec_ms_until(&sv.next_scan) == 0) {
+			/* One list with the events', oldest first: files whose
+			 * events came after a pause must not pass the older ones
+			 * the pause left for the scan. */
 			struct inbox_list list;
 			size_t unsettled = 0;
 			struct timespec now;
 			clock_gettime(CLOCK_REALTIME, &now);
 			if (inbox_scan(sv.cfg->inbox, sv.cfg->settle_time_ms, &now, &list, &unsettled) == 0) {
-				service_entries(&sv, &list);
+				list_append(&ready, &list);
 				inbox_list_clear(&list);
 			} else {
 				fault_set(&sv, FAULT_FILES, "%s: %s", sv.cfg->inbox, strerror(errno));
@@ -644,6 +655,8 @@ int run_service(struct config *cfg, const char *config_path)
 			if (!rescan)
 				sv.spool_dirty = true;
 		}
+		service_entries(&sv, &ready);
+		inbox_list_clear(&ready);
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("action=stop processed=%zu", sv.processed);
