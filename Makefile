@@ -4,6 +4,9 @@
 #   make deps                 install missing Debian packages (root) or say how
 #   make check                unit + integration tests, then again under ASan+UBSan
 #   make check SANITIZE=address,undefined   only the sanitized run
+#   make kill-test [KILLS=50 FILES=500]      kill -9 campaign on the service
+#   make instances-test [INSTANCES_FILES=1000]  three instances on one inbox
+#   make bench-latency [RATE=200 DURATION=15 IDLE=50 INSTANCES=1]
 #   make demo                 a throwaway PostgreSQL under ./var/demo, loaded
 #   make install [PREFIX=/usr/local] [DESTDIR=]
 #   make clean
@@ -48,7 +51,8 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPFILES  := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
-.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import
+.PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import \
+	kill-test instances-test bench-latency
 .DEFAULT_GOAL := all
 
 all: attestd
@@ -123,6 +127,15 @@ check-unit: $(UNIT_BIN)
 check-integration: $(BIN) $(BUILD)/tests/attestd-sign
 	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) bash tests/integration/run.sh
 
+# The big campaigns of the small tests make check runs.
+kill-test: $(BIN) $(BUILD)/tests/attestd-sign
+	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) ONLY=test_kill.sh \
+		KILLS=$(or $(KILLS),50) FILES=$(or $(FILES),500) bash tests/integration/run.sh
+
+instances-test: $(BIN) $(BUILD)/tests/attestd-sign
+	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) ONLY=test_instances.sh \
+		INSTANCES_FILES=$(or $(INSTANCES_FILES),1000) bash tests/integration/run.sh
+
 # --- demo, benchmarks, install ------------------------------------------------
 
 demo: deps attestd
@@ -133,6 +146,9 @@ demo-stop:
 
 bench-import: deps attestd
 	@bash tests/bench/import.sh $(if $(LICENCES),$(LICENCES),1000000) $(if $(EVENTS),$(EVENTS),3000000)
+
+bench-latency: deps $(BIN) $(BUILD)/tests/attestd-sign
+	@ATTESTD=$(abspath $(BIN)) bash tests/bench/latency.sh
 
 install: attestd
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/attestd/sql \
