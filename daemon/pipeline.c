@@ -691,26 +691,39 @@ out:
 	return rc;
 }
 
+/* A byte-identical file already accepted: recorded as its duplicate
+ * (job->status set), else nothing done. */
+static enum store_status duplicate_check(struct pipeline *p, struct job *job, char **err)
+{
+	struct store_submission_ref first;
+	bool found;
+	enum store_status rc = store_find_sha256(p->st, job->sha256, &first, &found, err);
+	if (rc == STORE_OK && found)
+		rc = transact_duplicate(p, job, &first, err);
+	return rc;
+}
+
 /* Everything between BEGIN and COMMIT for one file. */
 static enum store_status transact(struct pipeline *p, struct job *job, char **err)
 {
 	enum store_status rc = STORE_OK;
 	memset(job->decided, 0, sizeof(job->decided));
 	job->duplicate_of = 0;
+	job->status = NULL;
 	if (job->reject == REASON_OK && (rc = check_binding(p, job, err)) != STORE_OK)
 		return rc;
-	if (job->reject == REASON_OK) {
-		struct store_submission_ref first;
-		bool found;
-		if ((rc = store_find_sha256(p->st, job->sha256, &first, &found, err)) != STORE_OK)
-			return rc;
-		if (found)
-			return transact_duplicate(p, job, &first, err);
-	}
+	if (job->reject == REASON_OK && ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status))
+		return rc;
 	if (job->reject == REASON_OK && job->doc->kind == DOC_ATTESTATIONS) {
 		char taken[DOC_NUMBER_SIZE];
 		if ((rc = store_number_taken(p->st, job->doc, taken, err)) != STORE_OK)
 			return rc;
+		/* Taken, perhaps, by an identical file another instance
+		 * committed since we looked for one: that is a duplicate. */
+		if (taken[0] && (rc = duplicate_check(p, job, err)) != STORE_OK)
+			return rc;
+		if (job->status)
+			return STORE_OK;
 		if (taken[0])
 			job_reject(job, REASON_DUPLICATE_ATTESTATION_NUMBER, 0, "attestation number "
 				   "%s was already used by centre %s in another file", taken,
@@ -722,6 +735,10 @@ static enum store_status transact(struct pipeline *p, struct job *job, char **er
 	struct store_stage stage;
 	const struct doc_stage *s = &job->doc->stage;
 	if ((rc = store_stage_lock(p->st, job->doc->approval, s, &stage, err)) != STORE_OK)
+		return rc;
+	/* The stage lock waited for whoever held it: an identical file may
+	 * have been committed meanwhile (several instances). */
+	if ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status)
 		return rc;
 	if (job->doc->kind == DOC_SIGNIN_SHEET && stage.sheet_submission)
 		job_reject(job, REASON_STAGE_CONFLICT, 0, "a sign-in sheet was already received for "

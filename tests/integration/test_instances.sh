@@ -3,7 +3,8 @@
 # every file taken once, every attestation decided exactly once, no
 # deadlock, no error logged, and the end state of a single instance (what
 # does not depend on which file was taken first: final decisions,
-# balances, ledger, archive, quarantine; batch_dump_final).  make check
+# balances, ledger, archive, quarantine; batch_dump_final), identical
+# files taken at the same moment included.  make check
 # runs ~100 files; `make instances-test` 1,000 (INSTANCES_FILES).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scenario.sh"
@@ -13,6 +14,14 @@ FILES=${INSTANCES_FILES:-100}
 N=${INSTANCES:-3}
 
 batch_make "$FILES" || { fail "batch_make"; finish; exit 1; }
+# Identical copies dropped right after every third document (the name
+# sorts just after the original's): instances race for them, and one copy
+# must be accepted and the other a duplicate, whichever comes first.
+awk 'NR % 3 == 0 && /-(att|sheet)-/ { print; c = $0; sub(/\.xml$/, "c.xml", c); print c > "/dev/stderr"; print c; next } { print }' \
+	"$WORK/batch/ORDER" > "$WORK/batch/ORDER.new" 2> "$WORK/batch/COPIES"
+while read -r c; do cp "$WORK/batch/${c%c.xml}.xml" "$WORK/batch/$c"; done < "$WORK/batch/COPIES"
+mv "$WORK/batch/ORDER.new" "$WORK/batch/ORDER"
+B_FILES=$(wc -l < "$WORK/batch/ORDER")
 limit=$((60 + B_FILES / 4))
 
 service_start() {
