@@ -6,6 +6,9 @@
 #   make check SANITIZE=address,undefined   only the sanitized run
 #   make demo                 a throwaway PostgreSQL under ./var/demo and a batch through it
 #   make bench [STAGES=1000]  run --once over N stages: files/s, RSS, time split
+#   make kill-test [KILLS=50 FILES=500]      kill -9 campaign on the service
+#   make instances-test [INSTANCES_FILES=1000]  three instances on one inbox
+#   make bench-latency [RATE=200 DURATION=15 IDLE=50 INSTANCES=1]
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binary, attestd-centre, SQL, schemas,
 #                             systemd units, sysusers.d, tmpfiles.d, sshd drop-in, example
 #                             configuration (directories: see "install" below)
@@ -52,7 +55,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DEPFILES  := $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
 .PHONY: all deps check check-unit check-integration demo demo-stop install clean bench-import bench \
-	bench-purge
+	bench-purge kill-test instances-test bench-latency
 .DEFAULT_GOAL := all
 
 all: attestd
@@ -128,6 +131,15 @@ check-unit: $(UNIT_BIN)
 check-integration: $(BIN) $(BUILD)/tests/attestd-sign
 	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) bash tests/integration/run.sh
 
+# The big campaigns of the small tests make check runs.
+kill-test: $(BIN) $(BUILD)/tests/attestd-sign
+	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) ONLY=test_kill.sh \
+		KILLS=$(or $(KILLS),50) FILES=$(or $(FILES),500) bash tests/integration/run.sh
+
+instances-test: $(BIN) $(BUILD)/tests/attestd-sign
+	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) ONLY=test_instances.sh \
+		INSTANCES_FILES=$(or $(INSTANCES_FILES),1000) bash tests/integration/run.sh
+
 # --- demo, benchmarks, install ------------------------------------------------
 
 demo: deps attestd $(BUILD)/tests/attestd-sign
@@ -138,6 +150,9 @@ demo-stop:
 
 bench-import: deps attestd
 	@bash tests/bench/import.sh $(if $(LICENCES),$(LICENCES),1000000) $(if $(EVENTS),$(EVENTS),3000000)
+
+bench-latency: deps $(BIN) $(BUILD)/tests/attestd-sign
+	@ATTESTD=$(abspath $(BIN)) bash tests/bench/latency.sh
 
 bench-purge: deps attestd
 	@bash tests/bench/purge.sh

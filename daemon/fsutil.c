@@ -69,12 +69,61 @@ static int write_all(int fd, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/*
+ * An unnamed file (O_TMPFILE) named only once complete: a process killed
+ * while writing leaves nothing behind, where a temporary name would stay
+ * for ever (found by the kill -9 tests).  1 when the file system or
+ * kernel cannot (no O_TMPFILE, no /proc): the caller then uses a name.
+ */
+static int write_unnamed(const char *dir, const char *tmp, const char *final, const void *data,
+			 size_t len, mode_t mode, bool replace)
+{
+	int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL ? 1 : -1;
+	int rc = -1, saved;
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+		goto out;
+	if (!replace) {
+		if (linkat(AT_FDCWD, self, AT_FDCWD, final, AT_SYMLINK_FOLLOW) == 0)
+			rc = 0;
+		else if (errno == ENOENT && access(self, F_OK) != 0)
+			rc = 1;
+		goto out;
+	}
+	/* Named for an instant, to be renamed over the old file. */
+	unlink(tmp);
+	if (linkat(AT_FDCWD, self, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0) {
+		if (errno == ENOENT && access(self, F_OK) != 0)
+			rc = 1;
+		goto out;
+	}
+	if (rename(tmp, final) == 0)
+		rc = 0;
+	else
+		unlink(tmp);
+out:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 int fsutil_write_atomic(const char *dir, const char *name, const void *data, size_t len,
 			mode_t mode, bool replace)
 {
 	char *tmp = xasprintf("%s/.%s.tmp.%ld", dir, name, (long)getpid());
 	char *final = xasprintf("%s/%s", dir, name);
 	int rc = -1, saved = 0;
+	int unnamed = write_unnamed(dir, tmp, final, data, len, mode, replace);
+	if (unnamed == 0) {
+		rc = fsutil_sync_dir(dir);
+		goto out;
+	}
+	if (unnamed < 0)
+		goto out;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		goto out;

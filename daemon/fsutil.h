@@ -18,9 +18,11 @@ int fsutil_sync_dir(const char *dir);
 int fsutil_mkdirs(const char *path, mode_t mode);
 
 /*
- * Writes data to dir/name atomically: dir/.name.tmp.PID, fsync, then
- * rename (replace=false: link(2)+unlink, so an existing file is never
- * overwritten and EEXIST is returned), then fsync the directory.
+ * Writes data to dir/name atomically: an unnamed file (O_TMPFILE; where
+ * the file system has none, dir/.name.tmp.PID), fsync, then rename
+ * (replace=false: link(2), so an existing file is never overwritten and
+ * EEXIST is returned), then fsync the directory.  A process killed on the
+ * way leaves no temporary file where O_TMPFILE works.
  * 0 or -1 with errno.
  */
 int fsutil_write_atomic(const char *dir, const char *name, const void *data, size_t len,

@@ -13,13 +13,21 @@
  * Everything after it (archive, receipts, dropping the spool copy) is
  * idempotent and is done again, from the database's word, when the spool
  * still holds the file at start-up.
+ *
+ * Several instances: whoever processes a claim holds flock(2) on its spool
+ * file, so that another instance's pass over the spool leaves it alone
+ * while its owner lives (the kernel drops the lock when it dies); should
+ * two ever get into the transaction with one claim, the unique claim id
+ * lets one commit and the other step aside.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -687,26 +695,39 @@ out:
 	return rc;
 }
 
+/* A byte-identical file already accepted: recorded as its duplicate
+ * (job->status set), else nothing done. */
+static enum store_status duplicate_check(struct pipeline *p, struct job *job, char **err)
+{
+	struct store_submission_ref first;
+	bool found;
+	enum store_status rc = store_find_sha256(p->st, job->sha256, &first, &found, err);
+	if (rc == STORE_OK && found)
+		rc = transact_duplicate(p, job, &first, err);
+	return rc;
+}
+
 /* Everything between BEGIN and COMMIT for one file. */
 static enum store_status transact(struct pipeline *p, struct job *job, char **err)
 {
 	enum store_status rc = STORE_OK;
 	memset(job->decided, 0, sizeof(job->decided));
 	job->duplicate_of = 0;
+	job->status = NULL;
 	if (job->reject == REASON_OK && (rc = check_binding(p, job, err)) != STORE_OK)
 		return rc;
-	if (job->reject == REASON_OK) {
-		struct store_submission_ref first;
-		bool found;
-		if ((rc = store_find_sha256(p->st, job->sha256, &first, &found, err)) != STORE_OK)
-			return rc;
-		if (found)
-			return transact_duplicate(p, job, &first, err);
-	}
+	if (job->reject == REASON_OK && ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status))
+		return rc;
 	if (job->reject == REASON_OK && job->doc->kind == DOC_ATTESTATIONS) {
 		char taken[DOC_NUMBER_SIZE];
 		if ((rc = store_number_taken(p->st, job->doc, taken, err)) != STORE_OK)
 			return rc;
+		/* Taken, perhaps, by an identical file another instance
+		 * committed since we looked for one: that is a duplicate. */
+		if (taken[0] && (rc = duplicate_check(p, job, err)) != STORE_OK)
+			return rc;
+		if (job->status)
+			return STORE_OK;
 		if (taken[0])
 			job_reject(job, REASON_DUPLICATE_ATTESTATION_NUMBER, 0, "attestation number "
 				   "%s was already used by centre %s in another file", taken,
@@ -718,6 +739,10 @@ static enum store_status transact(struct pipeline *p, struct job *job, char **er
 	struct store_stage stage;
 	const struct doc_stage *s = &job->doc->stage;
 	if ((rc = store_stage_lock(p->st, job->doc->approval, s, &stage, err)) != STORE_OK)
+		return rc;
+	/* The stage lock waited for whoever held it: an identical file may
+	 * have been committed meanwhile (several instances). */
+	if ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status)
 		return rc;
 	if (job->doc->kind == DOC_SIGNIN_SHEET && stage.sheet_submission)
 		job_reject(job, REASON_STAGE_CONFLICT, 0, "a sign-in sheet was already received for "
@@ -879,6 +904,32 @@ static enum reason job_parse(struct pipeline *p, struct job *job)
 	return REASON_OK;
 }
 
+/*
+ * Takes a claim for this process: flock on its spool file.  False when
+ * another instance has it in hand or has finished it meanwhile (the path
+ * is gone or names another file).  *fd (-1 when nothing to hold: a claim
+ * that is not a regular file is not opened, the claim id still guards it)
+ * is closed by the caller, which releases the lock.
+ */
+static bool claim_take(const struct inbox_claim *claim, int *fd)
+{
+	struct stat before, held, now;
+	*fd = -1;
+	if (lstat(claim->spool_path, &before) != 0)
+		return errno != ENOENT;
+	if (!S_ISREG(before.st_mode))
+		return true;
+	*fd = open(claim->spool_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (*fd < 0)
+		return errno != ENOENT;
+	if (flock(*fd, LOCK_EX | LOCK_NB) != 0)
+		return errno != EWOULDBLOCK;
+	/* Locked, but perhaps only once its owner had finished and dropped it. */
+	if (fstat(*fd, &held) != 0 || lstat(claim->spool_path, &now) != 0)
+		return false;
+	return held.st_ino == now.st_ino && held.st_dev == now.st_dev;
+}
+
 static double elapsed_s(struct timespec since)
 {
 	struct timespec now;
@@ -905,11 +956,17 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 	enum reason r = REASON_OK;
 	struct store_submission_ref sub;
 	bool found = false;
+	int lock_fd = -1;
+	if (!claim_take(claim, &lock_fd)) {
+		p->counts.busy++;
+		goto out;
+	}
 	enum store_status rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
 	if (rc == STORE_OK && !found) {
 		struct stat st;
 		if (lstat(claim->spool_path, &st) != 0) {
 			/* Gone (another instance finished it): nothing to do. */
+			p->counts.busy++;
 			goto out;
 		}
 		if ((r = job_parse(p, &job)) != REASON_OK)
@@ -918,6 +975,16 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 		for (int attempt = 1; attempt <= PIPELINE_MAX_TRIES; attempt++) {
 			free(err);
 			err = NULL;
+			/* Lost to another instance that committed this very claim:
+			 * it finishes the file. */
+			if (attempt > 1 &&
+			    (rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err)) == STORE_OK &&
+			    found) {
+				p->counts.busy++;
+				goto out;
+			}
+			if (rc != STORE_OK)
+				break;
 			if ((rc = store_begin(p->st, &err)) == STORE_OK &&
 			    (rc = transact(p, &job, &err)) == STORE_OK) {
 				crashpoint("before_commit");
@@ -976,6 +1043,8 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 out:
 	if (r != REASON_OK)
 		p->counts.retried++;
+	if (lock_fd >= 0)
+		close(lock_fd);
 	free(err);
 	job_clear(&job);
 	return r;

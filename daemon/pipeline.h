@@ -29,6 +29,7 @@ struct pipeline_counts {
 	size_t rejected;
 	size_t duplicate;
 	size_t retried;			/* kept in the spool for a temporary reason */
+	size_t busy;			/* left to another instance that had it in hand */
 	size_t attestations[5];		/* by enum rules_decision */
 	size_t rejected_by[REASON_COUNT];	/* rejected files by their reason */
 	struct metrics_histogram processing;	/* seconds, files that reached an outcome */
@@ -47,7 +48,8 @@ void pipeline_free(struct pipeline *p);
  * and the file has left the spool (to the archive or the quarantine);
  * a temporary reason (database unreachable, CRL stale, disk) when it stays
  * in the spool to be retried; REASON_INTERNAL_ERROR when it stays there
- * for an operator (logged).
+ * for an operator (logged).  REASON_OK too, counted in busy and not
+ * logged, when another instance has the claim in hand or has finished it.
  */
 enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim);
 

@@ -60,19 +60,18 @@ static void compare(char **fs, size_t n_fs, char **db, size_t n_db, const char *
 		    size_t *db_only)
 {
 	size_t i = 0, j = 0;
-	*fs_only = *db_only = 0;
 	while (i < n_fs || j < n_db) {
 		int c = i == n_fs ? 1 : j == n_db ? -1 : strcmp(fs[i], db[j]);
 		if (c == 0) {
 			i++;
 			j++;
 		} else if (c < 0) {
-			if (++*fs_only <= RECONCILE_LOGGED_MAX)
+			if (fs_only && ++*fs_only <= RECONCILE_LOGGED_MAX)
 				log_error("action=reconcile orphan=%s id=%s detail=\"%s\"", what, fs[i],
 					  fs_only_msg);
 			i++;
 		} else {
-			if (++*db_only <= RECONCILE_LOGGED_MAX)
+			if (db_only && ++*db_only <= RECONCILE_LOGGED_MAX)
 				log_error("action=reconcile missing=%s id=%s detail=\"%s\"", what, db[j],
 					  db_only_msg);
 			j++;
@@ -84,8 +83,11 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 			  struct reconcile_report *rep)
 {
 	struct names fs_archive = { 0 }, fs_quarantine = { 0 };
-	char **db_archive = NULL, **db_rejected = NULL;
-	size_t n_archive = 0, n_rejected = 0;
+	/* All rows, for files no row knows; settled rows, for rows whose file
+	 * is missing (another instance may still be archiving a recent one). */
+	char **db_archive = NULL, **db_rejected = NULL, **db_archive_settled = NULL,
+	     **db_rejected_settled = NULL;
+	size_t n_archive = 0, n_rejected = 0, n_archive_settled = 0, n_rejected_settled = 0;
 	char *err = NULL;
 	enum reason r = REASON_OK;
 	memset(rep, 0, sizeof(*rep));
@@ -95,9 +97,13 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		r = REASON_IO_ERROR;
 		goto out;
 	}
-	enum store_status s = store_archive_hashes(st, &db_archive, &n_archive, &err);
+	enum store_status s = store_archive_hashes(st, false, &db_archive, &n_archive, &err);
 	if (s == STORE_OK)
-		s = store_rejected_claims(st, &db_rejected, &n_rejected, &err);
+		s = store_archive_hashes(st, true, &db_archive_settled, &n_archive_settled, &err);
+	if (s == STORE_OK)
+		s = store_rejected_claims(st, false, &db_rejected, &n_rejected, &err);
+	if (s == STORE_OK)
+		s = store_rejected_claims(st, true, &db_rejected_settled, &n_rejected_settled, &err);
 	if (s != STORE_OK) {
 		log_error("action=reconcile outcome=error error=\"%s\"", err ? err : "");
 		r = s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
@@ -107,14 +113,19 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		qsort(fs_archive.items, fs_archive.n, sizeof(char *), name_cmp);
 	if (fs_quarantine.n > 1)
 		qsort(fs_quarantine.items, fs_quarantine.n, sizeof(char *), name_cmp);
-	compare(fs_archive.items, fs_archive.n, db_archive, n_archive, "archive",
-		"an archived file no submission or identity document records: keep it and "
-		"find where it came from", "recorded but not in the archive: restore it from backup",
-		&rep->archive_orphans, &rep->archive_missing);
+	const char *orphan = "an archived file no submission or identity document records: keep "
+			     "it and find where it came from";
+	const char *missing = "recorded but not in the archive: restore it from backup";
+	compare(fs_archive.items, fs_archive.n, db_archive, n_archive, "archive", orphan, missing,
+		&rep->archive_orphans, NULL);
+	compare(fs_archive.items, fs_archive.n, db_archive_settled, n_archive_settled, "archive",
+		orphan, missing, NULL, &rep->archive_missing);
+	orphan = "a quarantined file of no rejected submission";
+	missing = "a rejected submission whose original is not in quarantine";
 	compare(fs_quarantine.items, fs_quarantine.n, db_rejected, n_rejected, "quarantine",
-		"a quarantined file of no rejected submission",
-		"a rejected submission whose original is not in quarantine",
-		&rep->quarantine_orphans, &rep->quarantine_missing);
+		orphan, missing, &rep->quarantine_orphans, NULL);
+	compare(fs_quarantine.items, fs_quarantine.n, db_rejected_settled, n_rejected_settled,
+		"quarantine", orphan, missing, NULL, &rep->quarantine_missing);
 	size_t total = rep->archive_orphans + rep->archive_missing + rep->quarantine_orphans +
 		       rep->quarantine_missing;
 	if (total)
@@ -131,5 +142,7 @@ out:
 	names_free(fs_quarantine.items, fs_quarantine.n);
 	names_free(db_archive, n_archive);
 	names_free(db_rejected, n_rejected);
+	names_free(db_archive_settled, n_archive_settled);
+	names_free(db_rejected_settled, n_rejected_settled);
 	return r;
 }

@@ -3,7 +3,9 @@
  * against the database.  Every archived file has its row and every row its
  * archived file; every quarantined original its rejected submission and
  * back.  Orphans on either side are reported (log, status), never deleted:
- * an operator decides what they are.
+ * an operator decides what they are.  A row committed in the last ten
+ * minutes is not yet expected to have its file: another instance sharing
+ * the database may be archiving it.
  */
 #ifndef ATTESTD_RECONCILE_H
 #define ATTESTD_RECONCILE_H

@@ -1,6 +1,7 @@
 /*
  * run - batch processing of the inbox.  See run.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -389,8 +390,10 @@ static void fault_set(struct service *sv, enum run_fault f, const char *fmt, ...
 	vsnprintf(sv->fault_detail[f], sizeof(sv->fault_detail[f]), fmt, ap);
 	va_end(ap);
 	time_t now = now_s();
-	if (sv->fault_since[f] == 0)
+	if (sv->fault_since[f] == 0) {
 		sv->fault_since[f] = now;
+		sv->status_dirty = true;
+	}
 	if (now - sv->fault_logged[f] >= FAULT_RELOG_SECONDS) {
 		log_error("action=pause fault=%s since=%lld detail=\"%s\" hint=\"processing resumes "
 			  "by itself once this is mended\"", fault_names[f],
@@ -412,6 +415,10 @@ static void fault_clear(struct service *sv, enum run_fault f)
 	sv->fault_since[f] = 0;
 	sv->fault_logged[f] = 0;
 	sv->fault_detail[f][0] = '\0';
+	sv->status_dirty = true;
+	/* Files seen while paused may have had their only event: look at the
+	 * whole inbox now rather than at the next periodic rescan. */
+	clock_gettime(CLOCK_MONOTONIC, &sv->next_scan);
 }
 
 static bool faulty(const struct service *sv)
@@ -453,6 +460,44 @@ static void status_write(struct service *sv, bool force)
 	    !sv->fault_since[FAULT_FILES])
 		log_warn("action=status spool=%s error=\"%s\"", sv->cfg->spool, strerror(errno));
 	free(text);
+}
+
+/*
+ * Status files of this host's instances that died without removing theirs
+ * (kill -9, power cut), removed at start-up so that the spool names the
+ * instances that run.  Another host's are left alone: its pids mean
+ * nothing here.
+ */
+static void status_sweep(const char *spool)
+{
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	DIR *d = opendir(spool);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".status.", 8) != 0)
+			continue;
+		char *end = NULL;
+		long pid = strtol(e->d_name + 8, &end, 10);
+		if (end == e->d_name + 8 || *end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", spool, e->d_name);
+		char line[300] = "";
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (fgets(line, sizeof(line), f) == NULL)
+				line[0] = '\0';
+			fclose(f);
+		}
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "host=", 5) == 0 && strcmp(line + 5, host) == 0 && unlink(path) == 0)
+			log_info("action=status-sweep path=%s detail=\"instance %ld is gone\"", path, pid);
+		free(path);
+	}
+	closedir(d);
 }
 
 /* Free space where we write: below the threshold, claiming pauses. */
@@ -537,12 +582,16 @@ static void service_metrics(struct service *sv, bool file_done)
 /* Processes one claimed file; false when the loop must pause. */
 static bool service_one(struct service *sv, const struct inbox_claim *c)
 {
+	size_t busy = pipeline_counts(sv->p)->busy;
 	enum reason r = pipeline_process(sv->p, c);
 	sd_notify(0, "WATCHDOG=1");
+	if (r == REASON_OK && pipeline_counts(sv->p)->busy != busy)
+		return true;	/* another instance's */
 	if (r == REASON_OK) {
 		sv->processed++;
 		snprintf(sv->last_file, sizeof(sv->last_file), "%s/%s", c->dir, c->name);
 		sv->last_at = now_s();
+		sv->status_dirty = true;
 		fault_clear(sv, FAULT_TRUST);
 		sv->status_dirty = true;
 		status_write(sv, false);
@@ -591,7 +640,17 @@ static bool service_spool(struct service *sv)
 	return ok;
 }
 
-/* Claims and processes entries, oldest first, between signals. */
+static void list_append(struct inbox_list *to, const struct inbox_list *from)
+{
+	if (from->n == 0)
+		return;
+	to->entries = xreallocarray(to->entries, to->n + from->n, sizeof(*to->entries));
+	memcpy(to->entries + to->n, from->entries, from->n * sizeof(*from->entries));
+	to->n += from->n;
+}
+
+/* Claims and processes entries, oldest first, between signals (an entry
+ * listed twice is claimed once: the second finds it gone). */
 static void service_entries(struct service *sv, struct inbox_list *list)
 {
 	if (list->n > 1)
@@ -684,6 +743,7 @@ int run_service(struct config *cfg, const char *config_path)
 	struct service sv = { .cfg = cfg, .config_path = config_path, .swept_on = DATE_NONE };
 	config_swap(cfg);
 	sv.started = now_s();
+	status_sweep(cfg->spool);
 	run_signals();
 	sv.watch = inbox_watch_new(cfg->inbox);
 	if (sv.watch == NULL) {
@@ -740,6 +800,10 @@ int run_service(struct config *cfg, const char *config_path)
 			timeout = timespec_ms_until(&sv.metrics_next);
 		if (watchdog && timeout > (int)(watchdog_usec / 2000))
 			timeout = (int)(watchdog_usec / 2000);
+		/* A change the once-a-second limit held back is written within
+		 * a second, not after a long idle wait. */
+		if (sv.status_dirty && timeout > 1000)
+			timeout = 1000;
 		int n = poll(&pfd, 1, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error("action=poll error=\"%s\"", strerror(errno));
@@ -750,15 +814,16 @@ int run_service(struct config *cfg, const char *config_path)
 		bool rescan = false;
 		if (n > 0 && inbox_watch_read(sv.watch, &ready, &rescan) != 0)
 			rescan = true;
-		service_entries(&sv, &ready);
-		inbox_list_clear(&ready);
 		if (rescan || timespec_ms_until(&sv.next_scan) == 0) {
+			/* One list with the events', oldest first: files whose
+			 * events came after a pause must not pass the older ones
+			 * the pause left for the scan. */
 			struct inbox_list list;
 			size_t unsettled = 0;
 			struct timespec now;
 			clock_gettime(CLOCK_REALTIME, &now);
 			if (inbox_scan(sv.cfg->inbox, sv.cfg->settle_time_ms, &now, &list, &unsettled) == 0) {
-				service_entries(&sv, &list);
+				list_append(&ready, &list);
 				inbox_list_clear(&list);
 			} else {
 				fault_set(&sv, FAULT_FILES, "%s: %s", sv.cfg->inbox, strerror(errno));
@@ -766,7 +831,13 @@ int run_service(struct config *cfg, const char *config_path)
 			/* Files written in place are looked at again once settled. */
 			schedule_scan(&sv, unsettled ? sv.cfg->settle_time_ms + 50
 						     : sv.cfg->rescan_interval_ms);
+			/* The spool too: an instance that died left its claims
+			 * there (those of live ones are locked and skipped). */
+			if (!rescan)
+				sv.spool_dirty = true;
 		}
+		service_entries(&sv, &ready);
+		inbox_list_clear(&ready);
 	}
 	sd_notify(0, "STOPPING=1");
 	log_info("action=stop processed=%zu", sv.processed);

@@ -424,19 +424,30 @@ static enum store_status store_column(struct store *st, const char *sql, char **
 	return rc;
 }
 
-enum store_status store_archive_hashes(struct store *st, char ***out, size_t *n, char **err)
+enum store_status store_archive_hashes(struct store *st, bool settled_only, char ***out,
+				      size_t *n, char **err)
 {
-	/* COLLATE "C": the order strcmp() and bsearch() expect. */
-	return store_column(st,
-		"SELECT sha256 COLLATE \"C\" FROM attestd.submissions WHERE status = 'accepted'"
-		" UNION SELECT id_sha256 FROM attestd.signin_participants ORDER BY 1", out, n, err);
+	/* COLLATE "C": the order strcmp() and bsearch() expect.  settled_only:
+	 * rows committed a while ago, whose files another instance cannot be
+	 * still archiving. */
+	return store_column(st, settled_only
+		? "SELECT s.sha256 COLLATE \"C\" FROM attestd.submissions s WHERE s.status = 'accepted'"
+		  " AND s.processed_at < now() - interval '10 minutes'"
+		  " UNION SELECT p.id_sha256 FROM attestd.signin_participants p"
+		  " JOIN attestd.submissions s ON s.id = p.submission_id"
+		  " WHERE s.processed_at < now() - interval '10 minutes' ORDER BY 1"
+		: "SELECT sha256 COLLATE \"C\" FROM attestd.submissions WHERE status = 'accepted'"
+		  " UNION SELECT id_sha256 FROM attestd.signin_participants ORDER BY 1", out, n, err);
 }
 
-enum store_status store_rejected_claims(struct store *st, char ***out, size_t *n, char **err)
+enum store_status store_rejected_claims(struct store *st, bool settled_only, char ***out,
+				       size_t *n, char **err)
 {
-	return store_column(st,
-		"SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
-		" ORDER BY 1", out, n, err);
+	return store_column(st, settled_only
+		? "SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
+		  " AND processed_at < now() - interval '10 minutes' ORDER BY 1"
+		: "SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
+		  " ORDER BY 1", out, n, err);
 }
 
 enum store_status store_counts(struct store *st, const char *today, struct store_counts *out,

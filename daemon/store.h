@@ -39,10 +39,13 @@ enum store_status store_schema_status(struct store *st, FILE *out, char **err);
 
 /* Sorted, distinct lists for the start-up reconciliation: the hashes the
  * archive must hold (accepted originals and identity scans), and the claim
- * ids of rejected submissions (their originals are in quarantine).  The
- * caller frees each string and the array. */
-enum store_status store_archive_hashes(struct store *st, char ***out, size_t *n, char **err);
-enum store_status store_rejected_claims(struct store *st, char ***out, size_t *n, char **err);
+ * ids of rejected submissions (their originals are in quarantine);
+ * settled_only: those committed more than 10 minutes ago (another instance
+ * may be archiving the others).  The caller frees each string and the array. */
+enum store_status store_archive_hashes(struct store *st, bool settled_only, char ***out,
+				      size_t *n, char **err);
+enum store_status store_rejected_claims(struct store *st, bool settled_only, char ***out,
+				       size_t *n, char **err);
 
 /* The counts `attestd status` shows. */
 struct store_counts {

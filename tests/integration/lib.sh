@@ -10,7 +10,7 @@ FAILED=0
 T_NAME=$(basename "$0" .sh)
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/attestd-$T_NAME.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 
 pass() { PASSED=$((PASSED + 1)); echo "  ok    $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "  FAIL  $1"; shift; [ $# -gt 0 ] && printf '        %s\n' "$@"; }

@@ -3,7 +3,8 @@
 #   pg_start DIR    initdb into DIR/data (if not there), start it on a Unix
 #                   socket in DIR/socket only, create the roles (sql/roles.sql)
 #                   and export PGHOST, PGPORT, PGUSER=attestd
-#   pg_stop DIR     stop it (immediate)
+#   pg_stop DIR [MODE]  stop it (pg_ctl -m MODE, default immediate); pg_start
+#                   starts it again
 #   pg_admin ...    psql as the cluster's superuser
 #   pg_createdb N   a fresh database N owned by attestd
 #
@@ -65,10 +66,10 @@ pg_start() {
 }
 
 pg_stop() {
-	local dir=$1
+	local dir=$1 mode=${2:-immediate}
 	[ -f "$dir/data/postmaster.pid" ] || return 0
 	pg_pick_user
-	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null 2>&1
 }
 
 pg_admin() {

@@ -11,7 +11,8 @@ export ATTESTD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-PGWORK=$(mktemp -d "${TMPDIR:-/tmp}/attestd-pg.XXXXXX")
+# Exported: the fault tests stop and start the cluster (pg_stop, pg_start).
+export PGWORK=$(mktemp -d "${TMPDIR:-/tmp}/attestd-pg.XXXXXX")
 cleanup() { pg_stop "$PGWORK"; rm -rf "$PGWORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -27,10 +28,22 @@ for t in "$HERE"/test_*.sh; do
 	[ -n "${ONLY:-}" ] && case "$t" in *"$ONLY"*) ;; *) continue ;; esac
 	files+=("$t")
 done
+# A file that stops the shared cluster (it says "# exclusive" on a line of
+# its own) runs alone, after the others.
+run_one() {
+	local name
+	name=$(basename "$1" .sh)
+	bash "$1" >"$OUTDIR/$name.out" 2>&1
+	echo $? >"$OUTDIR/$name.rc"
+}
 running=0
+exclusive=()
 for t in "${files[@]}"; do
-	name=$(basename "$t" .sh)
-	( bash "$t" >"$OUTDIR/$name.out" 2>&1; echo $? >"$OUTDIR/$name.rc" ) &
+	if grep -qx '# exclusive' "$t"; then
+		exclusive+=("$t")
+		continue
+	fi
+	run_one "$t" &
 	running=$((running + 1))
 	if [ "$running" -ge "$JOBS" ]; then
 		wait -n
@@ -38,6 +51,9 @@ for t in "${files[@]}"; do
 	fi
 done
 wait
+for t in "${exclusive[@]}"; do
+	run_one "$t"
+done
 
 passed=0 failed=0
 for t in "${files[@]}"; do

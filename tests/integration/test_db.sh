@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# exclusive
 # Migrations: fresh, re-run, status, a database newer than the binary, a
 # migration whose text changed, missing roles.
 . "$(dirname "$0")/lib.sh"

@@ -83,6 +83,9 @@ fake=$(printf 'stray' | sha256sum | cut -d' ' -f1)
 mkdir -p "$WORK/archive/${fake:0:2}/${fake:2:2}"
 printf 'stray' > "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
 mv "$WORK/archive/${sha:0:2}/${sha:2:2}/$sha" "$WORK/moved-away"
+# Rows of the last ten minutes may still be being archived by another
+# instance: age them, as if processed an hour ago.
+sql "UPDATE attestd.submissions SET processed_at = processed_at - interval '1 hour'" >/dev/null
 echo x > "$WORK/quarantine/$APPROVAL/00000000001.000000001-deadbeef.x.xml"
 run_once
 expect_match "orphan archive file reported" "action=reconcile orphan=archive id=$fake" "$ERR"

@@ -30,6 +30,8 @@ wait_for test -f "$(receipt att.xml 1)"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_eq "a dropped file gets its receipt" 0 $?
 echo "        (drop to receipt: ${ms} ms)"
+# The line is logged once the file has left the spool, after its receipt.
+wait_for grep -q 'file=att.xml .*outcome=accepted' "$WORK/daemon.log"
 expect_match "processed by the service" 'file=att.xml .*outcome=accepted' "$(cat "$WORK/daemon.log")"
 
 run_attestd status
