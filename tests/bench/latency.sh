@@ -79,6 +79,7 @@ echo "  fed in $fed ms ($(awk -v n="$k" -v ms="$fed" 'BEGIN { printf "%.0f", n *
 find "$R/outbox/$APPROVAL" -name '*.1.receipt.xml' -printf '%f %C@\n' |
 	sed 's/\.1\.receipt\.xml / /' > "$WORK/receipts"
 report() {
+	[ -s "$WORK/drops.$1" ] || return 0
 	awk 'NR == FNR { r[$1] = $2; next }
 	     { n = $1; sub(/\.xml$/, "", n); if (n in r) printf "%.3f\n", (r[n] - $2) * 1000; else missing++ }
 	     END { if (missing) printf "missing %d\n", missing > "/dev/stderr" }' \
@@ -91,7 +92,8 @@ report() {
 echo "drop to receipt ($INSTANCES instance(s)):"
 report idle
 report load
-first=$(awk 'NR == 1 { print $2 }' "$WORK/drops.load")
+first=$(awk 'NR == 1 { print $2 }' "$WORK/drops.load" 2>/dev/null)
+[ -n "$first" ] || exit 0
 last=$(awk '{ print $2 }' "$WORK/receipts" | sort -n | tail -n 1)
 awk -v n="$k" -v a="$first" -v b="$last" 'BEGIN { printf "throughput under load: %.0f files/s (%d files in %.1f s)\n", n / (b - a), n, b - a }'
 grep -h 'level=error' "$R"/daemon.*.log | head -5

@@ -4,10 +4,11 @@
 #   batch_make FILES           about FILES signed files in $WORK/batch, names
 #                              prefixed by their drop order (ties of ctime then
 #                              sort as dropped); the list in $WORK/batch/ORDER.
-#                              Stages of two trainees, attestations and sheets
-#                              in both orders, some absences, a trainee on the
-#                              attestations only, a stage without its sheet,
-#                              rejected files, byte-identical duplicates.
+#                              Stages of two trainees (and four more on the
+#                              sheet), attestations and sheets in both orders,
+#                              an absence, a trainee on the attestations only,
+#                              stages without their sheet, rejected files,
+#                              byte-identical duplicates.
 #   batch_env NAME             a fresh database and directories under
 #                              $WORK/r/NAME ($R), registries loaded, $CONF and
 #                              $ATTESTD_CONFIG pointing there
@@ -81,9 +82,10 @@ batch_stage() {
 }
 
 # Even stages send the attestations first, odd ones the sheet; the second
-# file of stage k comes after the first of stage k+1; stages 5, 12, 19... have no
-# sheet at all; every 10th file slot brings a rejected file and every 15th a
-# duplicate of the previous attestations file.
+# file of stage k comes after the first of stage k+1; stages 5, 12, 19...
+# have no sheet (their attestations stay pending); every 5th stage brings a
+# file that is not well-formed, stages 4, 12, 20... a byte-identical copy of
+# the last attestations file.
 batch_make() {
 	local want=$1 k=0 prev_second="" first second last_att=""
 	mkdir -p "$WORK/batch"

@@ -66,6 +66,7 @@ stale=$(ls -A "$R/spool" | grep -c '^\.status\.')
 service_start
 batch_wait "$limit" batch_finished
 expect_eq "after $KILLS kills: the batch is processed" 0 $?
+batch_wait 20 test -f "$R/spool/.status.$pid"
 expect_eq "the killed runs' status files are swept at start-up" ".status.$pid" "$(ls -A "$R/spool" | grep '^\.status\.')"
 kill -TERM "$pid"; wait "$pid"
 expect_eq "after $KILLS kills: SIGTERM, exit 0" 0 $?
