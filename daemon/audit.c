@@ -19,35 +19,12 @@
 
 #define EXIT_INVALID	1
 #define EXIT_DATABASE	4
-#define EXIT_INTERNAL	5
 
-static int exit_status(enum store_status s)
-{
-	switch (s) {
-	case STORE_OK:			return 0;
-	case STORE_INVALID:		return EXIT_INVALID;
-	case STORE_UNAVAILABLE:
-	case STORE_SCHEMA_MISMATCH:	return EXIT_DATABASE;
-	case STORE_ERROR:		break;
-	}
-	return EXIT_INTERNAL;
-}
 
-static struct store *connect_or_say(const struct config *cfg)
-{
-	char *err = NULL;
-	struct store *st = store_connect(cfg->conninfo, &err);
-	if (st == NULL) {
-		fprintf(stderr, "attestd: %s\nattestd: check [database] conninfo in %s and that "
-			"PostgreSQL is running\n", err, cfg->path);
-		free(err);
-	}
-	return st;
-}
 
 int audit_report(const struct config *cfg, const struct audit_request *req, FILE *out)
 {
-	struct store *st = connect_or_say(cfg);
+	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
 		return EXIT_DATABASE;
 	char *err = NULL;
@@ -72,7 +49,7 @@ int audit_report(const struct config *cfg, const struct audit_request *req, FILE
 		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
 	free(err);
 	store_free(st);
-	return exit_status(rc);
+	return store_exit_code(rc);
 }
 
 struct verify {
@@ -116,13 +93,13 @@ int audit_verify_archive(const struct config *cfg, FILE *out)
 			"read it ([paths] archive in %s)\n", cfg->archive, strerror(errno), cfg->path);
 		return EXIT_INVALID;
 	}
-	struct store *st = connect_or_say(cfg);
+	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
 		return EXIT_DATABASE;
 	struct verify v = { .root = cfg->archive, .out = out };
 	char *err = NULL;
 	enum store_status rc = store_report_archived_files(st, verify_one, &v, &err);
-	int status = exit_status(rc);
+	int status = store_exit_code(rc);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
 	} else {

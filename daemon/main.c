@@ -199,31 +199,8 @@ static struct config *config_or_exit(const char *path, int *status)
 	return cfg;
 }
 
-static int store_exit_status(enum store_status s)
-{
-	switch (s) {
-	case STORE_OK:			return EXIT_SUCCESS;
-	case STORE_INVALID:		return EXIT_INVALID;
-	case STORE_UNAVAILABLE:		return EXIT_DATABASE;
-	case STORE_SCHEMA_MISMATCH:	return EXIT_DATABASE;
-	case STORE_ERROR:		break;
-	}
-	return EXIT_INTERNAL;
-}
 
 /* Connects with the configuration's conninfo; exit 4 when unreachable. */
-static struct store *store_or_exit(const struct config *cfg, int *status)
-{
-	char *err = NULL;
-	struct store *st = store_connect(cfg->conninfo, &err);
-	if (st == NULL) {
-		fprintf(stderr, "attestd: %s\nattestd: check [database] conninfo in %s and that "
-			"PostgreSQL is running\n", err, cfg->path);
-		free(err);
-		*status = EXIT_DATABASE;
-	}
-	return st;
-}
 
 static int cmd_db(int argc, char **argv, const char *usage,
 		  enum store_status (*fn)(struct store *, FILE *, char **))
@@ -234,14 +211,16 @@ static int cmd_db(int argc, char **argv, const char *usage,
 	if (status)
 		return status;
 	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
+	if (cfg && st == NULL)
+		status = EXIT_DATABASE;
 	if (st) {
 		char *err = NULL;
 		enum store_status s = fn(st, stdout, &err);
 		if (s != STORE_OK)
 			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
 		free(err);
-		status = store_exit_status(s);
+		status = store_exit_code(s);
 	}
 	store_free(st);
 	config_free(cfg);
@@ -273,7 +252,9 @@ static int cmd_registry_import(int argc, char **argv)
 		return usage_error(usage, "unknown registry '%s'", pos[0]);
 
 	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
+	if (cfg && st == NULL)
+		status = EXIT_DATABASE;
 	struct pipeline *p = NULL;
 	char *err = NULL;
 	/* Licences and events may unblock attestations: the pipeline decides
@@ -320,7 +301,7 @@ static int cmd_registry_import(int argc, char **argv)
 		}
 		free(err);
 		registry_report_clear(&rep);
-		status = store_exit_status(s);
+		status = store_exit_code(s);
 	}
 	pipeline_free(p);
 	store_free(st);
@@ -400,13 +381,15 @@ static int cmd_purge(int argc, char **argv)
 	if (status)
 		return status;
 	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
+	if (cfg && st == NULL)
+		status = EXIT_DATABASE;
 	if (st) {
 		char *err = NULL;
 		enum store_status s = store_schema_status(st, NULL, &err);
 		if (s != STORE_OK) {
 			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
-			status = store_exit_status(s);
+			status = store_exit_code(s);
 		} else {
 			log_open(false);
 			status = retention_purge(cfg, st, dry_run, stdout);
@@ -428,14 +411,16 @@ static int cmd_audit_verify_log(int argc, char **argv)
 	if (status)
 		return status;
 	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_or_exit(cfg, &status) : NULL;
+	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
+	if (cfg && st == NULL)
+		status = EXIT_DATABASE;
 	if (st) {
 		long rows = 0, broken = 0;
 		char *why = NULL, *err = NULL;
 		enum store_status s = store_audit_verify(st, &rows, &broken, &why, &err);
 		if (s != STORE_OK) {
 			fprintf(stderr, "attestd: %s\n", err);
-			status = store_exit_status(s);
+			status = store_exit_code(s);
 		} else if (broken) {
 			printf("audit log: BROKEN at row %ld: %s\n", broken, why);
 			printf("audit log: rows before %ld are intact; keep a copy of the database and "

@@ -20,35 +20,11 @@
 #include "store_report.h"
 #include "xmalloc.h"
 
-#define EXIT_INVALID	1
 #define EXIT_CONFIG	3
 #define EXIT_DATABASE	4
-#define EXIT_INTERNAL	5
 #define REVIEW_MAX_TRIES 5
 
-static int exit_status(enum store_status s)
-{
-	switch (s) {
-	case STORE_OK:			return 0;
-	case STORE_INVALID:		return EXIT_INVALID;
-	case STORE_UNAVAILABLE:
-	case STORE_SCHEMA_MISMATCH:	return EXIT_DATABASE;
-	case STORE_ERROR:		break;
-	}
-	return EXIT_INTERNAL;
-}
 
-static struct store *connect_or_say(const struct config *cfg)
-{
-	char *err = NULL;
-	struct store *st = store_connect(cfg->conninfo, &err);
-	if (st == NULL) {
-		fprintf(stderr, "attestd: %s\nattestd: check [database] conninfo in %s and that "
-			"PostgreSQL is running\n", err, cfg->path);
-		free(err);
-	}
-	return st;
-}
 
 bool review_text_ok(const char *s, size_t max)
 {
@@ -65,7 +41,7 @@ bool review_text_ok(const char *s, size_t max)
 static int report(const struct config *cfg, int64_t id, bool show, enum report_format format,
 		  FILE *out)
 {
-	struct store *st = connect_or_say(cfg);
+	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
 		return EXIT_DATABASE;
 	char *err = NULL;
@@ -77,7 +53,7 @@ static int report(const struct config *cfg, int64_t id, bool show, enum report_f
 		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
 	free(err);
 	store_free(st);
-	return exit_status(rc);
+	return store_exit_code(rc);
 }
 
 int review_list(const struct config *cfg, enum report_format format, FILE *out)
@@ -131,7 +107,7 @@ static enum store_status audit_action(struct store *st, int64_t id, bool accept,
 int review_decide(const struct config *cfg, int64_t id, bool accept, const char *by,
 		  const char *note, FILE *out)
 {
-	struct store *st = connect_or_say(cfg);
+	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
 		return EXIT_DATABASE;
 	char *err = NULL;
@@ -141,7 +117,7 @@ int review_decide(const struct config *cfg, int64_t id, bool accept, const char 
 	enum store_status rc = store_schema_status(st, NULL, &err);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err);
-		status = exit_status(rc);
+		status = store_exit_code(rc);
 		goto out;
 	}
 	/* Without verification: the pipeline only decides and answers. */
@@ -165,7 +141,7 @@ int review_decide(const struct config *cfg, int64_t id, bool accept, const char 
 	}
 	if (rc != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
-		status = exit_status(rc);
+		status = store_exit_code(rc);
 		goto out;
 	}
 	const struct rules_outcome *o = &rv.outcome;

@@ -53,6 +53,30 @@ struct store *store_connect(const char *conninfo, char **err)
 	return st;
 }
 
+struct store *store_connect_or_say(const char *conninfo, const char *config_path)
+{
+	char *err = NULL;
+	struct store *st = store_connect(conninfo, &err);
+	if (st == NULL) {
+		fprintf(stderr, "attestd: %s\nattestd: check [database] conninfo in %s and that "
+			"PostgreSQL is running\n", err, config_path);
+		free(err);
+	}
+	return st;
+}
+
+int store_exit_code(enum store_status s)
+{
+	switch (s) {
+	case STORE_OK:			return 0;
+	case STORE_INVALID:		return 1;
+	case STORE_UNAVAILABLE:
+	case STORE_SCHEMA_MISMATCH:	return 4;
+	case STORE_ERROR:		break;
+	}
+	return 5;
+}
+
 void store_free(struct store *st)
 {
 	if (st == NULL)

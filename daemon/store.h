@@ -25,6 +25,12 @@ struct store;
 /* Connects with a libpq conninfo (PG* environment variables apply).  On
  * failure returns NULL and *err (allocated) says why. */
 struct store *store_connect(const char *conninfo, char **err);
+/* For the commands: connects, or says on stderr why not and where the
+ * conninfo comes from (config_path); NULL then. */
+struct store *store_connect_or_say(const char *conninfo, const char *config_path);
+/* The command exit status of a store status (interfaces.md): 0, 1 invalid
+ * input, 4 database unreachable or schema mismatch, 5 anything else. */
+int store_exit_code(enum store_status s);
 void store_free(struct store *st);
 /* True when the connection is usable (reconnects when it is not). */
 bool store_ok(struct store *st);
