@@ -199,8 +199,16 @@ static struct config *config_or_exit(const char *path, int *status)
 	return cfg;
 }
 
-
-/* Connects with the configuration's conninfo; exit 4 when unreachable. */
+/* The configuration, then the database: NULL *st (and *status set: 3 or 4)
+ * when either cannot be had, the cause said on stderr. */
+static struct config *config_and_store(const char *config_path, struct store **st, int *status)
+{
+	struct config *cfg = config_or_exit(config_path, status);
+	*st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
+	if (cfg && *st == NULL)
+		*status = EXIT_DATABASE;
+	return cfg;
+}
 
 static int cmd_db(int argc, char **argv, const char *usage,
 		  enum store_status (*fn)(struct store *, FILE *, char **))
@@ -210,10 +218,8 @@ static int cmd_db(int argc, char **argv, const char *usage,
 	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
 	if (status)
 		return status;
-	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
-	if (cfg && st == NULL)
-		status = EXIT_DATABASE;
+	struct store *st;
+	struct config *cfg = config_and_store(config_path, &st, &status);
 	if (st) {
 		char *err = NULL;
 		enum store_status s = fn(st, stdout, &err);
@@ -251,10 +257,8 @@ static int cmd_registry_import(int argc, char **argv)
 	if (kind == REGISTRY_KIND_COUNT)
 		return usage_error(usage, "unknown registry '%s'", pos[0]);
 
-	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
-	if (cfg && st == NULL)
-		status = EXIT_DATABASE;
+	struct store *st;
+	struct config *cfg = config_and_store(config_path, &st, &status);
 	struct pipeline *p = NULL;
 	char *err = NULL;
 	/* Licences and events may unblock attestations: the pipeline decides
@@ -380,10 +384,8 @@ static int cmd_purge(int argc, char **argv)
 	free(rest);
 	if (status)
 		return status;
-	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
-	if (cfg && st == NULL)
-		status = EXIT_DATABASE;
+	struct store *st;
+	struct config *cfg = config_and_store(config_path, &st, &status);
 	if (st) {
 		char *err = NULL;
 		enum store_status s = store_schema_status(st, NULL, &err);
@@ -410,10 +412,8 @@ static int cmd_audit_verify_log(int argc, char **argv)
 	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
 	if (status)
 		return status;
-	struct config *cfg = config_or_exit(config_path, &status);
-	struct store *st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
-	if (cfg && st == NULL)
-		status = EXIT_DATABASE;
+	struct store *st;
+	struct config *cfg = config_and_store(config_path, &st, &status);
 	if (st) {
 		long rows = 0, broken = 0;
 		char *why = NULL, *err = NULL;

@@ -327,6 +327,20 @@ static char *pgarr_done(struct pgarr *a)
 	return s;
 }
 
+/* Runs a statement whose one parameter is the text[] of these strings. */
+static enum store_status run_list(struct store *st, enum stmt s, const char *const *items,
+				  size_t n, PGresult **res, char **err)
+{
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < n; i++)
+		pgarr_text(&a, items[i]);
+	char *list = pgarr_done(&a);
+	const char *v[] = { list };
+	enum store_status rc = run(st, s, 1, v, res, err);
+	free(list);
+	return rc;
+}
+
 /* Codes joined by commas (they never contain one). */
 static char *codes_join(const enum reason *codes, size_t n)
 {
@@ -832,17 +846,11 @@ enum store_status store_load_facilitators(struct store *st, const char *const *a
 					  struct rules_facilitator **out, size_t *n_out,
 					  char **storage, char **err)
 {
-	struct pgarr a = { 0 };
-	for (size_t i = 0; i < n; i++)
-		pgarr_text(&a, auths[i]);
-	char *list = pgarr_done(&a);
-	const char *v[] = { list };
 	PGresult *res;
 	*out = NULL;
 	*n_out = 0;
 	*storage = NULL;
-	enum store_status rc = run(st, S_FACILITATORS, 1, v, &res, err);
-	free(list);
+	enum store_status rc = run_list(st, S_FACILITATORS, auths, n, &res, err);
 	if (rc != STORE_OK)
 		return rc;
 	int rows = PQntuples(res);
@@ -1349,16 +1357,10 @@ enum store_status store_stages_pending_on(struct store *st, const char *const *l
 					  size_t n, int64_t **stage_ids, size_t *n_stages,
 					  char **err)
 {
-	struct pgarr a = { 0 };
-	for (size_t i = 0; i < n; i++)
-		pgarr_text(&a, licences[i]);
-	char *list = pgarr_done(&a);
-	const char *v[] = { list };
 	PGresult *res;
 	*stage_ids = NULL;
 	*n_stages = 0;
-	enum store_status rc = run(st, S_PENDING_ON, 1, v, &res, err);
-	free(list);
+	enum store_status rc = run_list(st, S_PENDING_ON, licences, n, &res, err);
 	if (rc != STORE_OK)
 		return rc;
 	int rows = PQntuples(res);
