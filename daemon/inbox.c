@@ -180,6 +180,7 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
 	snprintf(out->name, sizeof(out->name), "%s", suffix + 1);
 	out->received = st.st_ctim;
 	out->spool_path = dst;
+	out->fresh = true;
 	dst = NULL;
 	rc = 1;
 out:

@@ -40,6 +40,9 @@ struct inbox_claim {
 	char claim_id[64];		/* "<sec>.<nsec>-<random hex>", sorts by reception */
 	char *spool_path;		/* owned */
 	struct timespec received;
+	/* Just renamed into the spool by inbox_claim(): no submission can name
+	 * it yet (one found in the spool may have been committed already). */
+	bool fresh;
 };
 
 /* True for names a centre uses while uploading: leading '.' or trailing '.part'. */

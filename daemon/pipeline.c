@@ -52,6 +52,18 @@ struct pipeline {
 	struct parsers *parsers;
 	struct sig_signer *signer;	/* NULL: receipts unsigned */
 	struct pipeline_counts counts;
+	/* The receipts of the transaction in hand: once it commits, written
+	 * from memory (the database holds them too, for a crash before). */
+	struct store_receipt_file *fresh;
+	size_t n_fresh, cap_fresh;
+	/* Receipts written but not yet marked so in the database: sent with
+	 * the next transaction, or by pipeline_flush_receipts.  A crash
+	 * before only makes the next start write them again, identically. */
+	struct receipt_mark {
+		int64_t submission;
+		int seq;
+	} *marks;
+	size_t n_marks, cap_marks;
 };
 
 /* One file's state while it goes through. */
@@ -78,6 +90,8 @@ struct job {
 	size_t decided[5];
 	/* an operator's accept: the rules decide with the review checks cleared */
 	bool review_cleared;
+	/* the first error message as the submission row records it */
+	char recorded_message[512];
 };
 
 static const char *kind_name(int kind)
@@ -139,6 +153,8 @@ void pipeline_free(struct pipeline *p)
 		return;
 	parsers_free(p->parsers);
 	receipt_signer_free(p->signer);
+	store_receipt_files_free(p->fresh, p->n_fresh);
+	free(p->marks);
 	free(p);
 	parsers_global_shutdown();
 }
@@ -253,6 +269,18 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 		goto out;
 	}
 	rc = store_insert_receipt(p->st, in->submission, seq, path, xml, len, err);
+	if (rc == STORE_OK) {
+		if (p->n_fresh == p->cap_fresh) {
+			p->cap_fresh = p->cap_fresh ? 2 * p->cap_fresh : 8;
+			p->fresh = xreallocarray(p->fresh, p->cap_fresh, sizeof(*p->fresh));
+		}
+		p->fresh[p->n_fresh++] = (struct store_receipt_file){
+			.submission = in->submission, .seq = seq, .path = path, .body = xml,
+			.len = len,
+		};
+		path = NULL;
+		xml = NULL;
+	}
 out:
 	free(rows);
 	free(atts);
@@ -460,6 +488,8 @@ static enum store_status record_submission(struct pipeline *p, struct job *job,
 	char *with_line = NULL;
 	if (job->reject != REASON_OK && job->reject_line > 0)
 		message = with_line = xasprintf("line %d: %s", job->reject_line, job->reject_message);
+	snprintf(job->recorded_message, sizeof(job->recorded_message), "%s",
+		 job->status && strcmp(job->status, "accepted") != 0 ? message : "");
 	struct store_submission s = {
 		.claim_id = job->claim->claim_id,
 		.inbox_dir = job->claim->dir,
@@ -759,37 +789,88 @@ static enum store_status transact(struct pipeline *p, struct job *job, char **er
 
 /* --- after the commit ------------------------------------------------------------ */
 
+static void mark_add(struct pipeline *p, int64_t submission, int seq)
+{
+	if (p->n_marks == p->cap_marks) {
+		p->cap_marks = p->cap_marks ? 2 * p->cap_marks : 8;
+		p->marks = xreallocarray(p->marks, p->cap_marks, sizeof(*p->marks));
+	}
+	p->marks[p->n_marks++] = (struct receipt_mark){ submission, seq };
+}
+
+/* The marks of receipts written, into the transaction in hand (or at once
+ * outside one); forgotten by the caller once that commits. */
+static enum store_status marks_send(struct pipeline *p, char **err)
+{
+	for (size_t i = 0; i < p->n_marks; i++) {
+		enum store_status rc = store_mark_receipt_written(p->st, p->marks[i].submission,
+								  p->marks[i].seq, err);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	return STORE_OK;
+}
+
+static void fresh_clear(struct pipeline *p)
+{
+	store_receipt_files_free(p->fresh, p->n_fresh);
+	p->fresh = NULL;
+	p->n_fresh = p->cap_fresh = 0;
+}
+
+/* Writes receipts to the outbox; each one written is to be marked. */
+static enum reason receipts_write(struct pipeline *p, const struct store_receipt_file *files,
+				  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		enum reason r = outbox_write(p->cfg->outbox, files[i].path, files[i].body,
+					     files[i].len);
+		if (r != REASON_OK) {
+			log_error("action=receipt path=%s outcome=retry reason=%s", files[i].path,
+				  reason_code(r));
+			return r;
+		}
+		mark_add(p, files[i].submission, files[i].seq);
+	}
+	return REASON_OK;
+}
+
 enum reason pipeline_flush_receipts(struct pipeline *p)
 {
 	struct store_receipt_file *files = NULL;
 	size_t n = 0;
 	char *err = NULL;
 	enum reason r = REASON_OK;
-	enum store_status rc = store_unwritten_receipts(p->st, &files, &n, &err);
+	fresh_clear(p);
+	enum store_status rc = marks_send(p, &err);
+	if (rc == STORE_OK) {
+		p->n_marks = 0;
+		rc = store_unwritten_receipts(p->st, &files, &n, &err);
+	}
+	if (rc == STORE_OK) {
+		r = receipts_write(p, files, n);
+		rc = marks_send(p, &err);
+		if (rc == STORE_OK)
+			p->n_marks = 0;
+	}
 	if (rc != STORE_OK) {
 		log_error("action=receipts outcome=retry reason=%s error=\"%s\"",
 			  rc == STORE_UNAVAILABLE ? "db_unavailable" : "internal_error", err);
 		free(err);
-		return rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
-	}
-	for (size_t i = 0; i < n; i++) {
-		r = outbox_write(p->cfg->outbox, files[i].path, files[i].body, files[i].len);
-		if (r != REASON_OK) {
-			log_error("action=receipt path=%s outcome=retry reason=%s", files[i].path,
-				  reason_code(r));
-			break;
-		}
-		if (store_mark_receipt_written(p->st, files[i].submission, files[i].seq, &err)
-		    != STORE_OK) {
-			log_error("action=receipt path=%s outcome=retry error=\"%s\"", files[i].path,
-				  err);
-			free(err);
-			err = NULL;
-			r = REASON_DB_UNAVAILABLE;
-			break;
-		}
+		r = rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 	}
 	store_receipt_files_free(files, n);
+	return r;
+}
+
+/* The receipts of the transaction this process just committed, from
+ * memory; any other time, every receipt the database says is unwritten. */
+static enum reason receipts_flush(struct pipeline *p, bool committed_now)
+{
+	if (!committed_now)
+		return pipeline_flush_receipts(p);
+	enum reason r = receipts_write(p, p->fresh, p->n_fresh);
+	fresh_clear(p);
 	return r;
 }
 
@@ -808,7 +889,7 @@ static enum reason drop_spool_copy(const struct inbox_claim *claim)
 
 /* Archive (or quarantine), receipts, spool copy dropped: all idempotent. */
 static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
-			  const struct store_submission_ref *sub, struct job *job)
+			  const struct store_submission_ref *sub, struct job *job, bool committed_now)
 {
 	enum reason r = REASON_OK;
 	if (strcmp(sub->status, "rejected") == 0) {
@@ -819,7 +900,7 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 		if (r != REASON_OK)
 			return r;
 		crashpoint("after_archive");
-		r = pipeline_flush_receipts(p);
+		r = receipts_flush(p, committed_now);
 		if (r == REASON_OK)
 			crashpoint("after_receipt");
 		return r;
@@ -851,7 +932,7 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 			}
 		}
 	}
-	if ((r = pipeline_flush_receipts(p)) != REASON_OK)
+	if ((r = receipts_flush(p, committed_now)) != REASON_OK)
 		return r;
 	crashpoint("after_receipt");
 	return drop_spool_copy(claim);
@@ -937,6 +1018,23 @@ static double elapsed_s(struct timespec since)
 	return (double)(now.tv_sec - since.tv_sec) + (double)(now.tv_nsec - since.tv_nsec) / 1e9;
 }
 
+/* The submission the job has just committed, as store_find_claim would
+ * read it back. */
+static void job_submission_ref(const struct job *job, struct store_submission_ref *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = job->submission;
+	snprintf(out->status, sizeof(out->status), "%s", job->status);
+	snprintf(out->kind, sizeof(out->kind), "%s", kind_name(job->kind));
+	snprintf(out->file_name, sizeof(out->file_name), "%s", job->claim->name);
+	snprintf(out->inbox_dir, sizeof(out->inbox_dir), "%s", job->claim->dir);
+	out->received_at = job->received.tv_sec + (job->received.tv_nsec >= 500000000L);
+	out->first_error = job->duplicate_of ? REASON_DUPLICATE_FILE : job->reject;
+	snprintf(out->first_message, sizeof(out->first_message), "%s", job->recorded_message);
+	snprintf(out->sha256, sizeof(out->sha256), "%s", job->sha256);
+	snprintf(out->approval, sizeof(out->approval), "%s", job->doc ? job->doc->approval : "");
+}
+
 enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim)
 {
 	struct timespec t0;
@@ -961,7 +1059,11 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 		p->counts.busy++;
 		goto out;
 	}
-	enum store_status rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
+	bool committed_now = false;
+	/* A claim just taken from the inbox cannot have a row yet; one found
+	 * in the spool may (a crash after its commit): the database says. */
+	enum store_status rc = claim->fresh ? STORE_OK
+					    : store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
 	if (rc == STORE_OK && !found) {
 		struct stat st;
 		if (lstat(claim->spool_path, &st) != 0) {
@@ -985,10 +1087,14 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 			}
 			if (rc != STORE_OK)
 				break;
-			if ((rc = store_begin(p->st, &err)) == STORE_OK &&
+			fresh_clear(p);
+			if ((rc = store_begin_pipelined(p->st, &err)) == STORE_OK &&
+			    (rc = marks_send(p, &err)) == STORE_OK &&
 			    (rc = transact(p, &job, &err)) == STORE_OK) {
 				crashpoint("before_commit");
 				if ((rc = store_commit(p->st, &err)) == STORE_OK) {
+					p->n_marks = 0;
+					committed_now = true;
 					crashpoint("after_commit");
 					break;
 				}
@@ -999,8 +1105,10 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 			if (!store_should_retry(p->st))
 				break;
 		}
-		if (rc == STORE_OK)
-			rc = store_find_claim(p->st, claim->claim_id, &sub, &found, &err);
+		if (rc == STORE_OK) {
+			job_submission_ref(&job, &sub);
+			found = true;
+		}
 	}
 	if (rc != STORE_OK) {
 		r = rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
@@ -1015,7 +1123,7 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 			  claim->name);
 		goto out;
 	}
-	if ((r = finish(p, claim, &sub, &job)) != REASON_OK) {
+	if ((r = finish(p, claim, &sub, &job, committed_now)) != REASON_OK) {
 		log_error("file=%s approval=%s outcome=retry reason=%s detail=\"archive, quarantine "
 			  "or receipt\"", claim->name, claim->dir, reason_code(r));
 		goto out;

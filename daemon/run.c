@@ -307,6 +307,11 @@ int run_once(const struct config *cfg)
 					  .tv_nsec = (long)(cfg->settle_time_ms % 1000) * 1000000L };
 		nanosleep(&pause, NULL);
 	}
+	/* The last receipts' marks, and any receipt still unwritten. */
+	if (go_on && pipeline_flush_receipts(p) == REASON_DB_UNAVAILABLE) {
+		status = EXIT_DATABASE;
+		go_on = false;
+	}
 	if (go_on && pipeline_sweep(p) == REASON_DB_UNAVAILABLE)
 		status = EXIT_DATABASE;
 	const struct pipeline_counts *c = pipeline_counts(p);
@@ -674,6 +679,10 @@ static void service_entries(struct service *sv, struct inbox_list *list)
 		if (!ok)
 			return;
 	}
+	/* Idle again: the last receipts' marks (a failure leaves them for
+	 * the next file or the next flush). */
+	if (list->n > 0 && pipeline_flush_receipts(sv->p) != REASON_OK)
+		sv->spool_dirty = true;
 }
 
 static void service_reload(struct service *sv)

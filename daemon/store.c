@@ -83,6 +83,8 @@ void store_free(struct store *st)
 		return;
 	PQfinish(st->conn);
 	free(st->conninfo);
+	free(st->awaiting);
+	free(st->pipe_err);
 	free(st);
 }
 
@@ -144,8 +146,193 @@ enum store_status store_exec(struct store *st, const char *sql, char **err)
 	return s;
 }
 
+/* --- pipelined transactions ----------------------------------------------------- */
+
+/* Keeps the pipeline's first failure (takes err); later ones only follow it. */
+static void pipe_fail(struct store *st, enum store_status rc, char *err)
+{
+	if (st->pipe_rc == STORE_OK) {
+		st->pipe_rc = rc;
+		st->pipe_err = err;
+	} else {
+		free(err);
+	}
+}
+
+static char *lost_connection(struct store *st)
+{
+	return xasprintf("lost the database connection: %s", store_trim(PQerrorMessage(st->conn)));
+}
+
+static void pipe_await(struct store *st, PGresult **slot)
+{
+	if (st->n_awaiting == st->cap_awaiting) {
+		st->cap_awaiting = st->cap_awaiting ? 2 * st->cap_awaiting : 32;
+		st->awaiting = xreallocarray(st->awaiting, st->cap_awaiting, sizeof(*st->awaiting));
+	}
+	st->awaiting[st->n_awaiting++] = slot;
+}
+
+enum store_status store_send_prepared(struct store *st, const char *name, int n,
+				      const char *const *values, const int *lengths,
+				      const int *formats, int result_format, PGresult **slot,
+				      char **err)
+{
+	if (slot)
+		*slot = NULL;
+	if (!st->piping) {
+		PGresult *res = PQexecPrepared(st->conn, name, n, values, lengths, formats,
+					       result_format);
+		enum store_status rc = store_result_status(st, res, err);
+		if (rc == STORE_OK && slot)
+			*slot = res;
+		else
+			PQclear(res);
+		return rc;
+	}
+	if (st->pipe_rc != STORE_OK) {
+		*err = xstrdup(st->pipe_err);
+		return st->pipe_rc;
+	}
+	if (!PQsendQueryPrepared(st->conn, name, n, values, lengths, formats, result_format)) {
+		*err = lost_connection(st);
+		return STORE_UNAVAILABLE;
+	}
+	pipe_await(st, slot);
+	return STORE_OK;
+}
+
+/* Reads the results of everything sent, in order: each into its slot
+ * while nothing has failed, else only cleared. */
+static void pipe_read(struct store *st)
+{
+	for (size_t i = 0; i < st->n_awaiting; i++) {
+		PGresult *res = PQgetResult(st->conn);
+		if (res == NULL) {
+			pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
+			break;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_ABORTED) {
+			pipe_fail(st, STORE_ERROR, xstrdup("statement skipped after an earlier failure"));
+			PQclear(res);
+		} else if (st->pipe_rc != STORE_OK) {
+			PQclear(res);
+		} else {
+			char *e = NULL;
+			enum store_status rc = store_result_status(st, res, &e);
+			if (rc != STORE_OK) {
+				pipe_fail(st, rc, e);
+				PQclear(res);
+			} else if (st->awaiting[i]) {
+				*st->awaiting[i] = res;
+			} else {
+				PQclear(res);
+			}
+		}
+		/* Each statement's results end with a NULL. */
+		while ((res = PQgetResult(st->conn)) != NULL)
+			PQclear(res);
+	}
+	st->n_awaiting = 0;
+}
+
+static enum store_status pipe_status(struct store *st, char **err)
+{
+	if (st->pipe_rc != STORE_OK)
+		*err = xstrdup(st->pipe_err);
+	return st->pipe_rc;
+}
+
+enum store_status store_pipe_wait(struct store *st, char **err)
+{
+	if (st->piping && st->n_awaiting > 0 && st->pipe_rc == STORE_OK) {
+		/* A flush request, not a sync: the transaction goes on. */
+		if (!PQsendFlushRequest(st->conn) || PQflush(st->conn) != 0)
+			pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
+		else
+			pipe_read(st);
+	}
+	return pipe_status(st, err);
+}
+
+/* Ends pipeline mode: a sync, every result up to it read (into the slots
+ * while nothing has failed), back to one statement at a time. */
+static void pipe_finish(struct store *st)
+{
+	if (PQpipelineSync(st->conn)) {
+		if (st->pipe_rc == STORE_OK)
+			pipe_read(st);
+		size_t nulls = 0;
+		for (;;) {
+			PGresult *res = PQgetResult(st->conn);
+			if (res == NULL) {
+				if (PQstatus(st->conn) != CONNECTION_OK || ++nulls > st->n_awaiting + 1)
+					break;
+				continue;
+			}
+			ExecStatusType rs = PQresultStatus(res);
+			PQclear(res);
+			if (rs == PGRES_PIPELINE_SYNC)
+				break;
+		}
+	} else {
+		pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
+	}
+	st->n_awaiting = 0;
+	st->piping = false;
+	if (!PQexitPipelineMode(st->conn) && PQstatus(st->conn) == CONNECTION_OK) {
+		/* Results we could not account for: start afresh. */
+		PQreset(st->conn);
+		st->prepared = false;
+	}
+}
+
+static void pipe_clear(struct store *st)
+{
+	st->pipe_rc = STORE_OK;
+	free(st->pipe_err);
+	st->pipe_err = NULL;
+}
+
+enum store_status store_pipe_begin(struct store *st, char **err)
+{
+	if (!PQenterPipelineMode(st->conn)) {
+		*err = lost_connection(st);
+		return STORE_UNAVAILABLE;
+	}
+	st->piping = true;
+	pipe_clear(st);
+	if (!PQsendQueryParams(st->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) {
+		pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
+		return pipe_status(st, err);
+	}
+	pipe_await(st, NULL);
+	return STORE_OK;
+}
+
+enum store_status store_pipe_commit(struct store *st, char **err)
+{
+	if (!st->piping)
+		return store_exec(st, "COMMIT", err);
+	if (st->pipe_rc == STORE_OK) {
+		if (PQsendQueryParams(st->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+			pipe_await(st, NULL);
+		else
+			pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
+	}
+	pipe_finish(st);
+	enum store_status rc = pipe_status(st, err);
+	pipe_clear(st);
+	return rc;
+}
+
 void store_rollback(struct store *st)
 {
+	if (st->piping) {
+		pipe_finish(st);
+		pipe_clear(st);
+	}
+
 	if (PQtransactionStatus(st->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(st->conn, "ROLLBACK"));
 }

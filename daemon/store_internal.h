@@ -15,13 +15,42 @@ struct store {
 	char *conninfo;			/* to reconnect */
 	bool prepared;			/* the pipeline's statements, once per connection */
 	char sqlstate[6];		/* of the last error, "" when none */
+	/*
+	 * A pipelined transaction (store_begin_pipelined .. store_commit or
+	 * store_abort): statements go out without waiting for their results,
+	 * which come back in order at the next store_pipe_wait.  awaiting[i]
+	 * is where the i-th unread result goes (NULL: only its status counts).
+	 */
+	bool piping;
+	PGresult ***awaiting;
+	size_t n_awaiting, cap_awaiting;
+	enum store_status pipe_rc;	/* the pipeline's first failure */
+	char *pipe_err;
 };
 
 /* STORE_OK for a successful result; otherwise sets *err (allocated). */
 enum store_status store_result_status(struct store *st, PGresult *res, char **err);
 /* Runs SQL without parameters or rows wanted. */
 enum store_status store_exec(struct store *st, const char *sql, char **err);
-/* Rolls back an open transaction, if any. */
+/*
+ * Runs prepared statement `name`: at once outside a pipelined transaction
+ * (*slot gets the result when slot is not NULL), otherwise only sent, its
+ * result delivered into *slot (or just checked) by the next
+ * store_pipe_wait.  values, lengths and formats are copied before return.
+ */
+enum store_status store_send_prepared(struct store *st, const char *name, int n,
+				      const char *const *values, const int *lengths,
+				      const int *formats, int result_format, PGresult **slot,
+				      char **err);
+/* Reads every result sent so far (one round trip for all of them): the
+ * first failure among them, with its message. */
+enum store_status store_pipe_wait(struct store *st, char **err);
+/* A pipelined transaction: BEGIN sent (not waited for); statements run
+ * through store_send_prepared until store_pipe_commit or store_rollback. */
+enum store_status store_pipe_begin(struct store *st, char **err);
+/* COMMIT, or the pipeline's first failure (the caller then rolls back). */
+enum store_status store_pipe_commit(struct store *st, char **err);
+/* Rolls back an open transaction, if any (a pipelined one too). */
 void store_rollback(struct store *st);
 /* Removes trailing white space (libpq messages end with a newline). */
 char *store_trim(char *s);

@@ -207,21 +207,23 @@ static enum store_status store_prepare(struct store *st, char **err)
 	return STORE_OK;
 }
 
-/* Runs a prepared statement; on success *res is the result (caller clears). */
+/* Runs a prepared statement; on success *res is the result (caller clears).
+ * In a pipelined transaction, a statement whose result is not wanted is
+ * only sent: its failure shows at the next statement that waits. */
 static enum store_status run(struct store *st, enum stmt s, int n, const char *const *values,
 			     PGresult **res, char **err)
 {
 	enum store_status rc = store_prepare(st, err);
 	if (rc != STORE_OK)
 		return rc;
-	PGresult *r = PQexecPrepared(st->conn, stmt_name(s), n, values, NULL, NULL, 0);
-	rc = store_result_status(st, r, err);
-	if (rc != STORE_OK || res == NULL) {
-		PQclear(r);
-		r = NULL;
-	}
+	PGresult *r = NULL;
+	rc = store_send_prepared(st, stmt_name(s), n, values, NULL, NULL, 0, res ? &r : NULL, err);
+	if (rc == STORE_OK && res)
+		rc = store_pipe_wait(st, err);
 	if (res)
-		*res = r;
+		*res = rc == STORE_OK ? r : NULL;
+	if (rc != STORE_OK)
+		PQclear(r);
 	return rc;
 }
 
@@ -232,9 +234,16 @@ enum store_status store_begin(struct store *st, char **err)
 	return store_exec(st, "BEGIN", err);
 }
 
+enum store_status store_begin_pipelined(struct store *st, char **err)
+{
+	/* Statements are prepared one at a time, before the pipeline. */
+	enum store_status rc = store_prepare(st, err);
+	return rc == STORE_OK ? store_pipe_begin(st, err) : rc;
+}
+
 enum store_status store_commit(struct store *st, char **err)
 {
-	return store_exec(st, "COMMIT", err);
+	return store_pipe_commit(st, err);
 }
 
 void store_abort(struct store *st)
@@ -1284,10 +1293,8 @@ enum store_status store_insert_receipt(struct store *st, int64_t submission, int
 	enum store_status rc = store_prepare(st, err);
 	if (rc != STORE_OK)
 		return rc;
-	PGresult *res = PQexecPrepared(st->conn, stmt_name(S_INS_RECEIPT), 4, v, lengths, formats, 0);
-	rc = store_result_status(st, res, err);
-	PQclear(res);
-	return rc;
+	return store_send_prepared(st, stmt_name(S_INS_RECEIPT), 4, v, lengths, formats, 0, NULL,
+				   err);
 }
 
 void store_receipt_files_free(struct store_receipt_file *f, size_t n)

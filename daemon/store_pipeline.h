@@ -18,6 +18,10 @@
 #include "store.h"
 
 enum store_status store_begin(struct store *st, char **err);
+/* The same, pipelined: statements whose results the caller does not read
+ * go out without a round trip each; a failure shows at the next read or at
+ * the commit.  Only the functions of this header may run until then. */
+enum store_status store_begin_pipelined(struct store *st, char **err);
 enum store_status store_commit(struct store *st, char **err);
 void store_abort(struct store *st);
 /* True when the last error was a serialization failure or a deadlock: the

@@ -13,7 +13,8 @@ BENCH_TIMED := $(BUILD)/tests/attestd-timed
 # The functions timing.c wraps (keep the two lists equal).
 BENCH_WRAP  := parsers_parse schema_set_validate sig_verify rules_check_stage rules_decide \
 	ledger_replay ledger_ceiling_at receipt_build sig_sign PQexec PQexecPrepared PQprepare \
-	PQexecParams PQconnectdbParams inbox_scan inbox_claim inbox_read archive_put \
+	PQexecParams PQconnectdbParams PQsendQueryPrepared \
+	PQsendQueryParams PQgetResult PQflush PQsendFlushRequest PQpipelineSync inbox_scan inbox_claim inbox_read archive_put \
 	archive_quarantine outbox_write fsync vsyslog
 
 $(BENCH_GEN): tests/bench/bench_gen.c $(LIB)

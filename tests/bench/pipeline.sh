@@ -201,7 +201,7 @@ awk -v w="$wall2" -v n="$n_files" -v u="$user2" -v s="$sys2" '
 	}' "$W/timing"
 echo "   round trips per file: $(awk -v n="$n_files" '$1 == "db" { printf "%.1f", $3 / n }' "$W/timing")," \
 	"fsyncs per file: $(awk -v n="$n_files" '$1 == "fsync" { printf "%.1f", $3 / n }' "$W/timing")"
-echo "   the statements that cost most (of the round trips):"
+echo "   the statements that cost most of the round trips they wait for alone (not pipelined):"
 awk -v n="$n_files" '$1 == "sql" { t = $2; c = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "   %7.3f s %7.3f ms/call %6d calls  %s\n", t, 1000 * t / (c ? c : 1), c, $0 }' \
 	"$W/timing" | sort -rn | head -n ${BENCH_SQL_TOP:-6}
 pg_admin -At -F ' ' -c "SELECT sum(calls), sum(total_plan_time) / 1000, sum(total_exec_time) / 1000

@@ -65,6 +65,13 @@ static void enter(enum cat c)
 	depth++;
 }
 
+/* Time, but not a call: the halves of a pipelined round trip. */
+static void enter_quiet(enum cat c)
+{
+	enter(c);
+	calls[c]--;
+}
+
 static void leave(void)
 {
 	charge();
@@ -118,6 +125,18 @@ __attribute__((destructor)) static void timing_report(void)
 	ret __wrap_##name params					\
 	{								\
 		enter(c);						\
+		ret result_ = __real_##name args;				\
+		leave();						\
+		return result_;					\
+	}
+
+/* The same, counting no call (DB calls are round trips). */
+#define WRAP_QUIET(c, ret, name, params, args)				\
+	ret __real_##name params;					\
+	ret __wrap_##name params;					\
+	ret __wrap_##name params					\
+	{								\
+		enter_quiet(c);						\
 		ret result_ = __real_##name args;				\
 		leave();						\
 		return result_;					\
@@ -215,6 +234,20 @@ WRAP(DB, PGresult *, PQexecParams,
      (PGconn *conn, const char *command, int n, const Oid *types, const char *const *values,
       const int *lengths, const int *formats, int result_format),
      (conn, command, n, types, values, lengths, formats, result_format))
+/* Pipelined transactions: statements sent, then one round trip (a flush
+ * request or a sync) for the results of all of them. */
+WRAP_QUIET(DB, int, PQsendQueryPrepared,
+	   (PGconn *conn, const char *stmt, int n, const char *const *values, const int *lengths,
+	    const int *formats, int result_format),
+	   (conn, stmt, n, values, lengths, formats, result_format))
+WRAP_QUIET(DB, int, PQsendQueryParams,
+	   (PGconn *conn, const char *command, int n, const Oid *types, const char *const *values,
+	    const int *lengths, const int *formats, int result_format),
+	   (conn, command, n, types, values, lengths, formats, result_format))
+WRAP_QUIET(DB, PGresult *, PQgetResult, (PGconn *conn), (conn))
+WRAP_QUIET(DB, int, PQflush, (PGconn *conn), (conn))
+WRAP(DB, int, PQsendFlushRequest, (PGconn *conn), (conn))
+WRAP(DB, int, PQpipelineSync, (PGconn *conn), (conn))
 WRAP(DB, PGconn *, PQconnectdbParams,
      (const char *const *keywords, const char *const *values, int expand_dbname),
      (keywords, values, expand_dbname))
