@@ -443,13 +443,10 @@ static enum store_status facilitators_of(struct pipeline *p, const struct docume
 /* --- the transaction ------------------------------------------------------------- */
 
 /* The document-level checks that need the registries (rules.md §2). */
-static enum store_status check_binding(struct pipeline *p, struct job *job, char **err)
+static void check_binding(struct pipeline *p, struct job *job, const struct store_centre *c)
 {
 	const struct document *doc = job->doc;
-	struct store_centre centre;
-	enum store_status rc = store_centre(p->st, doc->approval, doc->signer_sha256, &centre, err);
-	if (rc != STORE_OK)
-		return rc;
+	struct store_centre centre = *c;
 	char first[11], last[11];
 	date_format(doc->stage.first_day, first);
 	date_format(doc->stage.last_day, last);
@@ -471,7 +468,6 @@ static enum store_status check_binding(struct pipeline *p, struct job *job, char
 		job_reject(job, REASON_WRONG_DEPARTEMENT, 0, "the stage is in departement %s; "
 			   "this prefecture serves the approval's departement %s only",
 			   doc->stage.departement, centre.departement);
-	return STORE_OK;
 }
 
 static bool same_stage_data(const char *dep, date_t first, date_t last,
@@ -702,9 +698,8 @@ static enum store_status transact_attestations(struct pipeline *p, struct job *j
 	rc = decide_all(p, job, doc, sheet, sheet ? &findings : NULL, received_on, d, cause, err);
 	if (rc == STORE_OK)
 		rc = store_insert_attestations(p->st, job->submission, stage->id, doc->approval, doc,
-					       job->received, job->received_on, job->today, d, err);
-	if (rc == STORE_OK)
-		rc = store_decision_history(p->st, d, n, "attestd", cause, err);
+					       job->received, job->received_on, job->today, d,
+					       "attestd", cause, err);
 	if (rc != STORE_OK)
 		goto out;
 	struct receipt_input in = {
@@ -744,36 +739,37 @@ static enum store_status transact(struct pipeline *p, struct job *job, char **er
 	memset(job->decided, 0, sizeof(job->decided));
 	job->duplicate_of = 0;
 	job->status = NULL;
-	if (job->reject == REASON_OK && (rc = check_binding(p, job, err)) != STORE_OK)
-		return rc;
-	if (job->reject == REASON_OK && ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status))
-		return rc;
-	if (job->reject == REASON_OK && job->doc->kind == DOC_ATTESTATIONS) {
-		char taken[DOC_NUMBER_SIZE];
-		if ((rc = store_number_taken(p->st, job->doc, taken, err)) != STORE_OK)
+	struct store_file_lookup look;
+	if (job->reject == REASON_OK) {
+		if ((rc = store_file_lookup(p->st, job->doc, job->sha256, &look, err)) != STORE_OK)
 			return rc;
+		check_binding(p, job, &look.centre);
+	}
+	if (job->reject == REASON_OK && look.duplicate)
+		return transact_duplicate(p, job, &look.first, err);
+	if (job->reject == REASON_OK && look.taken[0]) {
 		/* Taken, perhaps, by an identical file another instance
 		 * committed since we looked for one: that is a duplicate. */
-		if (taken[0] && (rc = duplicate_check(p, job, err)) != STORE_OK)
+		if ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status)
 			return rc;
-		if (job->status)
-			return STORE_OK;
-		if (taken[0])
-			job_reject(job, REASON_DUPLICATE_ATTESTATION_NUMBER, 0, "attestation number "
-				   "%s was already used by centre %s in another file", taken,
-				   job->doc->approval);
+		job_reject(job, REASON_DUPLICATE_ATTESTATION_NUMBER, 0, "attestation number "
+			   "%s was already used by centre %s in another file", look.taken,
+			   job->doc->approval);
 	}
 	if (job->reject != REASON_OK)
 		return transact_rejected(p, job, err);
 
 	struct store_stage stage;
 	const struct doc_stage *s = &job->doc->stage;
-	if ((rc = store_stage_lock(p->st, job->doc->approval, s, &stage, err)) != STORE_OK)
-		return rc;
 	/* The stage lock waited for whoever held it: an identical file may
 	 * have been committed meanwhile (several instances). */
-	if ((rc = duplicate_check(p, job, err)) != STORE_OK || job->status)
+	bool duplicate = false;
+	struct store_submission_ref first;
+	if ((rc = store_stage_lock(p->st, job->doc->approval, s, job->sha256, &stage, &duplicate,
+				   &first, err)) != STORE_OK)
 		return rc;
+	if (duplicate)
+		return transact_duplicate(p, job, &first, err);
 	if (job->doc->kind == DOC_SIGNIN_SHEET && stage.sheet_submission)
 		job_reject(job, REASON_STAGE_CONFLICT, 0, "a sign-in sheet was already received for "
 			   "stage %s (submission %" PRId64 ")", s->ref, stage.sheet_submission);

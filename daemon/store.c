@@ -164,6 +164,13 @@ static char *lost_connection(struct store *st)
 	return xasprintf("lost the database connection: %s", store_trim(PQerrorMessage(st->conn)));
 }
 
+static enum store_status pipe_status(struct store *st, char **err)
+{
+	if (st->pipe_rc != STORE_OK)
+		*err = xstrdup(st->pipe_err);
+	return st->pipe_rc;
+}
+
 static void pipe_await(struct store *st, PGresult **slot)
 {
 	if (st->n_awaiting == st->cap_awaiting) {
@@ -195,16 +202,16 @@ enum store_status store_send_prepared(struct store *st, const char *name, int n,
 		return st->pipe_rc;
 	}
 	if (!PQsendQueryPrepared(st->conn, name, n, values, lengths, formats, result_format)) {
-		*err = lost_connection(st);
-		return STORE_UNAVAILABLE;
+		pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
+		return pipe_status(st, err);
 	}
 	pipe_await(st, slot);
 	return STORE_OK;
 }
 
 /* Reads the results of everything sent, in order: each into its slot
- * while nothing has failed, else only cleared. */
-static void pipe_read(struct store *st)
+ * (when deliver) while nothing has failed, else only cleared. */
+static void pipe_read(struct store *st, bool deliver)
 {
 	for (size_t i = 0; i < st->n_awaiting; i++) {
 		PGresult *res = PQgetResult(st->conn);
@@ -223,7 +230,7 @@ static void pipe_read(struct store *st)
 			if (rc != STORE_OK) {
 				pipe_fail(st, rc, e);
 				PQclear(res);
-			} else if (st->awaiting[i]) {
+			} else if (deliver && st->awaiting[i]) {
 				*st->awaiting[i] = res;
 			} else {
 				PQclear(res);
@@ -236,13 +243,6 @@ static void pipe_read(struct store *st)
 	st->n_awaiting = 0;
 }
 
-static enum store_status pipe_status(struct store *st, char **err)
-{
-	if (st->pipe_rc != STORE_OK)
-		*err = xstrdup(st->pipe_err);
-	return st->pipe_rc;
-}
-
 enum store_status store_pipe_wait(struct store *st, char **err)
 {
 	if (st->piping && st->n_awaiting > 0 && st->pipe_rc == STORE_OK) {
@@ -250,18 +250,20 @@ enum store_status store_pipe_wait(struct store *st, char **err)
 		if (!PQsendFlushRequest(st->conn) || PQflush(st->conn) != 0)
 			pipe_fail(st, STORE_UNAVAILABLE, lost_connection(st));
 		else
-			pipe_read(st);
+			pipe_read(st, true);
 	}
 	return pipe_status(st, err);
 }
 
-/* Ends pipeline mode: a sync, every result up to it read (into the slots
- * while nothing has failed), back to one statement at a time. */
+/* Ends pipeline mode: a sync, every result up to it read, back to one
+ * statement at a time. */
 static void pipe_finish(struct store *st)
 {
 	if (PQpipelineSync(st->conn)) {
+		/* Statuses only: whoever sent with a slot has waited, or gone
+		 * on an error of its own. */
 		if (st->pipe_rc == STORE_OK)
-			pipe_read(st);
+			pipe_read(st, false);
 		size_t nulls = 0;
 		for (;;) {
 			PGresult *res = PQgetResult(st->conn);

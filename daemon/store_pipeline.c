@@ -108,7 +108,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" AS u(licence, surname, given_names, birth_date, id_type, id_number, media, size, sha,"
 		" arrived, signed)",
 	[S_STAGE_FINDINGS] = "UPDATE attestd.stages SET findings = $2::text[] WHERE id = $1",
-	[S_INS_ATTESTATIONS] = "INSERT INTO attestd.attestations (submission_id, stage_id, approval,"
+	/* A file's attestations with their first history rows, in one
+	 * statement: no ids travel back and forth. */
+	[S_INS_ATTESTATIONS] = "WITH a AS (INSERT INTO attestd.attestations (submission_id,"
+		" stage_id, approval,"
 		" number, stage_case, issued, departement, first_day, last_day, licence, surname,"
 		" given_names, birth_date, letter_48n_received, court_order_ref, court_order_date,"
 		" received_at, received_on, registration_deadline, decision, points, effective_date,"
@@ -124,7 +127,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		" $21::text[], $22::smallint[], $23::date[], $24::text[], $25::text[], $26::date[])"
 		" WITH ORDINALITY AS u(number, c, issued, licence, surname, given_names, birth_date,"
 		" l48n, co_ref, co_date, deadline, decision, points, effective, reasons, flags, previous, o)"
-		" ORDER BY u.o RETURNING id",
+		" ORDER BY u.o RETURNING id, decision, points, reasons, flags)"
+		" INSERT INTO attestd.decision_history (attestation_id, actor, cause, decision, points,"
+		" reasons, flags, note) SELECT a.id, $27, $28, a.decision, a.points, a.reasons, a.flags,"
+		" NULL FROM a ORDER BY a.id",
 	[S_UPD_DECISIONS] = "UPDATE attestd.attestations a SET decision = u.decision,"
 		" points = u.points, effective_date = u.effective,"
 		" reasons = string_to_array(u.reasons, ','), flags = string_to_array(u.flags, ','),"
@@ -225,6 +231,18 @@ static enum store_status run(struct store *st, enum stmt s, int n, const char *c
 	if (rc != STORE_OK)
 		PQclear(r);
 	return rc;
+}
+
+/* Sends a statement without waiting (outside a pipelined transaction, runs
+ * it): *res holds its result after the next store_pipe_wait, NULL on a
+ * failure.  Several reads sent this way cost one round trip. */
+static enum store_status send_stmt(struct store *st, enum stmt s, int n,
+				   const char *const *values, PGresult **res, char **err)
+{
+	enum store_status rc = store_prepare(st, err);
+	if (rc != STORE_OK)
+		return rc;
+	return store_send_prepared(st, stmt_name(s), n, values, NULL, NULL, 0, res, err);
 }
 
 /* --- transactions ------------------------------------------------------------ */
@@ -450,6 +468,18 @@ enum store_status store_find_sha256(struct store *st, const char *sha256,
 	return find_submission(st, S_FIND_SHA, sha256, out, found, err);
 }
 
+static void centre_read(PGresult *res, struct store_centre *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (PQntuples(res) == 1) {
+		out->found = true;
+		copy_value(out->departement, sizeof(out->departement), res, 0, 0);
+		out->valid_from = value_date(res, 0, 1);
+		out->valid_to = value_date(res, 0, 2);
+		out->certificate_registered = PQgetvalue(res, 0, 3)[0] == 't';
+	}
+}
+
 enum store_status store_centre(struct store *st, const char *approval, const char *cert_sha256,
 			       struct store_centre *out, char **err)
 {
@@ -459,37 +489,13 @@ enum store_status store_centre(struct store *st, const char *approval, const cha
 	enum store_status rc = run(st, S_CENTRE, 2, v, &res, err);
 	if (rc != STORE_OK)
 		return rc;
-	if (PQntuples(res) == 1) {
-		out->found = true;
-		copy_value(out->departement, sizeof(out->departement), res, 0, 0);
-		out->valid_from = value_date(res, 0, 1);
-		out->valid_to = value_date(res, 0, 2);
-		out->certificate_registered = PQgetvalue(res, 0, 3)[0] == 't';
-	}
+	centre_read(res, out);
 	PQclear(res);
 	return STORE_OK;
 }
 
-enum store_status store_stage_lock(struct store *st, const char *approval,
-				   const struct doc_stage *stage, struct store_stage *out,
-				   char **err)
+static void stage_read(PGresult *res, struct store_stage *out)
 {
-	char first[11], last[11];
-	date_format(stage->first_day, first);
-	date_format(stage->last_day, last);
-	const char *v[] = { approval, stage->ref, stage->departement, first, last };
-	memset(out, 0, sizeof(*out));
-	enum store_status rc = run(st, S_STAGE_UPSERT, 5, v, NULL, err);
-	if (rc != STORE_OK)
-		return rc;
-	PGresult *res;
-	if ((rc = run(st, S_STAGE_LOCK, 2, v, &res, err)) != STORE_OK)
-		return rc;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		*err = xstrdup("stage row vanished after its upsert");
-		return STORE_ERROR;
-	}
 	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	copy_value(out->departement, sizeof(out->departement), res, 0, 1);
 	out->first_day = value_date(res, 0, 2);
@@ -501,17 +507,65 @@ enum store_status store_stage_lock(struct store *st, const char *approval,
 		out->att_first_day = value_date(res, 0, 6);
 		out->att_last_day = value_date(res, 0, 7);
 	}
+}
+
+enum store_status store_stage_lock(struct store *st, const char *approval,
+				   const struct doc_stage *stage, const char *sha256,
+				   struct store_stage *out, bool *duplicate,
+				   struct store_submission_ref *first, char **err)
+{
+	char first_day[11], last_day[11];
+	date_format(stage->first_day, first_day);
+	date_format(stage->last_day, last_day);
+	const char *v[] = { approval, stage->ref, stage->departement, first_day, last_day };
+	memset(out, 0, sizeof(*out));
+	*duplicate = false;
+	/* Upsert, lock, and (sent after the lock, so run once it is held)
+	 * the look-up for identical bytes: one round trip. */
+	PGresult *res = NULL, *dup = NULL;
+	enum store_status rc = run(st, S_STAGE_UPSERT, 5, v, NULL, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_STAGE_LOCK, 2, v, &res, err);
+	if (rc == STORE_OK && sha256)
+		rc = send_stmt(st, S_FIND_SHA, 1, &sha256, &dup, err);
+	if (rc == STORE_OK)
+		rc = store_pipe_wait(st, err);
+	if (rc == STORE_OK && PQntuples(res) != 1) {
+		*err = xstrdup("stage row vanished after its upsert");
+		rc = STORE_ERROR;
+	}
+	if (rc == STORE_OK) {
+		stage_read(res, out);
+		if (dup && PQntuples(dup) > 0) {
+			*duplicate = true;
+			submission_ref_read(dup, first);
+		}
+	}
 	PQclear(res);
-	return STORE_OK;
+	PQclear(dup);
+	return rc;
+}
+
+static void taken_read(PGresult *res, char *taken)
+{
+	taken[0] = '\0';
+	for (int r = 0; r < PQntuples(res); r++)
+		if (taken[0] == '\0' || strcmp(PQgetvalue(res, r, 0), taken) < 0)
+			copy_value(taken, DOC_NUMBER_SIZE, res, r, 0);
+}
+
+static char *numbers_literal(const struct document *doc)
+{
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < doc->n_attestations; i++)
+		pgarr_text(&a, doc->attestations[i].number);
+	return pgarr_done(&a);
 }
 
 enum store_status store_number_taken(struct store *st, const struct document *doc,
 				     char *taken, char **err)
 {
-	struct pgarr a = { 0 };
-	for (size_t i = 0; i < doc->n_attestations; i++)
-		pgarr_text(&a, doc->attestations[i].number);
-	char *numbers = pgarr_done(&a);
+	char *numbers = numbers_literal(doc);
 	const char *v[] = { doc->approval, numbers };
 	PGresult *res;
 	taken[0] = '\0';
@@ -519,11 +573,40 @@ enum store_status store_number_taken(struct store *st, const struct document *do
 	free(numbers);
 	if (rc != STORE_OK)
 		return rc;
-	for (int r = 0; r < PQntuples(res); r++)
-		if (taken[0] == '\0' || strcmp(PQgetvalue(res, r, 0), taken) < 0)
-			copy_value(taken, DOC_NUMBER_SIZE, res, r, 0);
+	taken_read(res, taken);
 	PQclear(res);
 	return STORE_OK;
+}
+
+enum store_status store_file_lookup(struct store *st, const struct document *doc,
+				    const char *sha256, struct store_file_lookup *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *centre_v[] = { doc->approval, doc->signer_sha256 };
+	char *numbers = doc->kind == DOC_ATTESTATIONS ? numbers_literal(doc) : NULL;
+	const char *number_v[] = { doc->approval, numbers };
+	PGresult *centre = NULL, *dup = NULL, *taken = NULL;
+	enum store_status rc = send_stmt(st, S_CENTRE, 2, centre_v, &centre, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_FIND_SHA, 1, &sha256, &dup, err);
+	if (rc == STORE_OK && numbers)
+		rc = send_stmt(st, S_NUMBER_TAKEN, 2, number_v, &taken, err);
+	if (rc == STORE_OK)
+		rc = store_pipe_wait(st, err);
+	if (rc == STORE_OK) {
+		centre_read(centre, &out->centre);
+		if (PQntuples(dup) > 0) {
+			out->duplicate = true;
+			submission_ref_read(dup, &out->first);
+		}
+		if (taken)
+			taken_read(taken, out->taken);
+	}
+	PQclear(centre);
+	PQclear(dup);
+	PQclear(taken);
+	free(numbers);
+	return rc;
 }
 
 /* "{2026-11-13,2026-11-13,...}" -> dates; "{510,780,...}" -> numbers. */
@@ -797,8 +880,15 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 		pgarr_text(&a, out->items[i].licence);
 	char *list = pgarr_done(&a);
 	const char *v[] = { list };
-	PGresult *res = NULL;
-	enum store_status rc = run(st, S_LICENCES, 1, v, &res, err);
+	/* Three reads, one round trip. */
+	PGresult *res = NULL, *events = NULL, *credited = NULL;
+	enum store_status rc = send_stmt(st, S_LICENCES, 1, v, &res, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_EVENTS, 1, v, &events, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_CREDITED, 1, v, &credited, err);
+	if (rc == STORE_OK)
+		rc = store_pipe_wait(st, err);
 	if (rc != STORE_OK)
 		goto out;
 	for (int r = 0; r < PQntuples(res); r++) {
@@ -817,9 +907,8 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 			l->cached_balance = atoi(PQgetvalue(res, r, 7));
 	}
 	PQclear(res);
-	res = NULL;
-	if ((rc = run(st, S_EVENTS, 1, v, &res, err)) != STORE_OK)
-		goto out;
+	res = events;
+	events = NULL;
 	for (int r = 0; r < PQntuples(res); r++) {
 		struct store_licence *l = store_licences_find(out, PQgetvalue(res, r, 0));
 		if (l == NULL)
@@ -834,9 +923,8 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 		e->stage_first_day = value_date(res, r, 5);
 	}
 	PQclear(res);
-	res = NULL;
-	if ((rc = run(st, S_CREDITED, 1, v, &res, err)) != STORE_OK)
-		goto out;
+	res = credited;
+	credited = NULL;
 	for (int r = 0; r < PQntuples(res); r++) {
 		struct store_licence *l = store_licences_find(out, PQgetvalue(res, r, 0));
 		if (l == NULL)
@@ -847,6 +935,8 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 	}
 out:
 	PQclear(res);
+	PQclear(events);
+	PQclear(credited);
 	free(list);
 	return rc;
 }
@@ -1045,7 +1135,8 @@ enum store_status store_insert_attestations(struct store *st, int64_t submission
 					    int64_t stage_id, const char *approval,
 					    const struct document *doc, struct timespec received_at,
 					    date_t received_on, date_t today,
-					    struct store_decision *d, char **err)
+					    const struct store_decision *d, const char *actor,
+					    const char *cause, char **err)
 {
 	char sub[24], stage[24], first[11], last[11], on[11], day[11];
 	snprintf(sub, sizeof(sub), "%" PRId64, submission);
@@ -1071,18 +1162,14 @@ enum store_status store_insert_attestations(struct store *st, int64_t submission
 		pgarr_date(&c[10], d[i].outcome.registration_deadline);
 		outcome_columns(&c[11], &d[i].outcome);
 	}
-	const char *v[26] = { sub, stage, approval, doc->stage.departement, first, last, received,
+	const char *v[28] = { sub, stage, approval, doc->stage.departement, first, last, received,
 			      on, day };
+	v[26] = actor;
+	v[27] = cause;
 	char *lits[17];
 	for (int k = 0; k < 17; k++)
 		v[9 + k] = lits[k] = pgarr_done(&c[k]);
-	PGresult *res;
-	enum store_status rc = run(st, S_INS_ATTESTATIONS, 26, v, &res, err);
-	if (rc == STORE_OK) {
-		for (int r = 0; r < PQntuples(res) && (size_t)r < doc->n_attestations; r++)
-			d[r].id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-		PQclear(res);
-	}
+	enum store_status rc = run(st, S_INS_ATTESTATIONS, 28, v, NULL, err);
 	for (int k = 0; k < 17; k++)
 		free(lits[k]);
 	free(received);

@@ -75,15 +75,31 @@ struct store_stage {
 	date_t att_first_day;
 	date_t att_last_day;
 };
-/* Creates the stage if new, then locks it (FOR UPDATE) for the transaction. */
+/* Creates the stage if new, then locks it (FOR UPDATE) for the
+ * transaction; with sha256, then also looks for an accepted submission of
+ * these bytes (*duplicate, *first): one committed while the lock was
+ * awaited (several instances). */
 enum store_status store_stage_lock(struct store *st, const char *approval,
-				   const struct doc_stage *stage, struct store_stage *out,
-				   char **err);
+				   const struct doc_stage *stage, const char *sha256,
+				   struct store_stage *out, bool *duplicate,
+				   struct store_submission_ref *first, char **err);
 
 /* A stage by id, locked: its approval and ref (buffers of DOC_APPROVAL_SIZE
  * and DOC_REF_SIZE) and its sign-in sheet's submission (0: none). */
 enum store_status store_stage_by_id(struct store *st, int64_t id, char *approval, char *ref,
 				    int64_t *sheet_submission, bool *found, char **err);
+
+/* What a file's document-level checks read, in one round trip: its
+ * centre, an accepted submission of the same bytes, and (attestations)
+ * the first of its numbers the centre already used. */
+struct store_file_lookup {
+	struct store_centre centre;
+	bool duplicate;
+	struct store_submission_ref first;	/* when duplicate */
+	char taken[DOC_NUMBER_SIZE];		/* "" when none */
+};
+enum store_status store_file_lookup(struct store *st, const struct document *doc,
+				    const char *sha256, struct store_file_lookup *out, char **err);
 
 /* The first of the document's attestation numbers already used by the
  * centre, or "" (taken must hold DOC_NUMBER_SIZE). */
@@ -179,15 +195,18 @@ enum store_status store_set_stage_findings(struct store *st, int64_t stage_id,
 
 /* One attestation's decision, to insert or update. */
 struct store_decision {
-	int64_t id;			/* update: the attestation; insert: filled in */
+	int64_t id;			/* update: the attestation; insert: unused */
 	const struct doc_attestation *att;	/* insert only */
 	struct rules_outcome outcome;
 };
+/* The document's attestations with their decisions, and each one's first
+ * history row (actor, cause). */
 enum store_status store_insert_attestations(struct store *st, int64_t submission,
 					    int64_t stage_id, const char *approval,
 					    const struct document *doc, struct timespec received_at,
 					    date_t received_on, date_t today,
-					    struct store_decision *decisions, char **err);
+					    const struct store_decision *decisions, const char *actor,
+					    const char *cause, char **err);
 enum store_status store_update_decisions(struct store *st, const struct store_decision *d,
 					 size_t n, date_t today, char **err);
 /* History rows for the decisions (actor, cause). */
