@@ -206,11 +206,11 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 	char *path = NULL;
 	enum store_status rc = STORE_OK;
 
-	if (in->decisions_of) {
-		rc = store_submission_decisions(p->st, in->decisions_of, &rows, &n_rows, err);
-		if (rc != STORE_OK)
-			goto out;
-	}
+	int seq = 0;
+	rc = store_receipt_inputs(p->st, in->decisions_of, in->inbox_dir, in->file_name, &rows,
+				  &n_rows, &seq, err);
+	if (rc != STORE_OK)
+		goto out;
 	atts = xcalloc(n_rows ? n_rows : 1, sizeof(*atts));
 	for (size_t i = 0; i < n_rows; i++) {
 		struct receipt_attestation *a = &atts[i];
@@ -260,9 +260,6 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 		rc = STORE_ERROR;
 		goto out;
 	}
-	int seq = 0;
-	if ((rc = store_next_receipt_seq(p->st, in->inbox_dir, in->file_name, &seq, err)) != STORE_OK)
-		goto out;
 	if (outbox_relpath(in->inbox_dir, in->file_name, (unsigned)seq, &path) != REASON_OK) {
 		*err = xasprintf("no receipt path for %s/%s", in->inbox_dir, in->file_name);
 		rc = STORE_ERROR;
@@ -613,10 +610,10 @@ static enum store_status transact_sheet(struct pipeline *p, struct job *job,
 		goto out;
 	if ((rc = store_insert_sheet(p->st, job->submission, stage->id, job->doc, err)) != STORE_OK)
 		goto out;
-	if ((rc = facilitators_of(p, job->doc, &regs, &n_regs, &storage, err)) != STORE_OK)
-		goto out;
-	rc = store_load_pending(p->st, stage->id, job->doc->approval, job->doc->stage.ref,
-				&pending, err);
+	const char *auths[2] = { job->doc->sheet.facilitators[0].authorisation,
+				 job->doc->sheet.facilitators[1].authorisation };
+	rc = store_sheet_context(p->st, auths, 2, stage->id, job->doc->approval,
+				 job->doc->stage.ref, &regs, &n_regs, &storage, &pending, err);
 	if (rc != STORE_OK)
 		goto out;
 	if (rules_check_stage(job->doc, pending.n ? pending.doc : NULL, regs, n_regs, &findings)

@@ -643,7 +643,11 @@ enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
 	const char *v[] = { id };
 	PGresult *res = NULL, *parts = NULL;
 	struct document *doc = NULL;
-	enum store_status rc = run(st, S_SHEET, 1, v, &res, err);
+	enum store_status rc = send_stmt(st, S_SHEET, 1, v, &res, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_PARTICIPANTS, 1, v, &parts, err);
+	if (rc == STORE_OK)
+		rc = store_pipe_wait(st, err);
 	if (rc != STORE_OK)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -651,8 +655,6 @@ enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
 		rc = STORE_ERROR;
 		goto out;
 	}
-	if ((rc = run(st, S_PARTICIPANTS, 1, v, &parts, err)) != STORE_OK)
-		goto out;
 	doc = xcalloc(1, sizeof(*doc));
 	doc->kind = DOC_SIGNIN_SHEET;
 	snprintf(doc->approval, sizeof(doc->approval), "%s", approval);
@@ -941,17 +943,9 @@ out:
 	return rc;
 }
 
-enum store_status store_load_facilitators(struct store *st, const char *const *auths, size_t n,
-					  struct rules_facilitator **out, size_t *n_out,
-					  char **storage, char **err)
+static void facilitators_read(PGresult *res, struct rules_facilitator **out, size_t *n_out,
+			      char **storage)
 {
-	PGresult *res;
-	*out = NULL;
-	*n_out = 0;
-	*storage = NULL;
-	enum store_status rc = run_list(st, S_FACILITATORS, auths, n, &res, err);
-	if (rc != STORE_OK)
-		return rc;
 	int rows = PQntuples(res);
 	*out = xcalloc(rows ? (size_t)rows : 1, sizeof(**out));
 	*storage = xcalloc((size_t)rows ? (size_t)rows : 1, DOC_AUTH_SIZE);
@@ -966,8 +960,47 @@ enum store_status store_load_facilitators(struct store *st, const char *const *a
 		f->valid_to = value_date(res, r, 3);
 		(*n_out)++;
 	}
-	PQclear(res);
-	return STORE_OK;
+}
+
+enum store_status store_load_facilitators(struct store *st, const char *const *auths, size_t n,
+					  struct rules_facilitator **out, size_t *n_out,
+					  char **storage, char **err)
+{
+	return store_sheet_context(st, auths, n, 0, NULL, NULL, out, n_out, storage, NULL, err);
+}
+
+enum store_status store_sheet_context(struct store *st, const char *const *auths, size_t n,
+				      int64_t stage_id, const char *approval, const char *ref,
+				      struct rules_facilitator **regs, size_t *n_regs,
+				      char **storage, struct store_pending *pending, char **err)
+{
+	*regs = NULL;
+	*n_regs = 0;
+	*storage = NULL;
+	if (pending)
+		memset(pending, 0, sizeof(*pending));
+	struct pgarr a = { 0 };
+	for (size_t i = 0; i < n; i++)
+		pgarr_text(&a, auths[i]);
+	char *list = pgarr_done(&a);
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, stage_id);
+	const char *fv[] = { list }, *pv[] = { id };
+	PGresult *fres = NULL, *pres = NULL;
+	enum store_status rc = send_stmt(st, S_FACILITATORS, 1, fv, &fres, err);
+	if (rc == STORE_OK && pending)
+		rc = send_stmt(st, S_PENDING, 1, pv, &pres, err);
+	if (rc == STORE_OK)
+		rc = store_pipe_wait(st, err);
+	if (rc == STORE_OK) {
+		facilitators_read(fres, regs, n_regs, storage);
+		if (pending)
+			attestations_read(pres, approval, ref, pending);
+	}
+	PQclear(fres);
+	PQclear(pres);
+	free(list);
+	return rc;
 }
 
 /* --- inserts -------------------------------------------------------------------- */
@@ -1303,20 +1336,29 @@ enum store_status store_write_balances(struct store *st, const struct store_bala
 
 /* --- receipts and audit ------------------------------------------------------------ */
 
-enum store_status store_submission_decisions(struct store *st, int64_t submission,
-					     struct store_receipt_row **rows, size_t *n,
-					     char **err)
+enum store_status store_receipt_inputs(struct store *st, int64_t submission,
+				       const char *inbox_dir, const char *file_name,
+				       struct store_receipt_row **rows, size_t *n, int *seq,
+				       char **err)
 {
 	char id[24];
 	snprintf(id, sizeof(id), "%" PRId64, submission);
 	const char *v[] = { id };
-	PGresult *res;
+	const char *seq_v[] = { inbox_dir, file_name };
+	PGresult *res = NULL, *next = NULL;
 	*rows = NULL;
 	*n = 0;
-	enum store_status rc = run(st, S_SUB_DECISIONS, 1, v, &res, err);
+	enum store_status rc = STORE_OK;
+	if (submission)
+		rc = send_stmt(st, S_SUB_DECISIONS, 1, v, &res, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_NEXT_SEQ, 2, seq_v, &next, err);
+	if (rc == STORE_OK)
+		rc = store_pipe_wait(st, err);
 	if (rc != STORE_OK)
-		return rc;
-	int count = PQntuples(res);
+		goto out;
+	*seq = atoi(PQgetvalue(next, 0, 0));
+	int count = res ? PQntuples(res) : 0;
 	*rows = xcalloc(count ? (size_t)count : 1, sizeof(**rows));
 	for (int r = 0; r < count; r++) {
 		struct store_receipt_row *row = &(*rows)[r];
@@ -1330,8 +1372,10 @@ enum store_status store_submission_decisions(struct store *st, int64_t submissio
 		codes_split(PQgetvalue(res, r, 7), row->flags, &row->n_flags, RULES_MAX_REASONS);
 	}
 	*n = (size_t)count;
+out:
 	PQclear(res);
-	return STORE_OK;
+	PQclear(next);
+	return rc;
 }
 
 enum store_status store_stage_findings(struct store *st, int64_t stage_id,
@@ -1352,19 +1396,6 @@ enum store_status store_stage_findings(struct store *st, int64_t stage_id,
 	}
 	PQclear(res);
 	return STORE_OK;
-}
-
-enum store_status store_next_receipt_seq(struct store *st, const char *inbox_dir,
-					 const char *file_name, int *seq, char **err)
-{
-	const char *v[] = { inbox_dir, file_name };
-	PGresult *res;
-	enum store_status rc = run(st, S_NEXT_SEQ, 2, v, &res, err);
-	if (rc == STORE_OK) {
-		*seq = atoi(PQgetvalue(res, 0, 0));
-		PQclear(res);
-	}
-	return rc;
 }
 
 enum store_status store_insert_receipt(struct store *st, int64_t submission, int seq,

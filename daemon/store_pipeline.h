@@ -166,6 +166,12 @@ void store_licences_clear(struct store_licences *set);
 enum store_status store_load_facilitators(struct store *st, const char *const *auths, size_t n,
 					  struct rules_facilitator **out, size_t *n_out,
 					  char **storage, char **err);
+/* Both in one round trip: the facilitators of a sign-in sheet and its
+ * stage's pending attestations, locked (as store_load_pending). */
+enum store_status store_sheet_context(struct store *st, const char *const *auths, size_t n,
+				      int64_t stage_id, const char *approval, const char *ref,
+				      struct rules_facilitator **regs, size_t *n_regs,
+				      char **storage, struct store_pending *pending, char **err);
 
 /* What the submissions row records. */
 struct store_submission {
@@ -252,17 +258,19 @@ struct store_receipt_row {
 	size_t n_flags;
 	enum reason flags[RULES_MAX_REASONS];
 };
-enum store_status store_submission_decisions(struct store *st, int64_t submission,
-					     struct store_receipt_row **rows, size_t *n,
-					     char **err);
+/* What a receipt for a file needs, in one round trip: the current
+ * decisions of submission's attestations (none when submission is 0) and
+ * the next receipt number for its name in its inbox directory (numbered
+ * per name: a file sent again under the same name gets the next number). */
+enum store_status store_receipt_inputs(struct store *st, int64_t submission,
+				       const char *inbox_dir, const char *file_name,
+				       struct store_receipt_row **rows, size_t *n, int *seq,
+				       char **err);
 /* The stage findings recorded for a stage. */
 enum store_status store_stage_findings(struct store *st, int64_t stage_id,
 				       struct rules_reasons *out, bool *known, char **err);
 
-/* The next receipt number for a name in an inbox directory, then the
- * receipt itself (its path is unique: a race gives 23505, retried). */
-enum store_status store_next_receipt_seq(struct store *st, const char *inbox_dir,
-					 const char *file_name, int *seq, char **err);
+/* A receipt (its path is unique: a race gives 23505, retried). */
 enum store_status store_insert_receipt(struct store *st, int64_t submission, int seq,
 				       const char *path, const unsigned char *body, size_t len,
 				       char **err);
