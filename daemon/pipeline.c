@@ -92,6 +92,8 @@ struct job {
 	bool review_cleared;
 	/* the first error message as the submission row records it */
 	char recorded_message[512];
+	/* known from the look-ups: its receipt's number (0: to be read) */
+	int receipt_seq;
 };
 
 static const char *kind_name(int kind)
@@ -191,7 +193,30 @@ struct receipt_input {
 	int64_t decisions_of;		/* submission whose attestations are listed, 0: none */
 	const char *first_file;
 	time_t first_received;
+	/* Known already (no read): the receipt's number (0: unknown) and,
+	 * with decisions_of, its lines (rows not NULL). */
+	int seq;
+	const struct store_receipt_row *rows;
+	size_t n_rows;
 };
+
+/* A receipt line for a decision just taken, as the database would give
+ * it back (store_receipt_inputs). */
+static void receipt_line(const struct doc_attestation *a, const struct rules_outcome *o,
+			 struct store_receipt_row *row)
+{
+	snprintf(row->number, sizeof(row->number), "%s", a->number);
+	snprintf(row->licence, sizeof(row->licence), "%s", a->trainee.licence);
+	snprintf(row->decision, sizeof(row->decision), "%s", rules_decision_name(o->decision));
+	row->points = o->points;
+	row->effective = o->decision == RULES_CREDITED ? o->effective : DATE_NONE;
+	row->previous_credit_last_day = rules_reasons_has(&o->reasons, REASON_WITHIN_ONE_YEAR)
+					? o->previous_credit_last_day : DATE_NONE;
+	row->n_reasons = o->reasons.n < RULES_MAX_REASONS ? o->reasons.n : RULES_MAX_REASONS;
+	memcpy(row->reasons, o->reasons.codes, row->n_reasons * sizeof(*row->reasons));
+	row->n_flags = o->flags.n < RULES_MAX_REASONS ? o->flags.n : RULES_MAX_REASONS;
+	memcpy(row->flags, o->flags.codes, row->n_flags * sizeof(*row->flags));
+}
 
 /* Builds, signs and records a receipt, in the current transaction. */
 static enum store_status receipt_record(struct pipeline *p, const struct receipt_input *in,
@@ -206,27 +231,35 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 	char *path = NULL;
 	enum store_status rc = STORE_OK;
 
-	int seq = 0;
-	rc = store_receipt_inputs(p->st, in->decisions_of, in->inbox_dir, in->file_name, &rows,
-				  &n_rows, &seq, err);
-	if (rc != STORE_OK)
-		goto out;
-	atts = xcalloc(n_rows ? n_rows : 1, sizeof(*atts));
-	for (size_t i = 0; i < n_rows; i++) {
+	int seq = in->seq;
+	const struct store_receipt_row *lines = in->rows;
+	size_t n_lines = in->n_rows;
+	if (seq == 0 || (in->decisions_of && lines == NULL)) {
+		rc = store_receipt_inputs(p->st, lines ? 0 : in->decisions_of, in->inbox_dir,
+					  in->file_name, &rows, &n_rows, &seq, err);
+		if (rc != STORE_OK)
+			goto out;
+		if (lines == NULL) {
+			lines = rows;
+			n_lines = n_rows;
+		}
+	}
+	atts = xcalloc(n_lines ? n_lines : 1, sizeof(*atts));
+	for (size_t i = 0; i < n_lines; i++) {
 		struct receipt_attestation *a = &atts[i];
-		snprintf(a->number, sizeof(a->number), "%s", rows[i].number);
-		snprintf(a->licence, sizeof(a->licence), "%s", rows[i].licence);
-		a->decision = rows[i].decision;
-		a->points = rows[i].points;
-		a->effective = rows[i].effective;
-		for (size_t k = 0; k < rows[i].n_reasons && k < RECEIPT_MAX_REASONS; k++) {
-			a->reasons[k].code = rows[i].reasons[k];
-			attestation_reason_message(rows[i].reasons[k], rows[i].previous_credit_last_day,
+		snprintf(a->number, sizeof(a->number), "%s", lines[i].number);
+		snprintf(a->licence, sizeof(a->licence), "%s", lines[i].licence);
+		a->decision = lines[i].decision;
+		a->points = lines[i].points;
+		a->effective = lines[i].effective;
+		for (size_t k = 0; k < lines[i].n_reasons && k < RECEIPT_MAX_REASONS; k++) {
+			a->reasons[k].code = lines[i].reasons[k];
+			attestation_reason_message(lines[i].reasons[k], lines[i].previous_credit_last_day,
 						   a->reasons[k].message, sizeof(a->reasons[k].message));
 			a->n_reasons++;
 		}
-		for (size_t k = 0; k < rows[i].n_flags && k < RECEIPT_MAX_FLAGS; k++)
-			a->flags[a->n_flags++] = rows[i].flags[k];
+		for (size_t k = 0; k < lines[i].n_flags && k < RECEIPT_MAX_FLAGS; k++)
+			a->flags[a->n_flags++] = lines[i].flags[k];
 	}
 	size_t n_findings = in->findings ? in->findings->n : 0;
 	findings = xcalloc(n_findings ? n_findings : 1, sizeof(*findings));
@@ -246,7 +279,7 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 		.errors = in->errors,
 		.n_findings = n_findings,
 		.findings = findings,
-		.n_attestations = n_rows,
+		.n_attestations = n_lines,
 		.attestations = atts,
 	};
 	/* A file never read has no hash: the receipt shows the empty file's. */
@@ -500,7 +533,11 @@ static enum store_status record_submission(struct pipeline *p, struct job *job,
 		.duplicate_of = job->duplicate_of,
 		.evidence = job->doc ? &job->evidence : NULL,
 	};
-	enum store_status rc = store_insert_submission(p->st, &s, &job->submission, err);
+	enum store_status rc = STORE_OK;
+	if (job->submission == 0)
+		rc = store_next_submission_id(p->st, &job->submission, err);
+	if (rc == STORE_OK)
+		rc = store_insert_submission(p->st, &s, job->submission, err);
 	free(with_line);
 	return rc;
 }
@@ -539,6 +576,7 @@ static enum store_status transact_rejected(struct pipeline *p, struct job *job, 
 		.submission = job->submission, .inbox_dir = job->claim->dir,
 		.file_name = job->claim->name, .sha256 = job->sha256, .kind = kind_name(job->kind),
 		.received = job->received.tv_sec, .status = "rejected", .errors = &e, .n_errors = 1,
+		.seq = job->receipt_seq,
 	};
 	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
 		return rc;
@@ -559,6 +597,7 @@ static enum store_status transact_duplicate(struct pipeline *p, struct job *job,
 		.received = job->received.tv_sec, .status = "duplicate",
 		.decisions_of = strcmp(first->kind, "attestations") == 0 ? first->id : 0,
 		.first_file = first->file_name, .first_received = first->received_at,
+		.seq = job->receipt_seq,
 	};
 	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
 		return rc;
@@ -646,6 +685,9 @@ static enum store_status transact_sheet(struct pipeline *p, struct job *job,
 		.submission = job->submission, .inbox_dir = job->claim->dir,
 		.file_name = job->claim->name, .sha256 = job->sha256, .kind = "signin-sheet",
 		.received = job->received.tv_sec, .status = "accepted", .findings = &findings,
+		/* Known unless receipts went to other names first (one of them
+		 * may share this name). */
+		.seq = pending.n ? 0 : job->receipt_seq,
 	};
 	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
 		goto out;
@@ -670,6 +712,7 @@ static enum store_status transact_attestations(struct pipeline *p, struct job *j
 	size_t n = doc->n_attestations;
 	struct store_decision *d = xcalloc(n ? n : 1, sizeof(*d));
 	date_t *received_on = xcalloc(n ? n : 1, sizeof(*received_on));
+	struct store_receipt_row *lines = NULL;
 	enum store_status rc = STORE_OK;
 
 	for (size_t i = 0; i < n; i++)
@@ -699,16 +742,24 @@ static enum store_status transact_attestations(struct pipeline *p, struct job *j
 					       "attestd", cause, err);
 	if (rc != STORE_OK)
 		goto out;
+	/* The receipt's lines are the decisions just taken: built here while
+	 * the server writes them. */
+	store_push(p->st);
+	lines = xcalloc(n ? n : 1, sizeof(*lines));
+	for (size_t i = 0; i < n; i++)
+		receipt_line(&doc->attestations[i], &d[i].outcome, &lines[i]);
 	struct receipt_input in = {
 		.submission = job->submission, .inbox_dir = job->claim->dir,
 		.file_name = job->claim->name, .sha256 = job->sha256, .kind = "attestations",
 		.received = job->received.tv_sec, .status = "accepted",
-		.decisions_of = job->submission,
+		.decisions_of = job->submission, .seq = job->receipt_seq, .rows = lines,
+		.n_rows = n,
 	};
 	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
 		goto out;
 	rc = audit_file(p, job, err);
 out:
+	free(lines);
 	document_free(sheet);
 	free(regs);
 	free(storage);
@@ -736,10 +787,15 @@ static enum store_status transact(struct pipeline *p, struct job *job, char **er
 	memset(job->decided, 0, sizeof(job->decided));
 	job->duplicate_of = 0;
 	job->status = NULL;
+	job->submission = 0;
+	job->receipt_seq = 0;
 	struct store_file_lookup look;
 	if (job->reject == REASON_OK) {
-		if ((rc = store_file_lookup(p->st, job->doc, job->sha256, &look, err)) != STORE_OK)
+		if ((rc = store_file_lookup(p->st, job->doc, job->sha256, job->claim->dir,
+					    job->claim->name, &look, err)) != STORE_OK)
 			return rc;
+		job->submission = look.submission_id;
+		job->receipt_seq = look.next_seq;
 		check_binding(p, job, &look.centre);
 	}
 	if (job->reject == REASON_OK && look.duplicate)

@@ -24,7 +24,7 @@ enum stmt {
 	S_INS_ATTESTATIONS, S_UPD_DECISIONS, S_INS_HISTORY, S_INS_CREDITS, S_UPSERT_BALANCES,
 	S_INS_BALANCE_HISTORY, S_SUB_DECISIONS, S_GET_FINDINGS, S_NEXT_SEQ, S_INS_RECEIPT,
 	S_UNWRITTEN, S_MARK_WRITTEN, S_AUDIT, S_PENDING_ON, S_FIND_ID, S_FLAG_OVERDUE,
-	S_STAGE_BY_ID, S_ATT_STAGE, S_ATT_BY_ID, S_COUNT
+	S_STAGE_BY_ID, S_ATT_STAGE, S_ATT_BY_ID, S_NEXT_SUBMISSION_ID, S_COUNT
 };
 
 #define SUBMISSION_REF_COLUMNS \
@@ -85,11 +85,14 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE licence = ANY ($1::text[]) AND decision = 'credited' ORDER BY licence",
 	[S_FACILITATORS] = "SELECT authorisation, role, valid_from, valid_to FROM attestd.facilitators"
 		" WHERE authorisation = ANY ($1::text[])",
-	[S_INS_SUBMISSION] = "INSERT INTO attestd.submissions (claim_id, inbox_dir, file_name, sha256,"
-		" size, kind, approval, stage_id, received_at, status, errors, error_messages,"
+	/* The id comes first (S_NEXT_SUBMISSION_ID, read with the file's
+	 * look-ups), so that the insert needs no answer. */
+	[S_NEXT_SUBMISSION_ID] = "SELECT nextval('attestd.submissions_id_seq'::regclass)",
+	[S_INS_SUBMISSION] = "INSERT INTO attestd.submissions (id, claim_id, inbox_dir, file_name,"
+		" sha256, size, kind, approval, stage_id, received_at, status, errors, error_messages,"
 		" duplicate_of, signer_sha256, signer_der, chain_pem, crl_number, crl_sha256, verifier)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::numeric), $10, $11::text[],"
-		" $12::text[], $13, $14, decode($15, 'hex'), $16, $17, $18, $19) RETURNING id",
+		" VALUES ($20, $1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::numeric), $10,"
+		" $11::text[], $12::text[], $13, $14, decode($15, 'hex'), $16, $17, $18, $19)",
 	[S_INS_SHEET] = "INSERT INTO attestd.signin_sheets (submission_id, stage_id, departement,"
 		" first_day, last_day, venue, session_dates, session_starts, session_ends,"
 		" psychologist_authorisation, psychologist_surname, psychologist_given_names,"
@@ -246,6 +249,12 @@ static enum store_status send_stmt(struct store *st, enum stmt s, int n,
 }
 
 /* --- transactions ------------------------------------------------------------ */
+
+void store_push(struct store *st)
+{
+	if (st->piping)
+		PQflush(st->conn);	/* a failure shows at the next wait */
+}
 
 enum store_status store_begin(struct store *st, char **err)
 {
@@ -579,14 +588,21 @@ enum store_status store_number_taken(struct store *st, const struct document *do
 }
 
 enum store_status store_file_lookup(struct store *st, const struct document *doc,
-				    const char *sha256, struct store_file_lookup *out, char **err)
+				    const char *sha256, const char *inbox_dir,
+				    const char *file_name, struct store_file_lookup *out, char **err)
 {
 	memset(out, 0, sizeof(*out));
 	const char *centre_v[] = { doc->approval, doc->signer_sha256 };
 	char *numbers = doc->kind == DOC_ATTESTATIONS ? numbers_literal(doc) : NULL;
 	const char *number_v[] = { doc->approval, numbers };
-	PGresult *centre = NULL, *dup = NULL, *taken = NULL;
-	enum store_status rc = send_stmt(st, S_CENTRE, 2, centre_v, &centre, err);
+	const char *seq_v[] = { inbox_dir, file_name };
+	PGresult *centre = NULL, *dup = NULL, *taken = NULL, *seq = NULL;
+	PGresult *id = NULL;
+	enum store_status rc = send_stmt(st, S_NEXT_SUBMISSION_ID, 0, NULL, &id, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_NEXT_SEQ, 2, seq_v, &seq, err);
+	if (rc == STORE_OK)
+		rc = send_stmt(st, S_CENTRE, 2, centre_v, &centre, err);
 	if (rc == STORE_OK)
 		rc = send_stmt(st, S_FIND_SHA, 1, &sha256, &dup, err);
 	if (rc == STORE_OK && numbers)
@@ -601,7 +617,11 @@ enum store_status store_file_lookup(struct store *st, const struct document *doc
 		}
 		if (taken)
 			taken_read(taken, out->taken);
+		out->next_seq = atoi(PQgetvalue(seq, 0, 0));
+		out->submission_id = strtoll(PQgetvalue(id, 0, 0), NULL, 10);
 	}
+	PQclear(id);
+	PQclear(seq);
 	PQclear(centre);
 	PQclear(dup);
 	PQclear(taken);
@@ -1014,10 +1034,22 @@ static char *bytes_hex(const unsigned char *p, size_t n)
 	return s;
 }
 
-enum store_status store_insert_submission(struct store *st, const struct store_submission *s,
-					  int64_t *id, char **err)
+enum store_status store_next_submission_id(struct store *st, int64_t *id, char **err)
 {
-	char size[24], stage[24], dup[24];
+	PGresult *res;
+	enum store_status rc = run(st, S_NEXT_SUBMISSION_ID, 0, NULL, &res, err);
+	if (rc == STORE_OK) {
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	return rc;
+}
+
+enum store_status store_insert_submission(struct store *st, const struct store_submission *s,
+					  int64_t id, char **err)
+{
+	char size[24], stage[24], dup[24], key[24];
+	snprintf(key, sizeof(key), "%" PRId64, id);
 	snprintf(size, sizeof(size), "%" PRId64, s->size);
 	snprintf(stage, sizeof(stage), "%" PRId64, s->stage_id);
 	snprintf(dup, sizeof(dup), "%" PRId64, s->duplicate_of);
@@ -1036,14 +1068,9 @@ enum store_status store_insert_submission(struct store *st, const struct store_s
 		messages, s->duplicate_of ? dup : NULL,
 		ev ? ev->signer_sha256 : NULL, der, ev ? ev->chain_pem : NULL,
 		ev ? ev->crl_number : NULL, ev && ev->crl_sha256[0] ? ev->crl_sha256 : NULL,
-		ev ? ev->verifier : NULL,
+		ev ? ev->verifier : NULL, key,
 	};
-	PGresult *res;
-	enum store_status rc = run(st, S_INS_SUBMISSION, 19, v, &res, err);
-	if (rc == STORE_OK) {
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		PQclear(res);
-	}
+	enum store_status rc = run(st, S_INS_SUBMISSION, 20, v, NULL, err);
 	free(received);
 	free(errors);
 	free(messages);

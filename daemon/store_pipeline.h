@@ -24,6 +24,9 @@ enum store_status store_begin(struct store *st, char **err);
 enum store_status store_begin_pipelined(struct store *st, char **err);
 enum store_status store_commit(struct store *st, char **err);
 void store_abort(struct store *st);
+/* In a pipelined transaction, sends what is queued now: the server works
+ * on it while the caller goes on (signing a receipt, say). */
+void store_push(struct store *st);
 /* True when the last error was a serialization failure or a deadlock: the
  * whole transaction is to be run again. */
 bool store_should_retry(const struct store *st);
@@ -90,16 +93,20 @@ enum store_status store_stage_by_id(struct store *st, int64_t id, char *approval
 				    int64_t *sheet_submission, bool *found, char **err);
 
 /* What a file's document-level checks read, in one round trip: its
- * centre, an accepted submission of the same bytes, and (attestations)
- * the first of its numbers the centre already used. */
+ * centre, an accepted submission of the same bytes, (attestations) the
+ * first of its numbers the centre already used, the number its receipt
+ * will take (as store_receipt_inputs) and an id for its submission row. */
 struct store_file_lookup {
 	struct store_centre centre;
 	bool duplicate;
 	struct store_submission_ref first;	/* when duplicate */
 	char taken[DOC_NUMBER_SIZE];		/* "" when none */
+	int next_seq;
+	int64_t submission_id;			/* for the file's submission row */
 };
 enum store_status store_file_lookup(struct store *st, const struct document *doc,
-				    const char *sha256, struct store_file_lookup *out, char **err);
+				    const char *sha256, const char *inbox_dir,
+				    const char *file_name, struct store_file_lookup *out, char **err);
 
 /* The first of the document's attestation numbers already used by the
  * centre, or "" (taken must hold DOC_NUMBER_SIZE). */
@@ -191,8 +198,11 @@ struct store_submission {
 	int64_t duplicate_of;		/* 0: none */
 	const struct parse_evidence *evidence;	/* NULL: none */
 };
+/* An id for a submission row (one read; store_file_lookup gives one too). */
+enum store_status store_next_submission_id(struct store *st, int64_t *id, char **err);
+/* The row, under that id (sent without waiting in a pipelined transaction). */
 enum store_status store_insert_submission(struct store *st, const struct store_submission *s,
-					  int64_t *id, char **err);
+					  int64_t id, char **err);
 
 enum store_status store_insert_sheet(struct store *st, int64_t submission, int64_t stage_id,
 				     const struct document *sheet, char **err);
