@@ -14,8 +14,10 @@
  *     bundle and CRL only, at the reception time, and applies the key policy.
  *
  * Ownership: a struct sig_trust or sig_signer is built once and only read
- * afterwards; sig_verify() borrows it.  xmlsec's error output is silenced:
- * the parsers never log, and our messages name the deviation instead.
+ * afterwards (but for the trust's memory of the signer certificates that
+ * verified, struct sig_known); sig_verify() borrows it.  xmlsec's error
+ * output is silenced: the parsers never log, and our messages name the
+ * deviation instead.
  */
 #include <stdarg.h>
 #include <stdbool.h>
