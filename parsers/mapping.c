@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include <libxml/tree.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "date.h"
 #include "mapping.h"
@@ -601,20 +601,30 @@ static enum reason mapping_attestations(struct mapping *m, const xmlNode *root,
 
 /* --- sign-in sheet ------------------------------------------------------------- */
 
-static int mapping_b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
+/* Base64 by table: the 64 values, 64 for XML whitespace, 65 for '=', XX for the rest
+ * (a scan is most of a sheet's bytes, so this is the mapping's hot loop). */
+#define B64_SPACE 0x40
+#define B64_PAD 0x41
+#define XX 0xFF
+static const unsigned char mapping_b64[256] = {
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  64,  64,  XX,  XX,  64,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 64,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  62,  XX,  XX,  XX,  63,
+	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61,  XX,  XX,  XX,  65,  XX,  XX,
+	 XX,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
+	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25,  XX,  XX,  XX,  XX,  XX,
+	 XX,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
+	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
+};
+#undef XX
 
 /*
  * Strict base64 (RFC 4648 alphabet, XML whitespace anywhere, '=' padding
@@ -624,15 +634,16 @@ static int mapping_b64_value(unsigned char c)
 static enum reason mapping_base64(struct mapping *m, const xmlNode *node, const char *text,
 				  unsigned char **out, size_t *out_len)
 {
+	const unsigned char *s = (const unsigned char *)text;
 	size_t sig = 0, pad = 0;
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		if (mapping_is_space((char)*p))
+	for (const unsigned char *p = s; *p; p++) {
+		unsigned v = mapping_b64[*p];
+		if (v == B64_SPACE)
 			continue;
-		if (*p == '=') {
+		if (v == B64_PAD)
 			pad++;
-		} else if (pad > 0 || mapping_b64_value(*p) < 0) {
+		else if (pad > 0 || v > 63)
 			return mapping_fail(m, node, "identity-document: the scan is not valid base64");
-		}
 		sig++;
 	}
 	if (sig == 0 || sig % 4 != 0 || pad > 2)
@@ -644,10 +655,24 @@ static enum reason mapping_base64(struct mapping *m, const xmlNode *node, const 
 	unsigned char *buf = xmalloc(len ? len : 1);
 	size_t o = 0;
 	unsigned acc = 0, nbits = 0;
-	for (const unsigned char *p = (const unsigned char *)text; *p && *p != '='; p++) {
-		if (mapping_is_space((char)*p))
+	for (const unsigned char *p = s; *p && *p != '=';) {
+		/* Four characters, no whitespace among them: three bytes at once
+		 * (&& stops at the NUL, whose value is not below 64). */
+		if (nbits == 0 && o + 3 <= len && mapping_b64[p[0]] < 64 &&
+		    mapping_b64[p[1]] < 64 && mapping_b64[p[2]] < 64 && mapping_b64[p[3]] < 64) {
+			unsigned v = (unsigned)mapping_b64[p[0]] << 18 |
+				     (unsigned)mapping_b64[p[1]] << 12 |
+				     (unsigned)mapping_b64[p[2]] << 6 | mapping_b64[p[3]];
+			buf[o++] = (unsigned char)(v >> 16);
+			buf[o++] = (unsigned char)(v >> 8);
+			buf[o++] = (unsigned char)v;
+			p += 4;
 			continue;
-		acc = (acc << 6) | (unsigned)mapping_b64_value(*p);
+		}
+		unsigned v = mapping_b64[*p++];
+		if (v == B64_SPACE)
+			continue;
+		acc = (acc << 6) | v;
 		nbits += 6;
 		if (nbits >= 8) {
 			nbits -= 8;
@@ -668,14 +693,18 @@ static enum reason mapping_base64(struct mapping *m, const xmlNode *node, const 
 
 static void mapping_sha256_hex(const unsigned char *data, size_t len, char hex[DOC_SHA256_HEX_SIZE])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int md_len = 0;
-	if (EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL) != 1 || md_len != 32) {
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	if (SHA256(data, len, md) == NULL) {
 		hex[0] = '\0';
 		return;
 	}
-	for (unsigned i = 0; i < md_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	for (size_t i = 0; i < sizeof(md); i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	hex[2 * sizeof(md)] = '\0';
 }
 
 static enum reason mapping_identity(struct mapping *m, const xmlNode *node,

@@ -7,7 +7,8 @@
  *
  * A struct parsers is built once at start-up (schemas compiled, CA bundle
  * and CRL loaded) and borrowed by every call; parsers_reload_trust() swaps
- * the trust files (SIGHUP).
+ * the trust files (SIGHUP).  Calls remember the signer certificates that
+ * verified (signature.h), so one struct parsers serves one thread at a time.
  */
 #ifndef ATTESTD_PARSERS_H
 #define ATTESTD_PARSERS_H

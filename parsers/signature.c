@@ -14,13 +14,17 @@
  *     bundle and CRL only, at the reception time, and applies the key policy.
  *
  * Ownership: a struct sig_trust or sig_signer is built once and only read
- * afterwards; sig_verify() borrows it.  xmlsec's error output is silenced:
- * the parsers never log, and our messages name the deviation instead.
+ * afterwards (but for the trust's memory of the signer certificates that
+ * verified, struct sig_known); sig_verify() borrows it.  xmlsec's error
+ * output is silenced: the parsers never log, and our messages name the
+ * deviation instead.
  */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -46,6 +50,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -70,10 +75,46 @@ struct sig_crl {
 	char sha256[DOC_SHA256_HEX_SIZE];
 };
 
+/*
+ * A signer certificate that verified: decoded once (OpenSSL 3 decodes the
+ * key with the certificate, a third of a verification), and the outcome of
+ * its chain check (chain, CRL, key policy), which holds for every check
+ * time in (lo, hi).  Failures are never remembered: they are recomputed,
+ * messages and all.
+ */
+struct sig_known {
+	unsigned char id[SHA256_DIGEST_LENGTH];	/* SHA-256 of the DER */
+	X509 *cert;
+	int64_t lo, hi;			/* lo == hi: the chain check is not reusable */
+	char *chain_pem;		/* the verified chain, for the evidence */
+	const struct sig_crl *crl;	/* the CRL that covered it, or NULL */
+};
+
+#define SIG_CACHE_SLOTS 256
+/* ASN.1 times may carry fractions of a second, and OpenSSL counts equality
+ * one way or the other: a check time this close to a date is never served
+ * from the cache. */
+#define SIG_TIME_MARGIN 2
+
+struct sig_cache {
+	struct sig_known slots[SIG_CACHE_SLOTS];
+	size_t used, next;		/* filled slots; the oldest, evicted next */
+	unsigned long cert_hits, chain_hits;
+};
+
 struct sig_trust {
 	X509_STORE *store;		/* the CA bundle and CRLs, nothing else */
 	struct sig_crl *crls;
 	size_t ncrls;
+	/* Every date the store's objects carry (notBefore, notAfter,
+	 * lastUpdate, nextUpdate): with the leaf's own, the only instants at
+	 * which X509_verify_cert() can decide otherwise. */
+	int64_t *dates;
+	size_t ndates;
+	bool dates_known;		/* false: a date did not parse, nothing is reused */
+	/* Written by sig_verify() through the const trust it borrows: what
+	 * the trust has learnt, never what it trusts. */
+	struct sig_cache *cache;
 };
 
 struct sig_signer {
@@ -642,6 +683,54 @@ static enum reason sig_load_crls(struct sig_trust *t, const char *file, struct p
 	return r;
 }
 
+/* An ASN.1 time in seconds since the epoch (fractions dropped). */
+static bool sig_seconds(const ASN1_TIME *t, int64_t *out)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return false;
+	*out = (int64_t)timegm(&tm);
+	return true;
+}
+
+static void sig_add_date(struct sig_trust *t, const ASN1_TIME *date)
+{
+	int64_t when;
+
+	if (date == NULL)		/* a CRL without nextUpdate */
+		return;
+	if (!sig_seconds(date, &when)) {
+		t->dates_known = false;
+		return;
+	}
+	t->dates = xreallocarray(t->dates, t->ndates + 1, sizeof(*t->dates));
+	t->dates[t->ndates++] = when;
+}
+
+static void sig_collect_dates(struct sig_trust *t)
+{
+	STACK_OF(X509_OBJECT) *objects = X509_STORE_get0_objects(t->store);
+
+	t->dates_known = true;
+	for (int i = 0; i < sk_X509_OBJECT_num(objects); i++) {
+		X509_OBJECT *o = sk_X509_OBJECT_value(objects, i);
+		X509 *ca = X509_OBJECT_get0_X509(o);
+		X509_CRL *crl = X509_OBJECT_get0_X509_CRL(o);
+
+		if (ca != NULL) {
+			sig_add_date(t, X509_get0_notBefore(ca));
+			sig_add_date(t, X509_get0_notAfter(ca));
+		} else if (crl != NULL) {
+			sig_add_date(t, X509_CRL_get0_lastUpdate(crl));
+			sig_add_date(t, X509_CRL_get0_nextUpdate(crl));
+		} else {
+			t->dates_known = false;
+		}
+	}
+	ERR_clear_error();
+}
+
 struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
 				 struct parse_error *err)
 {
@@ -659,6 +748,8 @@ struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
 		goto fail;
 	if (crl_file != NULL && sig_load_crls(t, crl_file, err) != REASON_OK)
 		goto fail;
+	sig_collect_dates(t);
+	t->cache = xcalloc(1, sizeof(*t->cache));
 	return t;
 fail:
 	sig_trust_free(t);
@@ -676,7 +767,25 @@ void sig_trust_free(struct sig_trust *t)
 	}
 	free(t->crls);
 	X509_STORE_free(t->store);
+	free(t->dates);
+	if (t->cache != NULL)
+		for (size_t i = 0; i < t->cache->used; i++) {
+			X509_free(t->cache->slots[i].cert);
+			free(t->cache->slots[i].chain_pem);
+		}
+	free(t->cache);
 	free(t);
+}
+
+void sig_trust_cache_stats(const struct sig_trust *t, struct sig_cache_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->capacity = SIG_CACHE_SLOTS;
+	if (t == NULL || t->cache == NULL)
+		return;
+	out->entries = t->cache->used;
+	out->cert_hits = t->cache->cert_hits;
+	out->chain_hits = t->cache->chain_hits;
 }
 
 /* --- verification ---------------------------------------------------------- */
@@ -906,6 +1015,85 @@ static void sig_fill_evidence(struct parse_evidence *ev, unsigned char *der, siz
 		 OpenSSL_version(OPENSSL_VERSION_STRING));
 }
 
+/* --- what the trust remembers ------------------------------------------------ */
+
+static struct sig_known *sig_cache_find(struct sig_cache *c, const unsigned char *id)
+{
+	for (size_t i = 0; i < c->used; i++)
+		if (memcmp(c->slots[i].id, id, sizeof(c->slots[i].id)) == 0)
+			return &c->slots[i];
+	return NULL;
+}
+
+/* Folds one date into the window around `at`; false when `at` is too close
+ * to it to tell which side OpenSSL would put it on. */
+static bool sig_fold_date(int64_t date, int64_t at, int64_t *lo, int64_t *hi)
+{
+	if (at >= date - SIG_TIME_MARGIN && at <= date + SIG_TIME_MARGIN)
+		return false;
+	if (date < at && date + SIG_TIME_MARGIN > *lo)
+		*lo = date + SIG_TIME_MARGIN;
+	else if (date > at && date - SIG_TIME_MARGIN < *hi)
+		*hi = date - SIG_TIME_MARGIN;
+	return true;
+}
+
+/*
+ * The check times on the same side as `at` of every date the chain check
+ * compares with: the store's and the leaf's.  Within it every comparison
+ * X509_verify_cert() makes comes out as it did at `at` (the issuer and the
+ * CRL it picks included), and nothing else it reads changes, so neither does
+ * its outcome.  Empty (lo == hi) when `at` sits on a date.
+ */
+static void sig_window(const struct sig_trust *t, X509 *cert, time_t at, int64_t *lo,
+		       int64_t *hi)
+{
+	int64_t leaf[2];
+	bool ok = t->dates_known && sig_seconds(X509_get0_notBefore(cert), &leaf[0]) &&
+		  sig_seconds(X509_get0_notAfter(cert), &leaf[1]);
+
+	*lo = INT64_MIN;
+	*hi = INT64_MAX;
+	for (size_t i = 0; ok && i < 2; i++)
+		ok = sig_fold_date(leaf[i], (int64_t)at, lo, hi);
+	for (size_t i = 0; ok && i < t->ndates; i++)
+		ok = sig_fold_date(t->dates[i], (int64_t)at, lo, hi);
+	if (!ok)
+		*lo = *hi = (int64_t)at;
+	ERR_clear_error();
+}
+
+/*
+ * After a verification that succeeded: the certificate (up-ref'd), and its
+ * chain check for the window around `at`.  A full cache evicts its oldest
+ * entry.  `known` is the certificate's entry when there is one already.
+ */
+static void sig_remember(const struct sig_trust *t, struct sig_known *known,
+			 const unsigned char *id, X509 *cert, time_t at, const char *chain_pem,
+			 const struct sig_crl *crl)
+{
+	struct sig_cache *c = t->cache;
+
+	if (known == NULL) {
+		if (c->used < SIG_CACHE_SLOTS) {
+			known = &c->slots[c->used++];
+		} else {
+			known = &c->slots[c->next];
+			c->next = (c->next + 1) % SIG_CACHE_SLOTS;
+			X509_free(known->cert);
+			free(known->chain_pem);
+		}
+		memcpy(known->id, id, sizeof(known->id));
+		X509_up_ref(cert);
+		known->cert = cert;
+		known->chain_pem = NULL;
+	}
+	free(known->chain_pem);
+	known->chain_pem = xstrdup(chain_pem);
+	known->crl = crl;
+	sig_window(t, cert, at, &known->lo, &known->hi);
+}
+
 enum reason sig_verify(xmlDocPtr doc, const struct sig_trust *trust, time_t at,
 		       struct parse_evidence *evidence, struct parse_error *err)
 {
@@ -917,18 +1105,35 @@ enum reason sig_verify(xmlDocPtr doc, const struct sig_trust *trust, time_t at,
 	X509 *cert = NULL;
 	STACK_OF(X509) *chain = NULL;
 	const struct sig_crl *crl = NULL;
+	struct sig_known *known;
+	unsigned char id[SHA256_DIGEST_LENGTH];
 	char fingerprint[DOC_SHA256_HEX_SIZE];
+	char *pem = NULL;
+	const char *chain_pem;
 	enum reason r;
 
 	/* Again, so that nothing but the profile ever reaches xmlsec. */
 	if ((r = sig_profile(doc, &sig, &der, &len, err)) != REASON_OK)
 		goto out;
-	p = der;
-	cert = d2i_X509(NULL, &p, (long)len);
-	if (cert == NULL || p != der + len) {
-		r = sig_fail(err, REASON_SIGNATURE_PROFILE, sig,
-			     "ds:X509Certificate does not hold exactly one DER certificate");
+	if (SHA256(der, len, id) == NULL) {
+		r = sig_fail(err, REASON_INTERNAL_ERROR, NULL, "cannot hash the certificate");
 		goto out;
+	}
+	sig_hex(id, sizeof(id), fingerprint);
+	/* The same DER decodes to the same certificate: only the decoding is
+	 * skipped, every check below is made as for a new one. */
+	if ((known = sig_cache_find(trust->cache, id)) != NULL) {
+		X509_up_ref(known->cert);
+		cert = known->cert;
+		trust->cache->cert_hits++;
+	} else {
+		p = der;
+		cert = d2i_X509(NULL, &p, (long)len);
+		if (cert == NULL || p != der + len) {
+			r = sig_fail(err, REASON_SIGNATURE_PROFILE, sig,
+				     "ds:X509Certificate does not hold exactly one DER certificate");
+			goto out;
+		}
 	}
 	/* A key xmlsec cannot use for rsa-sha256 or ecdsa-sha256 fails the
 	 * policy, not our set-up (which would retry the file forever). */
@@ -937,25 +1142,36 @@ enum reason sig_verify(xmlDocPtr doc, const struct sig_trust *trust, time_t at,
 		r = sig_fail(err, REASON_CERT_POLICY, sig, "the signer key is neither RSA nor EC");
 		goto out;
 	}
-	if (!sig_sha256_hex(der, len, fingerprint) || (ctx = sig_dsig_ctx(cert)) == NULL) {
+	if ((ctx = sig_dsig_ctx(cert)) == NULL) {
 		r = sig_fail(err, REASON_INTERNAL_ERROR, NULL, "cannot set up xmlsec");
 		goto out;
 	}
 	if ((r = sig_check_value(ctx, sig, cert, err)) != REASON_OK)
 		goto out;
-	if ((r = sig_check_cert(trust, cert, at, &chain, err)) != REASON_OK)
-		goto out;
-	if (trust->ncrls > 0 && (crl = sig_crl_for(trust, chain)) == NULL) {
-		r = sig_fail(err, REASON_CRL_STALE, NULL, "no configured CRL covers the issuer");
-		goto out;
-	}
-	if (evidence != NULL) {
-		char *pem = sig_chain_pem(chain);
-		if (pem == NULL) {
+	if (known != NULL && known->lo < (int64_t)at && (int64_t)at < known->hi) {
+		/* The chain check passed for a time that compares with every
+		 * date as `at` does: it would pass again, with this chain. */
+		trust->cache->chain_hits++;
+		crl = known->crl;
+		chain_pem = known->chain_pem;
+	} else {
+		if ((r = sig_check_cert(trust, cert, at, &chain, err)) != REASON_OK)
+			goto out;
+		if (trust->ncrls > 0 && (crl = sig_crl_for(trust, chain)) == NULL) {
+			r = sig_fail(err, REASON_CRL_STALE, NULL,
+				     "no configured CRL covers the issuer");
+			goto out;
+		}
+		if ((pem = sig_chain_pem(chain)) == NULL && evidence != NULL) {
 			r = sig_fail(err, REASON_INTERNAL_ERROR, NULL, "cannot write the chain");
 			goto out;
 		}
-		sig_fill_evidence(evidence, der, len, pem, crl, fingerprint);
+		if (pem != NULL)
+			sig_remember(trust, known, id, cert, at, pem, crl);
+		chain_pem = pem;
+	}
+	if (evidence != NULL) {
+		sig_fill_evidence(evidence, der, len, xstrdup(chain_pem), crl, fingerprint);
 		der = NULL;
 	}
 out:
@@ -963,6 +1179,7 @@ out:
 		xmlSecDSigCtxDestroy(ctx);
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(cert);
+	free(pem);
 	free(der);
 	ERR_clear_error();
 	return r;

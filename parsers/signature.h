@@ -36,6 +36,17 @@ struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
 				 struct parse_error *err);
 void sig_trust_free(struct sig_trust *trust);
 
+/* A trust remembers the signer certificates that verified (decoded, and
+ * their chain check while no date it depends on is crossed), keyed by the
+ * SHA-256 of their DER: the one thing sig_verify() writes, so a trust is
+ * for one thread at a time.  A new trust (reload) starts empty. */
+struct sig_cache_stats {
+	size_t entries, capacity;
+	unsigned long cert_hits;	/* verifications that reused a decoded certificate */
+	unsigned long chain_hits;	/* ... that reused its chain check */
+};
+void sig_trust_cache_stats(const struct sig_trust *trust, struct sig_cache_stats *out);
+
 /* The structure of §5: the root's last element child is the only
  * ds:Signature of the document, one Reference URI="", the exact transforms
  * and algorithms, one X509Certificate and no other key material, no

@@ -21,6 +21,7 @@
  */
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -193,6 +194,15 @@ static enum reason xml_load_check_encoding(const unsigned char *b, size_t n,
 					       "the file starts with %s: only UTF-8 is accepted",
 					       marks[m].name);
 	for (size_t i = 0; i < n;) {
+		/* Eight bytes of ASCII without NUL at once: most of any file. */
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, b + i, sizeof(w));
+			if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		size_t len = b[i] == 0 ? 0 : xml_load_utf8_seq(b + i, n - i);
 		if (len == 0) {
 			int line, column;

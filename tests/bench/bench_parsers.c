@@ -2,15 +2,19 @@
  * bench_parsers - the whole wall in one process: N distinct signed
  * 20-attestation files (written to a temporary directory, read back one at
  * a time as the daemon does) through parsers_parse(), for an RSA-2048 and
- * an EC P-256 signer; prints files/s, ms/file and the peak RSS.  A second
+ * an EC P-256 signer, then N sign-in sheets (20 participants, each with a
+ * 2 KiB identity scan, as in the pipeline benchmark) signed RSA-2048;
+ * prints files/s, ms/file and the peak RSS.  A second
  * pass runs the same files through the stages one by one (as parsers.c
  * composes them) to show where the time goes: load, profile, schema,
  * verify, mapping.  Finally `xmlsec1 --verify` on a few of the files, for
- * comparison with another verifier.  No timing is asserted.
+ * comparison with another verifier, and N receipts of 20 attestations
+ * built and signed with the RSA-2048 prefecture key.  No timing is asserted.
  *
  *   bench_parsers [N [PKI_DIR]]   (default 2000; without PKI_DIR a throwaway
  *                                  PKI is made with tests/fixtures/pki.sh)
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +23,19 @@
 #include <unistd.h>
 
 #include <libxml/parser.h>
+#include <openssl/evp.h>
 
 #include "fsutil.h"
 #include "mapping.h"
 #include "parsers.h"
+#include "receipt.h"
 #include "schema.h"
 #include "signature.h"
 #include "xml_load.h"
 #include "xmalloc.h"
 
 #define CLI_FILES 20
+#define SCAN_BYTES 2048
 
 enum stage { ST_READ, ST_LOAD, ST_PROFILE, ST_SCHEMA, ST_VERIFY, ST_MAPPING, ST_COUNT };
 static const char *const stage_names[ST_COUNT] = { "read", "load", "profile", "schema",
@@ -91,8 +98,68 @@ static char *document(int k)
 	return full;
 }
 
-/* Writes files dir/f00000.xml ... signed by who; returns the mean size. */
-static size_t write_files(const char *pki, const char *who, const char *dir, int n)
+/* A scan's base64: a JPEG start of image, then noise unique to (k, i). */
+static char *scan_base64(int k, int i)
+{
+	unsigned char raw[SCAN_BYTES];
+	unsigned long long x = 0x9E3779B97F4A7C15ULL ^ ((unsigned long long)k << 8 | (unsigned)i);
+	char *b64 = xmalloc(4 * ((SCAN_BYTES + 2) / 3) + 1);
+
+	for (size_t j = 0; j < sizeof(raw); j++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		raw[j] = (unsigned char)(x >> 24);
+	}
+	memcpy(raw, "\xFF\xD8\xFF\xE0", 4);
+	EVP_EncodeBlock((unsigned char *)b64, raw, (int)sizeof(raw));
+	return b64;
+}
+
+/* Sign-in sheet number k: 20 participants present at the four sessions. */
+static char *sheet(int k)
+{
+	char *doc = xasprintf(
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<signin-sheet xmlns=\"urn:ssr:stage:1\" version=\"1\" created=\"2026-11-14T17:05:00+01:00\">\n"
+		"  <centre approval=\"R2402800010\"/>\n"
+		"  <stage ref=\"B-%05d\" departement=\"28\" first-day=\"2026-11-13\" last-day=\"2026-11-14\">\n"
+		"    <venue>Salle Jean Moulin, 12 rue des Lices, 28000 Chartres</venue>\n"
+		"    <session id=\"1am\" date=\"2026-11-13\" start=\"08:30\" end=\"12:00\"/>\n"
+		"    <session id=\"1pm\" date=\"2026-11-13\" start=\"13:00\" end=\"16:30\"/>\n"
+		"    <session id=\"2am\" date=\"2026-11-14\" start=\"08:30\" end=\"12:00\"/>\n"
+		"    <session id=\"2pm\" date=\"2026-11-14\" start=\"13:00\" end=\"16:30\"/>\n"
+		"  </stage>\n"
+		"  <facilitator role=\"psychologist\" authorisation=\"PSY-28-2019-004\" "
+		"surname=\"DURAND\" given-names=\"Anne\"/>\n"
+		"  <facilitator role=\"road-safety-expert\" authorisation=\"BAFM-28-2015-011\" "
+		"surname=\"LEROY\" given-names=\"Marc\"/>\n", k);
+
+	for (int i = 1; i <= 20; i++) {
+		char *scan = scan_base64(k, i);
+		char *next = xasprintf(
+			"%s  <participant licence=\"1%05d%02d0042\" surname=\"LEFÈVRE-DURAND\" "
+			"given-names=\"Jean-Loïc Marie\" birth-date=\"1990-04-12\">\n"
+			"    <identity-document type=\"id-card\" number=\"ID%05d%02d\" "
+			"media-type=\"image/jpeg\">%s</identity-document>\n"
+			"    <presence session=\"1am\" arrived=\"08:2%d\" signed=\"true\"/>\n"
+			"    <presence session=\"1pm\" arrived=\"12:5%d\" signed=\"true\"/>\n"
+			"    <presence session=\"2am\" arrived=\"08:2%d\" signed=\"true\"/>\n"
+			"    <presence session=\"2pm\" arrived=\"12:5%d\" signed=\"true\"/>\n"
+			"  </participant>\n", doc, k, i, k, i, scan, i % 10, i % 10, (i + 3) % 10,
+			(i + 5) % 10);
+		free(scan);
+		free(doc);
+		doc = next;
+	}
+	char *full = xasprintf("%s</signin-sheet>\n", doc);
+	free(doc);
+	return full;
+}
+
+/* Writes files dir/f00000.xml ... signed by who, attestations or sign-in
+ * sheets; returns the mean size. */
+static size_t write_files(const char *pki, const char *who, bool sheets, const char *dir, int n)
 {
 	struct parse_error err = { 0 };
 	char *key = xasprintf("%s/%s.key", pki, who), *pem = xasprintf("%s/%s.pem", pki, who);
@@ -102,7 +169,8 @@ static size_t write_files(const char *pki, const char *who, const char *dir, int
 	if (s == NULL)
 		die(who, &err);
 	for (int k = 0; k < n; k++) {
-		char *text = document(k), *path = xasprintf("%s/f%05d.xml", dir, k);
+		char *text = sheets ? sheet(k) : document(k);
+		char *path = xasprintf("%s/f%05d.xml", dir, k);
 		xmlDocPtr doc = xmlReadMemory(text, (int)strlen(text), NULL, NULL, XML_PARSE_NONET);
 		xmlChar *out = NULL;
 		int len = 0;
@@ -164,7 +232,8 @@ static void run_full(const char *label, const struct parsers *p, const char *dir
 		enum reason r = parsers_parse(p, bytes, len, time(NULL), &doc, &kind, &ev, &err);
 
 		parse_time += now() - t1;
-		if (r != REASON_OK || doc->n_attestations != 20)
+		if (r != REASON_OK ||
+		    (kind == DOC_SIGNIN_SHEET ? doc->sheet.n_participants : doc->n_attestations) != 20)
 			die("parsers_parse", &err);
 		document_free(doc);
 		parse_evidence_clear(&ev);
@@ -201,7 +270,8 @@ static void run_split(const char *label, const struct schema_set *schemas,
 			die("xml_load", &err);
 		double t2 = now();
 		kind = schema_root_kind(xml);
-		if (kind != SCHEMA_KIND_ATTESTATIONS || sig_check_profile(xml, &err) != REASON_OK)
+		if ((kind != SCHEMA_KIND_ATTESTATIONS && kind != SCHEMA_KIND_SIGNIN_SHEET) ||
+		    sig_check_profile(xml, &err) != REASON_OK)
 			die("profile", &err);
 		double t3 = now();
 		if (schema_set_validate(schemas, xml, &kind, &err) != REASON_OK)
@@ -257,6 +327,53 @@ static void run_cli(const char *label, const char *pki, const char *dir, int n)
 	       1000 * (now() - start) / n);
 }
 
+/* N accepted receipts of 20 credited attestations, built without and with
+ * the prefecture's RSA-2048 signature: the pipeline's receipt_build. */
+static void run_receipts(const char *pki, int n)
+{
+	struct parse_error err = { 0 };
+	char *key = xasprintf("%s/prefecture.key", pki), *pem = xasprintf("%s/prefecture.pem", pki);
+	struct sig_signer *signer = receipt_signer_load(key, pem, &err);
+	struct receipt_attestation atts[20];
+	struct receipt r = {
+		.file_name = "R2402800010-B-00001.attestations.xml",
+		.sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		.kind = "attestations", .received = 1794657600, .processed = 1794657601,
+		.timezone = "Europe/Paris", .status = "accepted",
+		.n_attestations = 20, .attestations = atts,
+	};
+	double t[2] = { 0, 0 };
+	size_t size = 0;
+
+	if (signer == NULL)
+		die("prefecture signer", &err);
+	memset(atts, 0, sizeof(atts));
+	for (int i = 0; i < 20; i++) {
+		snprintf(atts[i].number, sizeof(atts[i].number), "B-00001-%02d", i + 1);
+		snprintf(atts[i].licence, sizeof(atts[i].licence), "1000010%02d0042", i + 1);
+		atts[i].decision = "credited";
+		atts[i].points = 4;
+		atts[i].effective = DATE_NONE;
+	}
+	for (int k = 0; k < n; k++)
+		for (int signed_ = 0; signed_ < 2; signed_++) {
+			unsigned char *xml = NULL;
+			size_t len = 0;
+			double t0 = now();
+			if (receipt_build(&r, signed_ ? signer : NULL, &xml, &len, &err) != REASON_OK)
+				die("receipt_build", &err);
+			t[signed_] += now() - t0;
+			size = len;
+			free(xml);
+		}
+	printf("receipts  %5d of %zu bytes (20 attestations, RSA-2048): build %.3f ms, "
+	       "build and sign %.3f ms, so signing %.3f ms\n", n, size, 1000 * t[0] / n,
+	       1000 * t[1] / n, 1000 * (t[1] - t[0]) / n);
+	receipt_signer_free(signer);
+	free(key);
+	free(pem);
+}
+
 static void rm_rf(const char *dir)
 {
 	char *cmd = xasprintf("rm -rf '%s'", dir);
@@ -271,8 +388,14 @@ int main(int argc, char *argv[])
 	int n = argc > 1 ? atoi(argv[1]) : 2000;
 	char tmp[] = "/tmp/attestd-bench-parsers-XXXXXX";
 	const char *pki = argc > 2 ? argv[2] : NULL;
-	static const char *const signers[][2] = { { "centre-rsa", "RSA-2048" },
-						  { "centre-ec", "EC P-256" } };
+	static const struct {
+		const char *who, *label;
+		bool sheets;
+	} runs[] = {
+		{ "centre-rsa", "RSA-2048", false },
+		{ "centre-ec", "EC P-256", false },
+		{ "centre-rsa", "RSA sheet", true },
+	};
 	struct parsers_limits limits = { .max_file_size = 32u << 20 };
 	struct parse_error err = { 0 };
 	struct parsers *p;
@@ -310,16 +433,17 @@ int main(int argc, char *argv[])
 	printf("bench_parsers: RSS %ld KiB once set up (schemas compiled, CA bundle and CRL "
 	       "loaded)\n", rss_kib());
 
-	for (size_t s = 0; s < 2; s++) {
-		char *dir = xasprintf("%s/%s", tmp, signers[s][0]);
+	for (size_t s = 0; s < sizeof(runs) / sizeof(runs[0]); s++) {
+		char *dir = xasprintf("%s/%s%s", tmp, runs[s].who, runs[s].sheets ? "-sheets" : "");
 		if (fsutil_mkdirs(dir, 0700) != 0)
 			die(dir, NULL);
-		size_t mean = write_files(pki, signers[s][0], dir, n);
-		run_full(signers[s][1], p, dir, n, mean);
-		run_split(signers[s][1], schemas, trust, dir, n);
-		run_cli(signers[s][1], pki, dir, n < CLI_FILES ? n : CLI_FILES);
+		size_t mean = write_files(pki, runs[s].who, runs[s].sheets, dir, n);
+		run_full(runs[s].label, p, dir, n, mean);
+		run_split(runs[s].label, schemas, trust, dir, n);
+		run_cli(runs[s].label, pki, dir, n < CLI_FILES ? n : CLI_FILES);
 		free(dir);
 	}
+	run_receipts(pki, n);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak RSS %ld KiB\n", ru.ru_maxrss);
 

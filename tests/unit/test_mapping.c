@@ -661,6 +661,67 @@ Test(mapping, base64_is_strict, .init = docs_init)
 	free(text);
 }
 
+/* Every scan length from 8 to 300 bytes, as one line, with whitespace every
+ * few characters, and with one character outside the alphabet: the bytes
+ * and the hash are the scan's, the damaged one is refused. */
+Test(mapping, base64_decodes_every_length, .init = docs_init)
+{
+	static const char spaces[] = " \n\t\r";
+	unsigned char scan[300];
+	for (size_t i = 0; i < sizeof(scan); i++)
+		scan[i] = (unsigned char)(i * 131 + 17);
+	memcpy(scan, "\x89PNG\r\n\x1A\n", 8);
+	for (size_t size = 8; size <= sizeof(scan); size++) {
+		for (size_t every = 0; every < 8; every++) {
+			char *b64 = b64_encode(scan, size);
+			size_t n = strlen(b64), o = 0;
+			char *spaced = xmalloc(2 * n + 1);
+			for (size_t i = 0; i < n; i++) {
+				if (every > 0 && i % every == 0)
+					spaced[o++] = spaces[(i / every) % 4];
+				spaced[o++] = b64[i];
+			}
+			spaced[o] = '\0';
+			/* every == 7: a character outside the alphabet instead */
+			if (every == 7)
+				spaced[(size * 7) % (n - 4) + 2] = size % 2 ? '-' : '.';
+			char *to = xasprintf("media-type=\"image/png\">%s<", spaced);
+			size_t len;
+			char *text = read_text(DOCS "valid/signin-sheet-example.xml", &len);
+			char *doc_text = docs_replace(text, "media-type=\"image/jpeg\">"
+						      "/9j/4AAQSkZJRgABAQAAAQABAAD/2Q==<", to);
+			struct document *d = NULL;
+			struct parse_error err;
+			enum reason r = map_string_unvalidated(doc_text, &d, &err);
+			if (every == 7) {
+				cr_expect_eq(r, REASON_SCHEMA_INVALID, "size %zu: %s", size, spaced);
+				cr_expect_not_null(strstr(err.message, "not valid base64"), "%s",
+						   err.message);
+			} else {
+				cr_assert_eq(r, REASON_OK, "size %zu every %zu: %s", size, every,
+					     err.message);
+				const struct doc_identity_document *id = &d->sheet.participants[0].identity;
+				cr_expect_eq(id->scan_size, size);
+				cr_expect_eq(memcmp(id->scan, scan, size), 0, "size %zu every %zu",
+					     size, every);
+				unsigned char md[32];
+				unsigned int md_len;
+				char hex[65];
+				EVP_Digest(scan, size, md, &md_len, EVP_sha256(), NULL);
+				for (int i = 0; i < 32; i++)
+					snprintf(hex + 2 * i, 3, "%02x", md[i]);
+				cr_expect_str_eq(id->scan_sha256, hex);
+			}
+			document_free(d);
+			free(doc_text);
+			free(text);
+			free(to);
+			free(spaced);
+			free(b64);
+		}
+	}
+}
+
 Test(mapping, free_accepts_null)
 {
 	document_free(NULL);

@@ -706,6 +706,342 @@ ParameterizedTest(size_t *i, signature, certificate)
 	free(xml);
 }
 
+/* --- the verifier's memory (sig_cache_stats) ---------------------------------- */
+
+/* A trust of its own, so that what it remembers is this test's alone. */
+static struct sig_trust *own_trust(const char *crl)
+{
+	struct parse_error err = { 0 };
+	struct sig_trust *t = sig_trust_load(pki("ca-bundle.pem"),
+					     crl[0] != '\0' ? pki(crl) : NULL, &err);
+
+	cr_assert_not_null(t, "trust with CRL '%s': %s", crl, err.message);
+	return t;
+}
+
+struct outcome {
+	enum reason r;
+	char message[512];
+	struct parse_evidence ev;
+};
+
+static void verdict(const char *xml, const struct sig_trust *t, time_t at, struct outcome *o)
+{
+	struct parse_error err = { 0 };
+	xmlDocPtr doc = parse(xml);
+
+	memset(o, 0, sizeof(*o));
+	o->r = sig_verify(doc, t, at, &o->ev, &err);
+	snprintf(o->message, sizeof(o->message), "%s", o->r == REASON_OK ? "" : err.message);
+	xmlFreeDoc(doc);
+}
+
+/* The same verdict, message and evidence, field by field. */
+static void expect_same(const struct outcome *got, const struct outcome *want, const char *what)
+{
+	const struct parse_evidence *a = &got->ev, *b = &want->ev;
+
+	cr_expect_eq(got->r, want->r, "%s: %s, expected %s", what, reason_code(got->r),
+		     reason_code(want->r));
+	cr_expect_str_eq(got->message, want->message, "%s", what);
+	if (got->r != REASON_OK || want->r != REASON_OK)
+		return;
+	cr_expect_str_eq(a->signer_sha256, b->signer_sha256, "%s", what);
+	cr_assert_eq(a->signer_der_len, b->signer_der_len, "%s", what);
+	cr_expect_arr_eq(a->signer_der, b->signer_der, a->signer_der_len, "%s", what);
+	cr_expect_str_eq(a->chain_pem, b->chain_pem, "%s", what);
+	cr_expect_eq(a->crl_number == NULL, b->crl_number == NULL, "%s", what);
+	if (a->crl_number != NULL && b->crl_number != NULL)
+		cr_expect_str_eq(a->crl_number, b->crl_number, "%s", what);
+	cr_expect_str_eq(a->crl_sha256, b->crl_sha256, "%s", what);
+	cr_expect_str_eq(a->verifier, b->verifier, "%s", what);
+}
+
+/* What a verifier that never saw anything says. */
+static void cold(const char *xml, const char *crl, time_t at, struct outcome *o)
+{
+	struct sig_trust *t = own_trust(crl);
+
+	verdict(xml, t, at, o);
+	sig_trust_free(t);
+}
+
+static struct sig_cache_stats stats_of(const struct sig_trust *t)
+{
+	struct sig_cache_stats s;
+
+	sig_trust_cache_stats(t, &s);
+	return s;
+}
+
+/*
+ * The 25 certificate cases, each on a verifier of its own: twice (a
+ * success is served from memory the second time, a failure is never
+ * remembered), then once more after every signer of the table has been
+ * verified on it at both reception times, good ones first remembered.
+ */
+ParameterizedTestParameters(signature, certificate_warm)
+{
+	static size_t idx[NCERT];
+
+	for (size_t i = 0; i < NCERT; i++)
+		idx[i] = i;
+	return cr_make_param_array(size_t, idx, NCERT);
+}
+
+ParameterizedTest(size_t *i, signature, certificate_warm)
+{
+	const struct cert_case *c = &cert_cases[*i];
+	struct sig_trust *t = own_trust(c->crl);
+	char *xml = signed_by(c->signer);
+	struct outcome first, again, warm;
+	struct sig_cache_stats s;
+	bool ok = c->expect == REASON_OK;
+	size_t remembered = 0;
+
+	verdict(xml, t, c->at, &first);
+	cr_expect_eq(first.r, c->expect, "%s with CRL '%s': got %s, expected %s", c->signer,
+		     c->crl, reason_code(first.r), reason_code(c->expect));
+	verdict(xml, t, c->at, &again);
+	expect_same(&again, &first, "the second time");
+	s = stats_of(t);
+	cr_expect_eq(s.entries, ok ? 1u : 0u, "%s: %zu remembered", c->signer, s.entries);
+	cr_expect_eq(s.cert_hits, ok ? 1u : 0u);
+	cr_expect_eq(s.chain_hits, ok ? 1u : 0u);
+
+	for (size_t k = 0; k < NCERT; k++) {
+		bool seen = false;
+		for (size_t j = 0; j < k; j++)
+			seen = seen || strcmp(cert_cases[j].signer, cert_cases[k].signer) == 0;
+		if (seen)
+			continue;
+		char *other = signed_by(cert_cases[k].signer);
+		bool good = false;
+		for (int pass = 0; pass < 2; pass++) {
+			struct outcome o;
+			verdict(other, t, pass == 0 ? AT : AT_2020, &o);
+			good = good || o.r == REASON_OK;
+			parse_evidence_clear(&o.ev);
+		}
+		remembered += good;
+		free(other);
+	}
+	cr_expect_eq(stats_of(t).entries, remembered, "the good ones are remembered, only they");
+	verdict(xml, t, c->at, &warm);
+	expect_same(&warm, &first, "after the others");
+
+	parse_evidence_clear(&first.ev);
+	parse_evidence_clear(&again.ev);
+	parse_evidence_clear(&warm.ev);
+	sig_trust_free(t);
+	free(xml);
+}
+
+/*
+ * expired.pem (2020-01-01 .. 2021-01-01, the CAs' and the CRL's first
+ * date too), remembered in 2020: around both of its dates, in an order that
+ * crosses them both ways, each verdict is a cold verifier's.
+ */
+Test(signature, cached_certificate_still_expires)
+{
+	const time_t start = 1577836800, end = 1609459200;
+	const time_t times[] = { end - 3600, end - 60, end - 3, end - 2, end - 1, end, end + 1,
+				 end + 3, end + 3600, AT, end - 30, start + 3600, start + 1, start,
+				 start - 1, start - 3600, AT_2020 };
+	struct sig_trust *t = own_trust("crl.pem");
+	char *xml = signed_by("expired");
+
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		struct outcome warm, fresh;
+		char what[64];
+
+		snprintf(what, sizeof(what), "at %lld", (long long)times[i]);
+		verdict(xml, t, times[i], &warm);
+		cold(xml, "crl.pem", times[i], &fresh);
+		expect_same(&warm, &fresh, what);
+		if (times[i] < end - 1 && times[i] > start + 1)
+			cr_expect_eq(warm.r, REASON_OK, "%s", what);
+		if (times[i] > end || times[i] < start)
+			cr_expect_eq(warm.r, REASON_CERT_EXPIRED, "%s", what);
+		parse_evidence_clear(&warm.ev);
+		parse_evidence_clear(&fresh.ev);
+	}
+	/* The control: memory was used, inside the validity. */
+	cr_expect_geq(stats_of(t).chain_hits, 3u);
+	sig_trust_free(t);
+	free(xml);
+}
+
+/* centre-ec.pem again, with another serial, notAfter (NULL: the same) and
+ * issuer key, base64 DER: the same subject, issuer name and key. */
+static char *twin(const char *issuer_key, long serial, const char *not_after)
+{
+	FILE *f = fopen(pki("centre-ec.pem"), "r");
+	X509 *cert;
+	EVP_PKEY *key;
+	unsigned char *der = NULL;
+	char *b64;
+	int len;
+
+	cr_assert_not_null(f);
+	cert = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	f = fopen(pki(issuer_key), "r");
+	cr_assert_not_null(f);
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	cr_assert(cert != NULL && key != NULL);
+	cr_assert_eq(ASN1_INTEGER_set(X509_get_serialNumber(cert), serial), 1);
+	if (not_after != NULL)
+		cr_assert_eq(ASN1_TIME_set_string(X509_getm_notAfter(cert), not_after), 1);
+	cr_assert_gt(X509_sign(cert, key, EVP_sha256()), 0);
+	len = i2d_X509(cert, &der);
+	cr_assert_gt(len, 0);
+	b64 = xmalloc(4 * ((size_t)len + 2) / 3 + 1);
+	EVP_EncodeBlock((unsigned char *)b64, der, len);
+	OPENSSL_free(der);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return b64;
+}
+
+/* xml (signed by centre-ec.key) carrying another certificate of that key:
+ * KeyInfo is not signed, so the value still verifies. */
+static char *with_cert(const char *xml, const char *b64)
+{
+	const char *start = strstr(xml, "<ds:X509Certificate>");
+	const char *end = strstr(xml, "</ds:X509Certificate>");
+	char *old, *out;
+
+	cr_assert(start != NULL && end != NULL);
+	start += strlen("<ds:X509Certificate>");
+	old = xstrndup(start, (size_t)(end - start));
+	out = replace(xml, old, b64);
+	free(old);
+	return out;
+}
+
+/* Remembering centre-ec.pem says nothing of another certificate with its
+ * subject and key: each is judged as a cold verifier judges it. */
+Test(signature, same_subject_and_key_is_another_certificate)
+{
+	const struct {
+		const char *issuer_key;
+		long serial;
+		const char *not_after;
+		enum reason expect;
+	} twins[] = {
+		{ "inter.key", 77, "20210101000000Z", REASON_CERT_EXPIRED },
+		{ "forged.key", 78, NULL, REASON_CERT_UNTRUSTED },	/* the issuer's name, not its key */
+		{ "inter.key", 79, NULL, REASON_OK },			/* the control */
+	};
+	struct sig_trust *t = own_trust("crl.pem");
+	char *xml = signed_by("centre-ec");
+	struct outcome o;
+
+	for (int pass = 0; pass < 2; pass++) {
+		verdict(xml, t, AT, &o);
+		cr_assert_eq(o.r, REASON_OK, "%s", o.message);
+		parse_evidence_clear(&o.ev);
+	}
+	cr_assert_eq(stats_of(t).chain_hits, 1u);
+	for (size_t i = 0; i < sizeof(twins) / sizeof(twins[0]); i++) {
+		char *b64 = twin(twins[i].issuer_key, twins[i].serial, twins[i].not_after);
+		char *other = with_cert(xml, b64);
+		struct sig_cache_stats before = stats_of(t);
+		struct outcome fresh;
+
+		verdict(other, t, AT, &o);
+		cold(other, "crl.pem", AT, &fresh);
+		cr_expect_eq(o.r, twins[i].expect, "twin %zu: %s (%s)", i, reason_code(o.r), o.message);
+		expect_same(&o, &fresh, "a twin");
+		cr_expect_eq(stats_of(t).cert_hits, before.cert_hits, "twin %zu taken from memory", i);
+		cr_expect_eq(stats_of(t).entries, before.entries + (o.r == REASON_OK), "twin %zu", i);
+		parse_evidence_clear(&o.ev);
+		parse_evidence_clear(&fresh.ev);
+		free(other);
+		free(b64);
+	}
+	sig_trust_free(t);
+	free(xml);
+}
+
+/* The memory is bounded: past its capacity the oldest certificate is
+ * forgotten (and verified again from scratch), the newest kept. */
+Test(signature, remembers_a_bounded_number)
+{
+	struct sig_trust *t = own_trust("crl.pem");
+	char *xml = signed_by("centre-ec");
+	size_t capacity = stats_of(t).capacity, n;
+	char *first = NULL, *last = NULL;
+	struct outcome o;
+	unsigned long hits;
+
+	cr_assert_gt(capacity, 0u);
+	n = capacity + 4;
+	for (size_t k = 0; k < n; k++) {
+		char *b64 = twin("inter.key", 1000 + (long)k, NULL);
+		char *other = with_cert(xml, b64);
+
+		verdict(other, t, AT, &o);
+		cr_assert_eq(o.r, REASON_OK, "certificate %zu: %s", k, o.message);
+		parse_evidence_clear(&o.ev);
+		free(b64);
+		if (k == 0)
+			first = other;
+		else if (k == n - 1)
+			last = other;
+		else
+			free(other);
+	}
+	cr_expect_eq(stats_of(t).entries, capacity);
+	cr_expect_eq(stats_of(t).cert_hits, 0u);
+	verdict(last, t, AT, &o);
+	cr_expect_eq(o.r, REASON_OK);
+	parse_evidence_clear(&o.ev);
+	cr_expect_eq(stats_of(t).chain_hits, 1u, "the newest was forgotten");
+	hits = stats_of(t).cert_hits;
+	verdict(first, t, AT, &o);
+	cr_expect_eq(o.r, REASON_OK, "%s", o.message);
+	parse_evidence_clear(&o.ev);
+	cr_expect_eq(stats_of(t).cert_hits, hits, "the oldest was kept");
+	cr_expect_eq(stats_of(t).entries, capacity);
+	sig_trust_free(t);
+	free(first);
+	free(last);
+	free(xml);
+}
+
+/* A reload is a new trust: it remembers nothing of the old one. */
+Test(signature, a_new_trust_starts_empty)
+{
+	struct sig_trust *old = own_trust("crl.pem"), *fresh;
+	char *xml = signed_by("centre-rsa");
+	struct outcome o;
+	struct sig_cache_stats s;
+
+	for (int pass = 0; pass < 2; pass++) {
+		verdict(xml, old, AT, &o);
+		cr_assert_eq(o.r, REASON_OK, "%s", o.message);
+		parse_evidence_clear(&o.ev);
+	}
+	cr_expect_eq(stats_of(old).entries, 1u);
+	cr_expect_eq(stats_of(old).chain_hits, 1u);
+	fresh = own_trust("crl.pem");
+	s = stats_of(fresh);
+	cr_expect(s.entries == 0 && s.cert_hits == 0 && s.chain_hits == 0);
+	verdict(xml, fresh, AT, &o);
+	cr_expect_eq(o.r, REASON_OK, "%s", o.message);
+	parse_evidence_clear(&o.ev);
+	s = stats_of(fresh);
+	cr_expect(s.entries == 1 && s.cert_hits == 0 && s.chain_hits == 0);
+	sig_trust_cache_stats(NULL, &s);
+	cr_expect_eq(s.entries, 0u);
+	sig_trust_free(old);
+	sig_trust_free(fresh);
+	free(xml);
+}
+
 /* --- evidence ---------------------------------------------------------------- */
 
 static void sha256_hex_of(const unsigned char *der, size_t len, char out[65])

@@ -368,3 +368,40 @@ Test(xml_load, doctype_stops_before_the_internal_subset, .init = docs_init)
 				 "<!BOGUS <<<< ]><r/>", &doc, &err), REASON_DOCTYPE_FORBIDDEN);
 	cr_expect_null(doc);
 }
+
+/* A byte that cannot be UTF-8 text (or a NUL), at every offset of a plain
+ * ASCII document with a two-byte character near the start: refused, and
+ * located at its line and column (in characters), wherever it falls. */
+Test(xml_load, bad_byte_at_every_offset)
+{
+	static const char text[] = "<r a=\"\xC3\xA9t\xC3\xA9\">\n  <c>some text, long enough</c>\n"
+				   "  <c>for several eight-byte blocks</c>\n</r>\n";
+	static const unsigned char bad[] = { 0x00, 0x80, 0xC0, 0xFF, 0xF8 };
+	size_t n = sizeof(text) - 1;
+
+	for (size_t at = 12; at < n - 1; at++)
+		for (size_t k = 0; k < sizeof(bad); k++) {
+			unsigned char *b = xmalloc(n);
+			xmlDocPtr doc = NULL;
+			struct parse_error err = { 0 };
+			int line = 1, column = 1;
+
+			memcpy(b, text, n);
+			b[at] = bad[k];
+			for (size_t i = 0; i < at; i++) {
+				if (b[i] == '\n') {
+					line++;
+					column = 1;
+				} else if ((b[i] & 0xC0) != 0x80) {
+					column++;
+				}
+			}
+			cr_expect_eq(xml_load(b, n, NULL, &doc, &err), REASON_XML_CONSTRUCT_FORBIDDEN,
+				     "0x%02X at %zu", bad[k], at);
+			cr_expect_eq(err.line, line, "0x%02X at %zu", bad[k], at);
+			cr_expect_eq(err.column, column, "0x%02X at %zu", bad[k], at);
+			cr_expect_null(doc);
+			xmlFreeDoc(doc);
+			free(b);
+		}
+}
