@@ -81,10 +81,15 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE licence = ANY ($1::text[]) ORDER BY licence FOR UPDATE OF l",
 	[S_EVENTS] = "SELECT licence, effective_date, kind, points, ref, stage_first_day"
 		" FROM attestd.licence_events WHERE licence = ANY ($1::text[]) ORDER BY licence, id",
+	/* (SELECT $1): the planner sees no value, so custom and generic plans
+	 * cost the same and the cached generic one is used; with the values in
+	 * sight it re-planned these at nearly every call (pg_stat_statements
+	 * plans/calls 278/400, 201/200, 163/400 in make bench), 0.1 ms each. */
 	[S_CREDITED] = "SELECT licence, last_day FROM attestd.attestations"
-		" WHERE licence = ANY ($1::text[]) AND decision = 'credited' ORDER BY licence",
+		" WHERE licence = ANY ((SELECT $1::text[])::text[]) AND decision = 'credited'"
+		" ORDER BY licence",
 	[S_FACILITATORS] = "SELECT authorisation, role, valid_from, valid_to FROM attestd.facilitators"
-		" WHERE authorisation = ANY ($1::text[])",
+		" WHERE authorisation = ANY ((SELECT $1::text[])::text[])",
 	/* The id comes first (S_NEXT_SUBMISSION_ID, read with the file's
 	 * look-ups), so that the insert needs no answer. */
 	[S_NEXT_SUBMISSION_ID] = "SELECT nextval('attestd.submissions_id_seq'::regclass)",
@@ -164,9 +169,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INS_BALANCE_HISTORY] = "INSERT INTO attestd.balance_history (licence, old_balance,"
 		" new_balance, cause) SELECT u.licence, u.old, u.new, $1"
 		" FROM unnest($2::text[], $3::smallint[], $4::smallint[]) AS u(licence, old, new)",
+	/* (SELECT $1): see S_CREDITED. */
 	[S_SUB_DECISIONS] = "SELECT number, licence, decision, points, effective_date,"
 		" previous_credit_last_day, array_to_string(reasons, ','), array_to_string(flags, ',')"
-		" FROM attestd.attestations WHERE submission_id = $1 ORDER BY id",
+		" FROM attestd.attestations WHERE submission_id = (SELECT $1::bigint) ORDER BY id",
 	[S_GET_FINDINGS] = "SELECT array_to_string(findings, ','), findings IS NOT NULL"
 		" FROM attestd.stages WHERE id = $1",
 	/* Numbered per name in the outbox: a file sent again under the same
