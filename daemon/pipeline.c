@@ -842,7 +842,7 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 				return reason_is_temporary(r) ? r : REASON_INTERNAL_ERROR;
 		}
 		if (job->doc && job->doc->kind == DOC_SIGNIN_SHEET) {
-			/* The scans durable together: one fsync per directory, not per scan. */
+			/* The scans in one batch: all written, fsynced, then named. */
 			size_t n = job->doc->sheet.n_participants;
 			struct archive_blob *scans = xcalloc(n ? n : 1, sizeof(*scans));
 			for (size_t i = 0; i < n; i++) {
