@@ -15,6 +15,9 @@
 #include "fsutil.h"
 #include "xmalloc.h"
 
+#define ARCHIVE_DIR_MODE	0750
+#define ARCHIVE_FILE_MODE	0440
+
 void archive_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -212,20 +215,54 @@ enum reason archive_quarantine_remove(const char *quarantine, const char *dir, c
 
 enum reason archive_put(const char *root, const char *sha256_hex, const void *data, size_t len)
 {
-	if (!sha256_hex_valid(sha256_hex))
-		return REASON_INTERNAL_ERROR;
-	char *dir = xasprintf("%s/%.2s/%.2s", root, sha256_hex, sha256_hex + 2);
-	enum reason r = REASON_OK;
-	if (fsutil_mkdirs(dir, 0750) != 0) {
-		r = REASON_IO_ERROR;
+	struct archive_blob blob = { .sha256_hex = sha256_hex, .data = data, .len = len };
+	return archive_put_all(root, &blob, 1);
+}
+
+/* Puts blobs[0..n) (at most FSUTIL_BATCH_MAX, hashes checked) in one batch. */
+static enum reason put_batch(const char *root, const struct archive_blob *blobs, size_t n)
+{
+	struct fsutil_batch *b = fsutil_batch_new(ARCHIVE_DIR_MODE);
+	int index[FSUTIL_BATCH_MAX];
+	enum reason r = REASON_IO_ERROR;
+	for (size_t i = 0; i < n; i++) {
+		index[i] = -1;
+		/* The same content twice (one scan for two people): put once. */
+		bool again = false;
+		for (size_t j = 0; j < i && !again; j++)
+			again = strcmp(blobs[j].sha256_hex, blobs[i].sha256_hex) == 0;
+		if (again)
+			continue;
+		char *dir = xasprintf("%s/%.2s/%.2s", root, blobs[i].sha256_hex,
+				      blobs[i].sha256_hex + 2);
+		index[i] = fsutil_batch_add(b, dir, blobs[i].sha256_hex, blobs[i].data, blobs[i].len,
+					    ARCHIVE_FILE_MODE);
+		free(dir);
+		if (index[i] < 0)
+			goto out;
+	}
+	if (fsutil_batch_commit(b) != 0)
 		goto out;
-	}
-	if (fsutil_write_atomic(dir, sha256_hex, data, len, 0440, false) != 0) {
-		/* Already there: from an earlier run or a crash after rename. */
-		r = errno == EEXIST ? archive_check(root, sha256_hex) : REASON_IO_ERROR;
-	}
+	r = REASON_OK;
+	/* Already there, from an earlier run or a crash after the link: the
+	 * same bytes or a fault, never overwritten. */
+	for (size_t i = 0; i < n && r == REASON_OK; i++)
+		if (fsutil_batch_taken(b, index[i]))
+			r = archive_check(root, blobs[i].sha256_hex);
 out:
-	free(dir);
+	fsutil_batch_free(b);
+	return r;
+}
+
+enum reason archive_put_all(const char *root, const struct archive_blob *blobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!sha256_hex_valid(blobs[i].sha256_hex))
+			return REASON_INTERNAL_ERROR;
+	enum reason r = REASON_OK;
+	for (size_t done = 0; done < n && r == REASON_OK; done += FSUTIL_BATCH_MAX)
+		r = put_batch(root, blobs + done, n - done < FSUTIL_BATCH_MAX ? n - done
+									  : FSUTIL_BATCH_MAX);
 	return r;
 }
 
@@ -241,10 +278,9 @@ enum reason archive_quarantine(const char *quarantine, const struct inbox_claim 
 			       claim->name, claim->dir, (long long)claim->received.tv_sec,
 			       reason_code(why), detail ? detail : reason_text(why));
 	enum reason r = REASON_IO_ERROR;
-	if (fsutil_mkdirs(dir, 0750) != 0)
-		goto out;
 	/* The reason first: a quarantined file never lacks its explanation. */
-	if (fsutil_write_atomic(dir, reason_name, text, strlen(text), 0640, true) != 0)
+	if (fsutil_write_atomic(dir, reason_name, text, strlen(text), 0640, true,
+				ARCHIVE_DIR_MODE) != 0)
 		goto out;
 	if (rename(claim->spool_path, dst) != 0) {
 		/* Already moved by an earlier, interrupted run. */

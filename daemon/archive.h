@@ -28,6 +28,21 @@ char *archive_path(const char *root, const char *sha256_hex);
  */
 enum reason archive_put(const char *root, const char *sha256_hex, const void *data, size_t len);
 
+/* One file for archive_put_all(): its hash (computed by the caller) and
+ * bytes, both borrowed. */
+struct archive_blob {
+	const char *sha256_hex;
+	const void *data;
+	size_t len;
+};
+
+/*
+ * archive_put() of n files, made durable together (a sign-in sheet's
+ * scans): each written and fsynced, then named, then each directory
+ * fsynced once.  REASON_OK when every one is there with its content.
+ */
+enum reason archive_put_all(const char *root, const struct archive_blob *blobs, size_t n);
+
 /* Re-hashes the archived file: REASON_OK when it is there and matches. */
 enum reason archive_check(const char *root, const char *sha256_hex);
 

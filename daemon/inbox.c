@@ -166,10 +166,16 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
 	spool_suffix(entry->name, suffix, sizeof(suffix));
 	snprintf(out->claim_id, sizeof(out->claim_id), "%011" PRId64 ".%09ld-%08" PRIx32,
 		 (int64_t)st.st_ctim.tv_sec, st.st_ctim.tv_nsec, rnd);
-	if (fsutil_mkdirs(dst_dir, 0750) != 0)
-		goto out;
 	dst = xasprintf("%s/%s%s", dst_dir, out->claim_id, suffix);
-	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) != 0) {
+	int moved = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
+	if (moved != 0 && errno == ENOENT) {
+		/* The file is gone, or the spool has no directory for this
+		 * centre yet: made (durably) on its first file only. */
+		if (fsutil_mkdirs(dst_dir, 0750) != 0)
+			goto out;
+		moved = renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
+	}
+	if (moved != 0) {
 		rc = errno == ENOENT ? 0 : -1;
 		goto out;
 	}

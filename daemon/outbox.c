@@ -88,8 +88,7 @@ enum reason outbox_write(const char *outbox, const char *relpath, const unsigned
 {
 	const char *slash = relpath ? strchr(relpath, '/') : NULL;
 	char *dir = NULL, *path = NULL;
-	enum reason r = REASON_IO_ERROR;
-	struct stat st;
+	enum reason r;
 
 	if (outbox == NULL || slash == NULL || body == NULL ||
 	    !receipt_component_ok(relpath, (size_t)(slash - relpath)) ||
@@ -97,31 +96,18 @@ enum reason outbox_write(const char *outbox, const char *relpath, const unsigned
 		return REASON_INTERNAL_ERROR;
 	dir = xasprintf("%s/%.*s", outbox, (int)(slash - relpath), relpath);
 	path = xasprintf("%s/%s", outbox, relpath);
-	if (lstat(dir, &st) != 0) {
-		/* New centre directory: its entry in the outbox must be as
-		 * durable as the receipt in it. */
-		if (errno != ENOENT || fsutil_mkdirs(dir, RECEIPT_DIR_MODE) != 0 ||
-		    fsutil_sync_dir(outbox) != 0) {
-			r = receipt_errno_reason(errno);
-			goto out;
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
-		/* Not a symlink to elsewhere either. */
-		errno = ENOTDIR;
-		goto out;
-	}
-	if (fsutil_write_atomic(dir, slash + 1, body, len, RECEIPT_FILE_MODE, false) == 0) {
+	/* A new centre's directory is made, durably, on its first receipt;
+	 * one that is a symlink (to elsewhere) is refused: ENOTDIR. */
+	if (fsutil_write_atomic(dir, slash + 1, body, len, RECEIPT_FILE_MODE, false,
+				RECEIPT_DIR_MODE) == 0) {
 		r = REASON_OK;
 	} else if (errno != EEXIST) {
 		r = receipt_errno_reason(errno);
 	} else {
-		/* Written before a crash that came ahead of the database: done,
-		 * once the directory entry is known to be durable. */
+		/* Written before a crash that came ahead of the database: done
+		 * (fsutil_write_atomic made the name found durable). */
 		r = receipt_same(path, body, len);
-		if (r == REASON_OK && fsutil_sync_dir(dir) != 0)
-			r = REASON_IO_ERROR;
 	}
-out:
 	free(dir);
 	free(path);
 	return r;

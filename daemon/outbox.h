@@ -27,8 +27,8 @@ enum reason outbox_relpath(const char *dir, const char *file_name, unsigned n, c
 
 /*
  * Writes body to outbox/<relpath> (relpath as outbox_relpath() makes it):
- * creates outbox/<dir> (0750) when missing, then temporary name, fsync,
- * link, directory fsync, mode 0640.  A file already there with the same
+ * creates outbox/<dir> (0750) when missing (not through a symlink), then
+ * unnamed file, fsync, link, directory fsync, mode 0640.  A file already there with the same
  * bytes is success (a crash after writing, before the database noted it);
  * with other bytes REASON_IO_ERROR and nothing is overwritten.
  * REASON_DISK_FULL when the file system is full, REASON_IO_ERROR for other

@@ -972,13 +972,18 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 				return reason_is_temporary(r) ? r : REASON_INTERNAL_ERROR;
 		}
 		if (job->doc && job->doc->kind == DOC_SIGNIN_SHEET) {
-			for (size_t i = 0; i < job->doc->sheet.n_participants; i++) {
+			/* The scans in one batch: all written, fsynced, then named. */
+			size_t n = job->doc->sheet.n_participants;
+			struct archive_blob *scans = xcalloc(n ? n : 1, sizeof(*scans));
+			for (size_t i = 0; i < n; i++) {
 				const struct doc_identity_document *id =
 					&job->doc->sheet.participants[i].identity;
-				r = archive_put(p->cfg->archive, id->scan_sha256, id->scan, id->scan_size);
-				if (r != REASON_OK)
-					return r;
+				scans[i] = (struct archive_blob){ id->scan_sha256, id->scan, id->scan_size };
 			}
+			r = archive_put_all(p->cfg->archive, scans, n);
+			free(scans);
+			if (r != REASON_OK)
+				return r;
 		}
 	}
 	if ((r = receipts_flush(p, committed_now)) != REASON_OK)

@@ -86,6 +86,71 @@ Test(archive, corrupted_file_is_detected_and_not_overwritten, .init = setup, .fi
 	free(path);
 }
 
+/* A sheet's scans in one call: more than a batch, one of them twice, one
+ * archived already (same bytes), one that a file of other bytes holds. */
+struct put_all_row {
+	char already[8];	/* "", "same": blob 3 archived before; "other": its name holds other bytes */
+	enum reason expect;
+};
+
+ParameterizedTestParameters(archive, put_all)
+{
+	static struct put_all_row rows[] = {
+		{ "", REASON_OK },
+		{ "same", REASON_OK },
+		{ "other", REASON_IO_ERROR },
+	};
+	return cr_make_param_array(struct put_all_row, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+ParameterizedTest(struct put_all_row *row, archive, put_all, .init = setup, .fini = teardown)
+{
+	enum { N = 70 };
+	static char text[N][16];
+	static char hex[N][65];
+	struct archive_blob blobs[N];
+	for (int i = 0; i < N; i++) {
+		/* Blobs 7 (same batch) and 40 (the next) have the bytes of blob 5. */
+		snprintf(text[i], sizeof(text[i]), "scan %d", i == 7 || i == 40 ? 5 : i);
+		archive_sha256_hex(text[i], strlen(text[i]), hex[i]);
+		blobs[i] = (struct archive_blob){ hex[i], text[i], strlen(text[i]) };
+	}
+	if (strcmp(row->already, "same") == 0) {
+		cr_assert_eq(archive_put(root, hex[3], text[3], strlen(text[3])), REASON_OK);
+	} else if (strcmp(row->already, "other") == 0) {
+		cr_assert_eq(archive_put(root, hex[3], "other", 5), REASON_OK);
+	}
+	cr_expect_eq(archive_put_all(root, blobs, N), row->expect, "%s", row->already);
+	for (int i = 0; i < N; i++) {
+		char *path = archive_path(root, hex[i]);
+		char *content = slurp(path);
+		const char *want = i == 3 && strcmp(row->already, "other") == 0 ? "other" : text[i];
+		/* The batch that met other bytes stops there; the next ones wait. */
+		if (row->expect == REASON_OK || i < 32) {
+			cr_expect_str_eq(content, want, "blob %d", i);
+			struct stat st;
+			cr_assert_eq(stat(path, &st), 0);
+			cr_expect_eq(st.st_mode & 0777, 0440u, "blob %d", i);
+		}
+		free(content);
+		free(path);
+	}
+	/* No temporary file anywhere in the tree. */
+	char *cmd = xasprintf("test -z \"$(find '%s' -name '.*' -type f)\"", root);
+	cr_expect_eq(system(cmd), 0, "temporary files left");
+	free(cmd);
+}
+
+Test(archive, put_all_refuses_a_bad_hash_before_writing, .init = setup, .fini = teardown)
+{
+	char hex[65];
+	archive_sha256_hex("a", 1, hex);
+	struct archive_blob blobs[] = { { hex, "a", 1 }, { "not-a-hash", "b", 1 } };
+	cr_expect_eq(archive_put_all(root, blobs, 2), REASON_INTERNAL_ERROR);
+	cr_expect(!archive_has(root, hex));
+	cr_expect_eq(archive_put_all(root, blobs, 0), REASON_OK);
+}
+
 Test(archive, check_of_missing_file, .init = setup, .fini = teardown)
 {
 	char hex[65];

@@ -171,6 +171,55 @@ Test(inbox, claim_moves_into_spool_and_keeps_reception_time, .init = setup, .fin
 	free(old);
 }
 
+/* The spool's centre directory is made on a centre's first claim only;
+ * a file gone meanwhile is a lost race whether it is there or not. */
+struct spool_dir_case {
+	bool spool_dir;		/* spool/R2402800010 there beforehand */
+	bool gone;		/* the file taken by another instance after the scan */
+	int rc;
+};
+
+ParameterizedTestParameters(inbox, claim_and_spool_directory)
+{
+	static struct spool_dir_case cases[] = {
+		{ false, false, 1 },
+		{ true, false, 1 },
+		{ false, true, 0 },
+		{ true, true, 0 },
+	};
+	return cr_make_param_array(struct spool_dir_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct spool_dir_case *c, inbox, claim_and_spool_directory, .init = setup,
+		  .fini = teardown)
+{
+	put("R2402800010", "CH-1-att.xml", "<x/>");
+	char *dir = xasprintf("%s/R2402800010", spool);
+	if (c->spool_dir)
+		cr_assert_eq(mkdir(dir, 0750), 0);
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
+	cr_assert_eq(list.n, 1);
+	char *src = xasprintf("%s/R2402800010/CH-1-att.xml", inbox);
+	if (c->gone)
+		cr_assert_eq(unlink(src), 0);
+	struct inbox_claim claim;
+	cr_expect_eq(inbox_claim(inbox, spool, &list.entries[0], &claim), c->rc,
+		     "spool dir %d, gone %d", c->spool_dir, c->gone);
+	struct stat st;
+	if (c->rc == 1) {
+		cr_expect_eq(lstat(claim.spool_path, &st), 0, "in the spool");
+		cr_assert_eq(stat(dir, &st), 0);
+		cr_expect_eq(st.st_mode & 0777, 0750u);
+	}
+	inbox_claim_clear(&claim);
+	inbox_list_clear(&list);
+	free(src);
+	free(dir);
+}
+
 Test(inbox, claim_moves_a_symlink_as_a_link, .init = setup, .fini = teardown)
 {
 	put("R2402800010", "real.txt.part", "target");
