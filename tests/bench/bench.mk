@@ -14,7 +14,7 @@ BENCH_TIMED := $(BUILD)/tests/attestd-timed
 BENCH_WRAP  := parsers_parse schema_set_validate sig_verify rules_check_stage rules_decide \
 	ledger_replay ledger_ceiling_at receipt_build sig_sign PQexec PQexecPrepared PQprepare \
 	PQexecParams PQconnectdbParams PQsendQueryPrepared \
-	PQsendQueryParams PQgetResult PQflush PQsendFlushRequest PQpipelineSync inbox_scan inbox_claim inbox_read archive_put \
+	PQsendQueryParams PQgetResult PQflush PQsendFlushRequest PQpipelineSync inbox_scan inbox_claim inbox_read archive_put archive_put_all \
 	archive_quarantine outbox_write fsync vsyslog
 
 $(BENCH_GEN): tests/bench/bench_gen.c $(LIB)

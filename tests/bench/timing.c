@@ -266,6 +266,8 @@ WRAP(FILES, enum reason, inbox_read,
 WRAP(FILES, enum reason, archive_put,
      (const char *root, const char *sha256_hex, const void *data, size_t len),
      (root, sha256_hex, data, len))
+WRAP(FILES, enum reason, archive_put_all,
+     (const char *root, const struct archive_blob *blobs, size_t n), (root, blobs, n))
 WRAP(FILES, enum reason, archive_quarantine,
      (const char *quarantine, const struct inbox_claim *claim, enum reason why,
       const char *detail),
