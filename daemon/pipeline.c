@@ -607,8 +607,13 @@ static enum store_status transact_duplicate(struct pipeline *p, struct job *job,
 /* New receipts for the attestations files whose decisions a sign-in sheet
  * (or a registry import) settled. */
 static enum store_status receipts_for_submissions(struct pipeline *p, const int64_t *subs,
-						  size_t n, time_t processed, char **err)
+						  size_t n, time_t processed,
+						  const struct inbox_claim *claim, bool *same_name,
+						  char **err)
 {
+	/* (claim, same_name): whether one of them has the claim's name. */
+	if (same_name)
+		*same_name = false;
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 		for (size_t k = 0; k < i; k++)
@@ -622,6 +627,9 @@ static enum store_status receipts_for_submissions(struct pipeline *p, const int6
 			return rc;
 		if (!found)
 			continue;
+		if (claim && same_name)
+			*same_name |= strcmp(ref.inbox_dir, claim->dir) == 0 &&
+				      strcmp(ref.file_name, claim->name) == 0;
 		struct receipt_input in = {
 			.submission = ref.id, .inbox_dir = ref.inbox_dir, .file_name = ref.file_name,
 			.sha256 = ref.sha256, .kind = ref.kind, .received = ref.received_at,
@@ -642,6 +650,7 @@ static enum store_status transact_sheet(struct pipeline *p, struct job *job,
 	struct store_pending pending = { 0 };
 	struct store_decision *d = NULL;
 	struct rules_reasons findings = { 0 };
+	bool same_name = false;
 
 	job->status = "accepted";
 	enum store_status rc = record_submission(p, job, stage->id, err);
@@ -677,7 +686,7 @@ static enum store_status transact_sheet(struct pipeline *p, struct job *job,
 			rc = store_decision_history(p->st, d, pending.n, "attestd", cause, err);
 		if (rc == STORE_OK)
 			rc = receipts_for_submissions(p, pending.submissions, pending.n,
-						      job->processed, err);
+						      job->processed, job->claim, &same_name, err);
 		if (rc != STORE_OK)
 			goto out;
 	}
@@ -685,9 +694,9 @@ static enum store_status transact_sheet(struct pipeline *p, struct job *job,
 		.submission = job->submission, .inbox_dir = job->claim->dir,
 		.file_name = job->claim->name, .sha256 = job->sha256, .kind = "signin-sheet",
 		.received = job->received.tv_sec, .status = "accepted", .findings = &findings,
-		/* Known unless receipts went to other names first (one of them
-		 * may share this name). */
-		.seq = pending.n ? 0 : job->receipt_seq,
+		/* Known, unless an attestations file of the same name has just
+		 * had a receipt: then the next number is read. */
+		.seq = same_name ? 0 : job->receipt_seq,
 	};
 	if ((rc = receipt_record(p, &in, job->processed, err)) != STORE_OK)
 		goto out;
@@ -1308,7 +1317,8 @@ static enum store_status redecide_stage(struct pipeline *p, struct job *job, int
 	if (rc == STORE_OK)
 		rc = store_decision_history(p->st, d, changed, "attestd", cause, err);
 	if (rc == STORE_OK)
-		rc = receipts_for_submissions(p, pending.submissions, changed, job->processed, err);
+		rc = receipts_for_submissions(p, pending.submissions, changed, job->processed, NULL,
+					      NULL, err);
 out:
 	document_free(sheet);
 	store_pending_clear(&pending);
@@ -1487,7 +1497,8 @@ enum store_status pipeline_review_decide(struct pipeline *p, int64_t id, bool ac
 	if ((rc = store_update_decisions(p->st, &d, 1, job.today, err)) != STORE_OK ||
 	    (rc = store_decision_history_note(p->st, &d, 1, by, accept ? "review accept"
 					      : "review reject", note, err)) != STORE_OK ||
-	    (rc = receipts_for_submissions(p, one.submissions, 1, job.processed, err)) != STORE_OK)
+	    (rc = receipts_for_submissions(p, one.submissions, 1, job.processed, NULL, NULL,
+					   err)) != STORE_OK)
 		goto out;
 	snprintf(out->approval, sizeof(out->approval), "%s", approval);
 	snprintf(out->stage_ref, sizeof(out->stage_ref), "%s", ref);

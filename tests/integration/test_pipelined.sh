@@ -82,4 +82,29 @@ expect_eq "every receipt written and marked so" "0" \
 	"$(sql "SELECT count(*) FROM attestd.receipts WHERE written_at IS NULL")"
 expect_eq "spool emptied" "" "$(find "$WORK/spool" -type f)"
 
+# A receipt's number is read with the file's look-ups; a sign-in sheet that
+# bears the name of its attestations file (whose new receipt takes a number
+# first in the same transaction) reads its own number again.
+stage CH-2026-1127 2026-11-13 2026-11-14
+trainee 120575300043 BERNARD Paul 1985-02-03
+fillers 5
+attestations_file same-att.xml
+sheet_file same-sheet.xml
+cp "$WORK/out/same-att.xml" "$WORK/out/same.xml"
+drop same.xml
+run_once
+expect_eq "attestations named same.xml: exit 0" 0 "$RC"
+expect_match "its receipt 1: pending" 'kind="attestations".*decision="pending"' \
+	"$(tr -d '\n' < "$(receipt same.xml 1)" 2>&1)"
+cp "$WORK/out/same-sheet.xml" "$WORK/out/same.xml"
+drop same.xml
+run_once
+expect_eq "the sheet named same.xml too: exit 0" 0 "$RC"
+expect_match "receipt 2: the attestations decided" 'kind="attestations".*decision="credited"' \
+	"$(tr -d '\n' < "$(receipt same.xml 2)" 2>&1)"
+expect_match "receipt 3: the sheet's own" 'kind="signin-sheet".*status="accepted"' \
+	"$(tr -d '\n' < "$(receipt same.xml 3)" 2>&1)"
+expect_eq "three receipts for the name, none lost" "1 2 3" \
+	"$(sql "SELECT string_agg(r.seq::text, ' ' ORDER BY r.seq) FROM attestd.receipts r JOIN attestd.submissions s ON s.id = r.submission_id WHERE s.file_name = 'same.xml'")"
+
 finish
