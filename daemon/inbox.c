@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,41 @@ int inbox_status_list(const char *spool, void (*fn)(const char *text, void *ctx)
 			free(s);
 		}
 		free(text);
+		free(path);
+	}
+	closedir(d);
+	return 0;
+}
+
+int inbox_status_sweep(const char *spool, void (*fn)(const char *path, long pid, void *ctx),
+		       void *ctx)
+{
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	DIR *d = opendir(spool);
+	if (d == NULL)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".status.", 8) != 0)
+			continue;
+		char *end = NULL;
+		long pid = strtol(e->d_name + 8, &end, 10);
+		if (end == e->d_name + 8 || *end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *path = xasprintf("%s/%s", spool, e->d_name);
+		char line[300] = "";
+		FILE *f = fopen(path, "re");
+		if (f) {
+			if (fgets(line, sizeof(line), f) == NULL)
+				line[0] = '\0';
+			fclose(f);
+		}
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "host=", 5) == 0 && strcmp(line + 5, host) == 0 &&
+		    unlink(path) == 0 && fn != NULL)
+			fn(path, pid, ctx);
 		free(path);
 	}
 	closedir(d);

@@ -109,6 +109,15 @@ int inbox_status_write(const char *spool, long pid, const char *text);
 void inbox_status_remove(const char *spool, long pid);
 /* Calls fn with each state file's text. */
 int inbox_status_list(const char *spool, void (*fn)(const char *text, void *ctx), void *ctx);
+/*
+ * Removes the state files of this host's instances that died without
+ * removing theirs (kill -9, power cut): the pid is gone and the file's
+ * first line is host=<this host>.  Another host's are kept (its pids mean
+ * nothing here), and so is this process's.  fn, when not NULL, is told each
+ * file removed.  0, or -1 with errno (spool unreadable).
+ */
+int inbox_status_sweep(const char *spool, void (*fn)(const char *path, long pid, void *ctx),
+		       void *ctx);
 
 /* Lists what is in the spool (claims a previous run did not finish), oldest
  * first; entries of dir, name, claim id and reception time from the names. */

@@ -1,7 +1,6 @@
 /*
  * run - batch processing of the inbox.  See run.h.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -467,42 +466,12 @@ static void status_write(struct service *sv, bool force)
 	free(text);
 }
 
-/*
- * Status files of this host's instances that died without removing theirs
- * (kill -9, power cut), removed at start-up so that the spool names the
- * instances that run.  Another host's are left alone: its pids mean
- * nothing here.
- */
-static void status_sweep(const char *spool)
+/* Each dead instance's state file swept at start-up, so that the spool names
+ * only the instances that run. */
+static void status_swept(const char *path, long pid, void *ctx)
 {
-	char host[256] = "";
-	gethostname(host, sizeof(host) - 1);
-	DIR *d = opendir(spool);
-	if (d == NULL)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, ".status.", 8) != 0)
-			continue;
-		char *end = NULL;
-		long pid = strtol(e->d_name + 8, &end, 10);
-		if (end == e->d_name + 8 || *end != '\0' || pid <= 0 || pid == (long)getpid() ||
-		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		char *path = xasprintf("%s/%s", spool, e->d_name);
-		char line[300] = "";
-		FILE *f = fopen(path, "re");
-		if (f) {
-			if (fgets(line, sizeof(line), f) == NULL)
-				line[0] = '\0';
-			fclose(f);
-		}
-		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "host=", 5) == 0 && strcmp(line + 5, host) == 0 && unlink(path) == 0)
-			log_info("action=status-sweep path=%s detail=\"instance %ld is gone\"", path, pid);
-		free(path);
-	}
-	closedir(d);
+	(void)ctx;
+	log_info("action=status-sweep path=%s detail=\"instance %ld is gone\"", path, pid);
 }
 
 /* Free space where we write: below the threshold, claiming pauses. */
@@ -752,7 +721,7 @@ int run_service(struct config *cfg, const char *config_path)
 	struct service sv = { .cfg = cfg, .config_path = config_path, .swept_on = DATE_NONE };
 	config_swap(cfg);
 	sv.started = now_s();
-	status_sweep(cfg->spool);
+	inbox_status_sweep(cfg->spool, status_swept, NULL);
 	run_signals();
 	sv.watch = inbox_watch_new(cfg->inbox);
 	if (sv.watch == NULL) {

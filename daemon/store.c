@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <libpq-fe.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,29 @@ char *store_trim(char *s)
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
 	return s;
+}
+
+void store_col_text(const PGresult *res, int row, int col, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", PQgetvalue(res, row, col));
+}
+
+date_t store_col_date(const PGresult *res, int row, int col)
+{
+	date_t d = DATE_NONE;
+	if (!PQgetisnull(res, row, col))
+		date_parse(PQgetvalue(res, row, col), &d);
+	return d;
+}
+
+int64_t store_col_int64(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+bool store_col_bool(const PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col)[0] == 't';
 }
 
 enum store_status store_result_status(struct store *st, PGresult *res, char **err)

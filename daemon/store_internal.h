@@ -7,7 +7,10 @@
 
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "date.h"
 #include "store.h"
 
 struct store {
@@ -54,5 +57,15 @@ enum store_status store_pipe_commit(struct store *st, char **err);
 void store_rollback(struct store *st);
 /* Removes trailing white space (libpq messages end with a newline). */
 char *store_trim(char *s);
+
+/*
+ * A text-format result's value at (row, col), for the readers that turn
+ * rows into structs.  A NULL reads as "" (text, truncated to size), 0,
+ * false, or DATE_NONE.
+ */
+void store_col_text(const PGresult *res, int row, int col, char *buf, size_t size);
+date_t store_col_date(const PGresult *res, int row, int col);
+int64_t store_col_int64(const PGresult *res, int row, int col);
+bool store_col_bool(const PGresult *res, int row, int col);
 
 #endif

@@ -412,22 +412,9 @@ static void codes_split(const char *joined, enum reason *codes, size_t *n, size_
 	free(copy);
 }
 
-static date_t value_date(PGresult *res, int row, int col)
-{
-	date_t d = DATE_NONE;
-	if (!PQgetisnull(res, row, col))
-		date_parse(PQgetvalue(res, row, col), &d);
-	return d;
-}
-
 static char *epoch_text(struct timespec t)
 {
 	return xasprintf("%lld.%09ld", (long long)t.tv_sec, t.tv_nsec);
-}
-
-static void copy_value(char *dst, size_t size, PGresult *res, int row, int col)
-{
-	snprintf(dst, size, "%s", PQgetvalue(res, row, col));
 }
 
 /* --- look-ups ------------------------------------------------------------------- */
@@ -435,18 +422,18 @@ static void copy_value(char *dst, size_t size, PGresult *res, int row, int col)
 static void submission_ref_read(PGresult *res, struct store_submission_ref *out)
 {
 	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	copy_value(out->status, sizeof(out->status), res, 0, 1);
-	copy_value(out->kind, sizeof(out->kind), res, 0, 2);
-	copy_value(out->file_name, sizeof(out->file_name), res, 0, 3);
-	copy_value(out->inbox_dir, sizeof(out->inbox_dir), res, 0, 4);
+	store_col_text(res, 0, 1, out->status, sizeof(out->status));
+	store_col_text(res, 0, 2, out->kind, sizeof(out->kind));
+	store_col_text(res, 0, 3, out->file_name, sizeof(out->file_name));
+	store_col_text(res, 0, 4, out->inbox_dir, sizeof(out->inbox_dir));
 	out->received_at = (time_t)strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 	out->first_error = reason_from_code(PQgetvalue(res, 0, 6));
 	if (out->first_error == REASON_COUNT)
 		out->first_error = REASON_OK;
-	copy_value(out->first_message, sizeof(out->first_message), res, 0, 7);
+	store_col_text(res, 0, 7, out->first_message, sizeof(out->first_message));
 	out->stage_id = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
-	copy_value(out->sha256, sizeof(out->sha256), res, 0, 9);
-	copy_value(out->approval, sizeof(out->approval), res, 0, 10);
+	store_col_text(res, 0, 9, out->sha256, sizeof(out->sha256));
+	store_col_text(res, 0, 10, out->approval, sizeof(out->approval));
 }
 
 static enum store_status find_submission(struct store *st, enum stmt s, const char *key,
@@ -488,9 +475,9 @@ static void centre_read(PGresult *res, struct store_centre *out)
 	memset(out, 0, sizeof(*out));
 	if (PQntuples(res) == 1) {
 		out->found = true;
-		copy_value(out->departement, sizeof(out->departement), res, 0, 0);
-		out->valid_from = value_date(res, 0, 1);
-		out->valid_to = value_date(res, 0, 2);
+		store_col_text(res, 0, 0, out->departement, sizeof(out->departement));
+		out->valid_from = store_col_date(res, 0, 1);
+		out->valid_to = store_col_date(res, 0, 2);
 		out->certificate_registered = PQgetvalue(res, 0, 3)[0] == 't';
 	}
 }
@@ -512,15 +499,15 @@ enum store_status store_centre(struct store *st, const char *approval, const cha
 static void stage_read(PGresult *res, struct store_stage *out)
 {
 	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	copy_value(out->departement, sizeof(out->departement), res, 0, 1);
-	out->first_day = value_date(res, 0, 2);
-	out->last_day = value_date(res, 0, 3);
+	store_col_text(res, 0, 1, out->departement, sizeof(out->departement));
+	out->first_day = store_col_date(res, 0, 2);
+	out->last_day = store_col_date(res, 0, 3);
 	out->sheet_submission = PQgetisnull(res, 0, 4) ? 0 : strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	out->has_attestations = !PQgetisnull(res, 0, 5);
 	if (out->has_attestations) {
-		copy_value(out->att_departement, sizeof(out->att_departement), res, 0, 5);
-		out->att_first_day = value_date(res, 0, 6);
-		out->att_last_day = value_date(res, 0, 7);
+		store_col_text(res, 0, 5, out->att_departement, sizeof(out->att_departement));
+		out->att_first_day = store_col_date(res, 0, 6);
+		out->att_last_day = store_col_date(res, 0, 7);
 	}
 }
 
@@ -566,7 +553,7 @@ static void taken_read(PGresult *res, char *taken)
 	taken[0] = '\0';
 	for (int r = 0; r < PQntuples(res); r++)
 		if (taken[0] == '\0' || strcmp(PQgetvalue(res, r, 0), taken) < 0)
-			copy_value(taken, DOC_NUMBER_SIZE, res, r, 0);
+			store_col_text(res, r, 0, taken, DOC_NUMBER_SIZE);
 }
 
 static char *numbers_literal(const struct document *doc)
@@ -685,11 +672,11 @@ enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
 	doc->kind = DOC_SIGNIN_SHEET;
 	snprintf(doc->approval, sizeof(doc->approval), "%s", approval);
 	snprintf(doc->stage.ref, sizeof(doc->stage.ref), "%s", ref);
-	copy_value(doc->stage.departement, sizeof(doc->stage.departement), res, 0, 0);
-	doc->stage.first_day = value_date(res, 0, 1);
-	doc->stage.last_day = value_date(res, 0, 2);
+	store_col_text(res, 0, 0, doc->stage.departement, sizeof(doc->stage.departement));
+	doc->stage.first_day = store_col_date(res, 0, 1);
+	doc->stage.last_day = store_col_date(res, 0, 2);
 	struct doc_signin_sheet *sh = &doc->sheet;
-	copy_value(sh->venue, sizeof(sh->venue), res, 0, 3);
+	store_col_text(res, 0, 3, sh->venue, sizeof(sh->venue));
 	char dates[SESSION_COUNT][16], starts[SESSION_COUNT][16], ends[SESSION_COUNT][16];
 	parse_array(PQgetvalue(res, 0, 4), dates, SESSION_COUNT);
 	parse_array(PQgetvalue(res, 0, 5), starts, SESSION_COUNT);
@@ -700,26 +687,26 @@ enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
 		sh->sessions[s].end = (minute_of_day_t)atoi(ends[s]);
 	}
 	sh->facilitators[0].role = ROLE_PSYCHOLOGIST;
-	copy_value(sh->facilitators[0].authorisation, DOC_AUTH_SIZE, res, 0, 7);
-	copy_value(sh->facilitators[0].surname, DOC_NAME_SIZE, res, 0, 8);
-	copy_value(sh->facilitators[0].given_names, DOC_NAME_SIZE, res, 0, 9);
+	store_col_text(res, 0, 7, sh->facilitators[0].authorisation, DOC_AUTH_SIZE);
+	store_col_text(res, 0, 8, sh->facilitators[0].surname, DOC_NAME_SIZE);
+	store_col_text(res, 0, 9, sh->facilitators[0].given_names, DOC_NAME_SIZE);
 	sh->facilitators[1].role = ROLE_ROAD_SAFETY_EXPERT;
-	copy_value(sh->facilitators[1].authorisation, DOC_AUTH_SIZE, res, 0, 10);
-	copy_value(sh->facilitators[1].surname, DOC_NAME_SIZE, res, 0, 11);
-	copy_value(sh->facilitators[1].given_names, DOC_NAME_SIZE, res, 0, 12);
+	store_col_text(res, 0, 10, sh->facilitators[1].authorisation, DOC_AUTH_SIZE);
+	store_col_text(res, 0, 11, sh->facilitators[1].surname, DOC_NAME_SIZE);
+	store_col_text(res, 0, 12, sh->facilitators[1].given_names, DOC_NAME_SIZE);
 
 	sh->n_participants = (size_t)PQntuples(parts);
 	sh->participants = xcalloc(sh->n_participants ? sh->n_participants : 1,
 				   sizeof(*sh->participants));
 	for (int i = 0; i < PQntuples(parts); i++) {
 		struct doc_participant *p = &sh->participants[i];
-		copy_value(p->person.licence, DOC_LICENCE_SIZE, parts, i, 0);
-		copy_value(p->person.surname, DOC_NAME_SIZE, parts, i, 1);
-		copy_value(p->person.given_names, DOC_NAME_SIZE, parts, i, 2);
-		p->person.birth_date = value_date(parts, i, 3);
-		copy_value(p->identity.number, DOC_ID_NUMBER_SIZE, parts, i, 5);
+		store_col_text(parts, i, 0, p->person.licence, DOC_LICENCE_SIZE);
+		store_col_text(parts, i, 1, p->person.surname, DOC_NAME_SIZE);
+		store_col_text(parts, i, 2, p->person.given_names, DOC_NAME_SIZE);
+		p->person.birth_date = store_col_date(parts, i, 3);
+		store_col_text(parts, i, 5, p->identity.number, DOC_ID_NUMBER_SIZE);
 		p->identity.scan_size = (size_t)strtoull(PQgetvalue(parts, i, 7), NULL, 10);
-		copy_value(p->identity.scan_sha256, DOC_SHA256_HEX_SIZE, parts, i, 8);
+		store_col_text(parts, i, 8, p->identity.scan_sha256, DOC_SHA256_HEX_SIZE);
 		char arrived[SESSION_COUNT][16], signed_in[SESSION_COUNT][16];
 		parse_array(PQgetvalue(parts, i, 9), arrived, SESSION_COUNT);
 		parse_array(PQgetvalue(parts, i, 10), signed_in, SESSION_COUNT);
@@ -775,25 +762,25 @@ static void attestations_read(PGresult *res, const char *approval, const char *r
 		struct doc_attestation *a = &doc->attestations[i];
 		out->ids[i] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 		out->submissions[i] = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-		copy_value(a->number, sizeof(a->number), res, r, 2);
+		store_col_text(res, r, 2, a->number, sizeof(a->number));
 		a->stage_case = atoi(PQgetvalue(res, r, 3));
-		a->issued = value_date(res, r, 4);
-		copy_value(a->trainee.licence, DOC_LICENCE_SIZE, res, r, 5);
-		copy_value(a->trainee.surname, DOC_NAME_SIZE, res, r, 6);
-		copy_value(a->trainee.given_names, DOC_NAME_SIZE, res, r, 7);
-		a->trainee.birth_date = value_date(res, r, 8);
-		a->letter_48n_received = value_date(res, r, 9);
+		a->issued = store_col_date(res, r, 4);
+		store_col_text(res, r, 5, a->trainee.licence, DOC_LICENCE_SIZE);
+		store_col_text(res, r, 6, a->trainee.surname, DOC_NAME_SIZE);
+		store_col_text(res, r, 7, a->trainee.given_names, DOC_NAME_SIZE);
+		a->trainee.birth_date = store_col_date(res, r, 8);
+		a->letter_48n_received = store_col_date(res, r, 9);
 		a->has_letter_48n = a->letter_48n_received != DATE_NONE;
 		a->has_court_order = !PQgetisnull(res, r, 10);
 		if (a->has_court_order) {
-			copy_value(a->court_order_ref, sizeof(a->court_order_ref), res, r, 10);
-			a->court_order_date = value_date(res, r, 11);
+			store_col_text(res, r, 10, a->court_order_ref, sizeof(a->court_order_ref));
+			a->court_order_date = store_col_date(res, r, 11);
 		}
-		copy_value(doc->stage.departement, sizeof(doc->stage.departement), res, r, 12);
-		doc->stage.first_day = value_date(res, r, 13);
-		doc->stage.last_day = value_date(res, r, 14);
+		store_col_text(res, r, 12, doc->stage.departement, sizeof(doc->stage.departement));
+		doc->stage.first_day = store_col_date(res, r, 13);
+		doc->stage.last_day = store_col_date(res, r, 14);
 		out->received_at[i] = (time_t)strtoll(PQgetvalue(res, r, 15), NULL, 10);
-		out->received_on[i] = value_date(res, r, 16);
+		out->received_on[i] = store_col_date(res, r, 16);
 		codes_split(PQgetvalue(res, r, 17), out->reasons[i].codes, &out->reasons[i].n,
 			    RULES_MAX_REASONS);
 		codes_split(PQgetvalue(res, r, 18), out->flags[i].codes, &out->flags[i].n,
@@ -853,7 +840,7 @@ enum store_status store_load_attestation(struct store *st, int64_t id, const cha
 		return rc;
 	attestations_read(res, approval, ref, out);
 	if (out->n == 1)
-		copy_value(decision, 16, res, 0, 19);
+		store_col_text(res, 0, 19, decision, 16);
 	PQclear(res);
 	return STORE_OK;
 }
@@ -924,12 +911,12 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 		if (l == NULL)
 			continue;
 		l->found = true;
-		copy_value(l->surname, DOC_NAME_SIZE, res, r, 1);
-		copy_value(l->given_names, DOC_NAME_SIZE, res, r, 2);
-		l->birth_date = value_date(res, r, 3);
-		l->ledger.probation_end = value_date(res, r, 4);
+		store_col_text(res, r, 1, l->surname, DOC_NAME_SIZE);
+		store_col_text(res, r, 2, l->given_names, DOC_NAME_SIZE);
+		l->birth_date = store_col_date(res, r, 3);
+		l->ledger.probation_end = store_col_date(res, r, 4);
 		ledger_status_from_name(PQgetvalue(res, r, 5), &l->ledger.status);
-		l->ledger.status_date = value_date(res, r, 6);
+		l->ledger.status_date = store_col_date(res, r, 6);
 		l->has_cache = PQgetvalue(res, r, 8)[0] == 't';
 		if (!PQgetisnull(res, r, 7))
 			l->cached_balance = atoi(PQgetvalue(res, r, 7));
@@ -943,12 +930,12 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 			continue;
 		l->events = xreallocarray(l->events, l->n_events + 1, sizeof(*l->events));
 		struct ledger_event *e = &l->events[l->n_events++];
-		e->effective = value_date(res, r, 1);
+		e->effective = store_col_date(res, r, 1);
 		if (!ledger_kind_from_name(PQgetvalue(res, r, 2), &e->kind))
 			e->kind = LEDGER_RECOVERY;
 		e->points = atoi(PQgetvalue(res, r, 3));
 		e->ref = xstrdup(PQgetvalue(res, r, 4));
-		e->stage_first_day = value_date(res, r, 5);
+		e->stage_first_day = store_col_date(res, r, 5);
 	}
 	PQclear(res);
 	res = credited;
@@ -959,7 +946,7 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 			continue;
 		l->credited_last_days = xreallocarray(l->credited_last_days, l->n_credited + 1,
 						      sizeof(date_t));
-		l->credited_last_days[l->n_credited++] = value_date(res, r, 1);
+		l->credited_last_days[l->n_credited++] = store_col_date(res, r, 1);
 	}
 out:
 	PQclear(res);
@@ -977,13 +964,13 @@ static void facilitators_read(PGresult *res, struct rules_facilitator **out, siz
 	*storage = xcalloc((size_t)rows ? (size_t)rows : 1, DOC_AUTH_SIZE);
 	for (int r = 0; r < rows; r++) {
 		char *auth = *storage + (size_t)r * DOC_AUTH_SIZE;
-		copy_value(auth, DOC_AUTH_SIZE, res, r, 0);
+		store_col_text(res, r, 0, auth, DOC_AUTH_SIZE);
 		struct rules_facilitator *f = &(*out)[*n_out];
 		if (!role_of(PQgetvalue(res, r, 1), &f->role))
 			continue;
 		f->authorisation = auth;
-		f->valid_from = value_date(res, r, 2);
-		f->valid_to = value_date(res, r, 3);
+		f->valid_from = store_col_date(res, r, 2);
+		f->valid_to = store_col_date(res, r, 3);
 		(*n_out)++;
 	}
 }
@@ -1395,12 +1382,12 @@ enum store_status store_receipt_inputs(struct store *st, int64_t submission,
 	*rows = xcalloc(count ? (size_t)count : 1, sizeof(**rows));
 	for (int r = 0; r < count; r++) {
 		struct store_receipt_row *row = &(*rows)[r];
-		copy_value(row->number, sizeof(row->number), res, r, 0);
-		copy_value(row->licence, sizeof(row->licence), res, r, 1);
-		copy_value(row->decision, sizeof(row->decision), res, r, 2);
+		store_col_text(res, r, 0, row->number, sizeof(row->number));
+		store_col_text(res, r, 1, row->licence, sizeof(row->licence));
+		store_col_text(res, r, 2, row->decision, sizeof(row->decision));
 		row->points = atoi(PQgetvalue(res, r, 3));
-		row->effective = value_date(res, r, 4);
-		row->previous_credit_last_day = value_date(res, r, 5);
+		row->effective = store_col_date(res, r, 4);
+		row->previous_credit_last_day = store_col_date(res, r, 5);
 		codes_split(PQgetvalue(res, r, 6), row->reasons, &row->n_reasons, RULES_MAX_REASONS);
 		codes_split(PQgetvalue(res, r, 7), row->flags, &row->n_flags, RULES_MAX_REASONS);
 	}
@@ -1560,8 +1547,8 @@ enum store_status store_stage_by_id(struct store *st, int64_t id, char *approval
 		return rc;
 	if (PQntuples(res) == 1) {
 		*found = true;
-		copy_value(approval, DOC_APPROVAL_SIZE, res, 0, 0);
-		copy_value(ref, DOC_REF_SIZE, res, 0, 1);
+		store_col_text(res, 0, 0, approval, DOC_APPROVAL_SIZE);
+		store_col_text(res, 0, 1, ref, DOC_REF_SIZE);
 		*sheet_submission = PQgetisnull(res, 0, 2) ? 0 : strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	}
 	PQclear(res);

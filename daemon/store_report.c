@@ -205,7 +205,7 @@ static enum store_status query_bool(struct store *st, const char *sql, const cha
 {
 	PGresult *res = PQexecParams(st->conn, sql, n_params, NULL, params, NULL, NULL, 0);
 	enum store_status rc = store_result_status(st, res, err);
-	*out = rc == STORE_OK && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
+	*out = rc == STORE_OK && PQntuples(res) == 1 && store_col_bool(res, 0, 0);
 	PQclear(res);
 	return rc;
 }
@@ -353,7 +353,7 @@ enum store_status store_report_archived_files(struct store *st,
 			struct store_archived_file f = {
 				.sha256 = PQgetvalue(res, 0, 0),
 				.kind = PQgetvalue(res, 0, 1),
-				.submission = strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+				.submission = store_col_int64(res, 0, 2),
 				.approval = PQgetvalue(res, 0, 3),
 				.file_name = PQgetvalue(res, 0, 4),
 			};

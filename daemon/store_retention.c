@@ -89,9 +89,31 @@ static int64_t *int_column(PGresult *res, int col, size_t *n)
 	size_t rows = (size_t)PQntuples(res);
 	int64_t *v = xcalloc(rows ? rows : 1, sizeof(*v));
 	for (size_t i = 0; i < rows; i++)
-		v[i] = strtoll(PQgetvalue(res, (int)i, col), NULL, 10);
+		v[i] = store_col_int64(res, (int)i, col);
 	*n = rows;
 	return v;
+}
+
+/*
+ * One page of a keyset walk over rows (id, key) ordered by (key, id): the
+ * ids into *ids, and (after_key, *after_id) moved on to the last row's.
+ */
+static enum store_status id_page(struct store *st, const char *sql, int n, const char *const *v,
+				 int64_t **ids, size_t *n_ids, char *after_key, size_t key_size,
+				 int64_t *after_id, char **err)
+{
+	PGresult *res;
+	enum store_status rc = query(st, sql, n, v, &res, err);
+	if (rc != STORE_OK)
+		return rc;
+	*ids = int_column(res, 0, n_ids);
+	if (*n_ids) {
+		int last = (int)*n_ids - 1;
+		store_col_text(res, last, 1, after_key, key_size);
+		*after_id = (*ids)[last];
+	}
+	PQclear(res);
+	return STORE_OK;
 }
 
 void store_purge_batch_init(struct store_purge_batch *b)
@@ -116,7 +138,7 @@ enum store_status store_purge_lock(struct store *st, bool *got, char **err)
 	enum store_status rc = query(st, "SELECT pg_try_advisory_lock(" PURGE_LOCK_KEY ")", 0, NULL,
 				     &res, err);
 	if (rc == STORE_OK) {
-		*got = PQgetvalue(res, 0, 0)[0] == 't';
+		*got = store_col_bool(res, 0, 0);
 		PQclear(res);
 	}
 	return rc;
@@ -169,18 +191,11 @@ enum store_status store_purge_next(struct store *st, const char *today, const ch
 		" ORDER BY s.last_day, s.id LIMIT $4::bigint%s", lock ? " FOR UPDATE OF s" : "");
 	snprintf(after_id, sizeof(after_id), "%" PRId64, b->stage_after_id);
 	const char *v1[] = { today, b->stage_after_day, after_id, limit };
-	enum store_status rc = query(st, sql, 4, v1, &res, err);
+	enum store_status rc = id_page(st, sql, 4, v1, &b->stages, &b->n_stages, b->stage_after_day,
+				       sizeof(b->stage_after_day), &b->stage_after_id, err);
 	free(sql);
 	if (rc != STORE_OK)
 		goto out;
-	b->stages = int_column(res, 0, &b->n_stages);
-	if (b->n_stages) {
-		int last = (int)b->n_stages - 1;
-		snprintf(b->stage_after_day, sizeof(b->stage_after_day), "%s", PQgetvalue(res, last, 1));
-		b->stage_after_id = b->stages[last];
-	}
-	PQclear(res);
-	res = NULL;
 
 	/* A rejected file has no stage: three years from its reception. */
 	sql = xasprintf(
@@ -191,18 +206,11 @@ enum store_status store_purge_next(struct store *st, const char *today, const ch
 		" ORDER BY received_at, id LIMIT $5::bigint%s", lock ? " FOR UPDATE" : "");
 	snprintf(after_id, sizeof(after_id), "%" PRId64, b->rejected_after_id);
 	const char *v2[] = { today, timezone, b->rejected_after, after_id, limit };
-	rc = query(st, sql, 5, v2, &res, err);
+	rc = id_page(st, sql, 5, v2, &b->rejected, &b->n_rejected, b->rejected_after,
+		     sizeof(b->rejected_after), &b->rejected_after_id, err);
 	free(sql);
 	if (rc != STORE_OK)
 		goto out;
-	b->rejected = int_column(res, 0, &b->n_rejected);
-	if (b->n_rejected) {
-		int last = (int)b->n_rejected - 1;
-		snprintf(b->rejected_after, sizeof(b->rejected_after), "%s", PQgetvalue(res, last, 1));
-		b->rejected_after_id = b->rejected[last];
-	}
-	PQclear(res);
-	res = NULL;
 
 	/* Every file of those stages: duplicates carry their original's stage. */
 	stages = int_array(b->stages, b->n_stages);
@@ -266,10 +274,10 @@ enum store_status store_purge_files(struct store *st, const struct store_purge_b
 	*rejected = xcalloc(rows ? rows : 1, sizeof(**rejected));
 	for (size_t i = 0; i < rows; i++) {
 		struct store_purge_rejected *r = &(*rejected)[i];
-		snprintf(r->inbox_dir, sizeof(r->inbox_dir), "%s", PQgetvalue(res, (int)i, 0));
-		snprintf(r->claim_id, sizeof(r->claim_id), "%s", PQgetvalue(res, (int)i, 1));
-		snprintf(r->file_name, sizeof(r->file_name), "%s", PQgetvalue(res, (int)i, 2));
-		snprintf(r->sha256, sizeof(r->sha256), "%s", PQgetvalue(res, (int)i, 3));
+		store_col_text(res, (int)i, 0, r->inbox_dir, sizeof(r->inbox_dir));
+		store_col_text(res, (int)i, 1, r->claim_id, sizeof(r->claim_id));
+		store_col_text(res, (int)i, 2, r->file_name, sizeof(r->file_name));
+		store_col_text(res, (int)i, 3, r->sha256, sizeof(r->sha256));
 	}
 	*n_rejected = rows;
 out:
@@ -334,20 +342,27 @@ enum store_status store_purge_rows(struct store *st, const struct store_purge_ba
 	return rc;
 }
 
-enum store_status store_purge_queue(struct store *st, const struct store_purge_file *files,
-				    size_t n, char **err)
+/* Runs sql with $1 the files' areas and $2 their names (text arrays). */
+static enum store_status files_exec(struct store *st, const char *sql,
+				    const struct store_purge_file *files, size_t n, char **err)
 {
 	if (n == 0)
 		return STORE_OK;
 	char *areas = text_array(n, get_area, files);
 	char *names = text_array(n, get_name, files);
 	const char *v[] = { areas, names };
-	enum store_status rc = query(st,
-		"INSERT INTO attestd.purge_files (area, name)"
-		" SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING", 2, v, NULL, err);
+	enum store_status rc = query(st, sql, 2, v, NULL, err);
 	free(areas);
 	free(names);
 	return rc;
+}
+
+enum store_status store_purge_queue(struct store *st, const struct store_purge_file *files,
+				    size_t n, char **err)
+{
+	return files_exec(st, "INSERT INTO attestd.purge_files (area, name)"
+			  " SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+			  files, n, err);
 }
 
 enum store_status store_purge_queued(struct store *st, struct store_purge_file **files,
@@ -363,8 +378,9 @@ enum store_status store_purge_queued(struct store *st, struct store_purge_file *
 	size_t rows = (size_t)PQntuples(res);
 	*files = xcalloc(rows ? rows : 1, sizeof(**files));
 	for (size_t i = 0; i < rows; i++) {
-		snprintf((*files)[i].area, sizeof((*files)[i].area), "%s", PQgetvalue(res, (int)i, 0));
-		snprintf((*files)[i].name, sizeof((*files)[i].name), "%s", PQgetvalue(res, (int)i, 1));
+		struct store_purge_file *f = &(*files)[i];
+		store_col_text(res, (int)i, 0, f->area, sizeof(f->area));
+		store_col_text(res, (int)i, 1, f->name, sizeof(f->name));
 	}
 	*n = rows;
 	PQclear(res);
@@ -374,17 +390,8 @@ enum store_status store_purge_queued(struct store *st, struct store_purge_file *
 enum store_status store_purge_dequeue(struct store *st, const struct store_purge_file *files,
 				      size_t n, char **err)
 {
-	if (n == 0)
-		return STORE_OK;
-	char *areas = text_array(n, get_area, files);
-	char *names = text_array(n, get_name, files);
-	const char *v[] = { areas, names };
-	enum store_status rc = query(st,
-		"DELETE FROM attestd.purge_files WHERE (area, name) IN"
-		" (SELECT * FROM unnest($1::text[], $2::text[]))", 2, v, NULL, err);
-	free(areas);
-	free(names);
-	return rc;
+	return files_exec(st, "DELETE FROM attestd.purge_files WHERE (area, name) IN"
+			  " (SELECT * FROM unnest($1::text[], $2::text[]))", files, n, err);
 }
 
 enum store_status store_hashes_referenced(struct store *st, char *const *hashes, size_t n,
@@ -404,7 +411,7 @@ enum store_status store_hashes_referenced(struct store *st, char *const *hashes,
 	if (rc != STORE_OK)
 		return rc;
 	for (size_t i = 0; i < n && i < (size_t)PQntuples(res); i++)
-		out[i] = PQgetvalue(res, (int)i, 0)[0] == 't';
+		out[i] = store_col_bool(res, (int)i, 0);
 	PQclear(res);
 	return STORE_OK;
 }

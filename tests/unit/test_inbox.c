@@ -1,7 +1,8 @@
 /*
  * test_inbox - names, scan (temporary names, settle time, order, nothing
  * followed), claim (rename into the spool, lost races, links moved as
- * links) and the spool listing used at start-up.
+ * links), the spool listing used at start-up and the sweep of dead
+ * instances' state files.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "inbox.h"
@@ -312,5 +314,88 @@ Test(inbox, read_refuses_what_is_not_a_plain_file, .init = setup, .fini = teardo
 	free(fifo);
 	free(dir);
 	free(empty);
+	free(missing);
+}
+
+/* --- instance state files: the start-up sweep ---------------------------------- */
+
+enum sweep_pid { SWEEP_DEAD, SWEEP_SELF, SWEEP_LIVE };
+enum sweep_host { HOST_THIS, HOST_OTHER, HOST_NONE };
+
+/* name is a format taking the pid. */
+struct sweep_case { char name[32]; enum sweep_pid pid; enum sweep_host host; bool removed; };
+
+ParameterizedTestParameters(inbox, status_sweep)
+{
+	static struct sweep_case cases[] = {
+		{ ".status.%ld", SWEEP_DEAD, HOST_THIS, true },
+		{ ".status.%ld", SWEEP_DEAD, HOST_OTHER, false },	/* its pids mean nothing here */
+		{ ".status.%ld", SWEEP_DEAD, HOST_NONE, false },
+		{ ".status.%ld", SWEEP_SELF, HOST_THIS, false },
+		{ ".status.%ld", SWEEP_LIVE, HOST_THIS, false },
+		{ ".status.%ld.tmp.", SWEEP_DEAD, HOST_THIS, false },
+		{ ".status.%ld~", SWEEP_DEAD, HOST_THIS, false },
+		{ ".status.x%ld", SWEEP_DEAD, HOST_THIS, false },
+		{ "status.%ld", SWEEP_DEAD, HOST_THIS, false },
+		{ "%ld.xml", SWEEP_DEAD, HOST_THIS, false },
+	};
+	return cr_make_param_array(struct sweep_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A pid no process has: a child's, once reaped. */
+static long dead_pid(void)
+{
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	return (long)pid;
+}
+
+struct swept { int calls; long pid; char path[256]; };
+
+static void on_swept(const char *path, long pid, void *ctx)
+{
+	struct swept *s = ctx;
+	s->calls++;
+	s->pid = pid;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+}
+
+ParameterizedTest(struct sweep_case *c, inbox, status_sweep, .init = setup, .fini = teardown)
+{
+	char host[256] = "";
+	cr_assert_eq(gethostname(host, sizeof(host) - 1), 0);
+	long pid = c->pid == SWEEP_DEAD ? dead_pid()
+		 : c->pid == SWEEP_SELF ? (long)getpid() : (long)getppid();
+	char name[64];
+	snprintf(name, sizeof(name), c->name, pid);
+	char *path = xasprintf("%s/%s", spool, name);
+	char *text = c->host == HOST_THIS ? xasprintf("host=%s\npid=%ld\n", host, pid)
+		   : c->host == HOST_OTHER ? xasprintf("host=%s.elsewhere\npid=%ld\n", host, pid)
+		   : xasprintf("pid=%ld\n", pid);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+
+	struct swept s = { 0 };
+	cr_assert_eq(inbox_status_sweep(spool, on_swept, &s), 0);
+	cr_expect_eq(access(path, F_OK) != 0, c->removed, "%s (%s) %s", name, text,
+		     c->removed ? "kept" : "removed");
+	cr_expect_eq(s.calls, c->removed ? 1 : 0);
+	if (c->removed) {
+		cr_expect_eq(s.pid, pid);
+		cr_expect_str_eq(s.path, path);
+	}
+	free(path);
+	free(text);
+}
+
+Test(inbox, status_sweep_of_a_missing_spool_fails, .init = setup, .fini = teardown)
+{
+	char *missing = xasprintf("%s/missing", root);
+	cr_expect_eq(inbox_status_sweep(missing, NULL, NULL), -1);
 	free(missing);
 }
