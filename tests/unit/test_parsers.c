@@ -6,29 +6,20 @@
  * earned at least once here; certificate validity is judged at the
  * reception time passed in; a stale CRL is temporary.
  *
- * The PKI is made once per run (tests/fixtures/pki.sh) in a temporary
- * directory whose name reaches the workers through the environment.
+ * The PKI is made once per run (pki_fixture.h).
  */
 #include <criterion/criterion.h>
-#include <criterion/hooks.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include "parsers.h"
 #include "parsers_docs.h"
-#include "signature.h"
+#include "pki_fixture.h"
 #include "xmalloc.h"
-
-#define PKI_ENV "ATTESTD_TEST_PARSERS_PKI"
-#define PKI_PREFIX "/tmp/attestd-parsers-"
 
 /* 2026-11-14T12:00:00Z: the reception time of every case unless stated. */
 #define AT ((time_t)1794657600)
@@ -47,45 +38,13 @@
 #define K_SHEET DOC_SIGNIN_SHEET
 #define K_NONE (-1)
 
-/* --- the PKI: made by the runner, once ------------------------------------ */
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char dir[] = PKI_PREFIX "XXXXXX";
-	char *cmd;
-
-	(void)set;
-	if (mkdtemp(dir) == NULL) {
-		perror("test_parsers: mkdtemp");
-		return;
-	}
-	cmd = xasprintf("sh tests/fixtures/pki.sh %s >/dev/null", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_parsers: tests/fixtures/pki.sh failed (run from the source tree)\n");
-	else
-		setenv(PKI_ENV, dir, 1);
-	free(cmd);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	const char *dir = getenv(PKI_ENV);
-	char *cmd;
-
-	(void)stats;
-	if (dir == NULL || strncmp(dir, PKI_PREFIX, strlen(PKI_PREFIX)) != 0)
-		return;
-	cmd = xasprintf("rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_parsers: could not remove %s\n", dir);
-	free(cmd);
-}
+/* --- per-test state --------------------------------------------------------- */
 
 static void setup(void)
 {
 	struct parse_error err = { 0 };
 
-	cr_assert_not_null(getenv(PKI_ENV), "no test PKI (tests/fixtures/pki.sh failed?)");
+	pki_dir();	/* fails here without the PKI */
 	cr_assert_eq(parsers_global_init(&err), REASON_OK, "%s", err.message);
 }
 
@@ -98,17 +57,6 @@ static void teardown(void)
 TestSuite(parsers, .init = setup, .fini = teardown);
 
 /* --- helpers ---------------------------------------------------------------- */
-
-/* A file of the PKI; the result lives until the fourth next call. */
-static const char *pki(const char *file)
-{
-	static char ring[4][512];
-	static unsigned next;
-	char *p = ring[next++ % 4];
-
-	snprintf(p, sizeof(ring[0]), "%s/%s", getenv(PKI_ENV), file);
-	return p;
-}
 
 /* The CA bundle with the given CRL file ("" for none). */
 static struct parsers *make_parsers(const char *crl, size_t max_file_size)
@@ -138,34 +86,6 @@ static char *doc_text(const char *file)
 	return text;
 }
 
-/* xml signed by our signer with WHO.key / WHO.pem (plain libxml2 parse:
- * the signer is not the wall). */
-static char *sign_text(const char *xml, const char *who)
-{
-	struct parse_error err = { 0 };
-	char key[64], pem[64];
-	struct sig_signer *s;
-	xmlDocPtr doc;
-	xmlChar *out = NULL;
-	int len = 0;
-	char *copy;
-
-	snprintf(key, sizeof(key), "%s.key", who);
-	snprintf(pem, sizeof(pem), "%s.pem", who);
-	s = sig_signer_load(pki(key), pki(pem), &err);
-	cr_assert_not_null(s, "signer %s: %s", who, err.message);
-	doc = xmlReadMemory(xml, (int)strlen(xml), NULL, NULL, XML_PARSE_NONET);
-	cr_assert_not_null(doc, "the document to sign is not well-formed");
-	cr_assert_eq(sig_sign(doc, s, &err), REASON_OK, "sign with %s: %s", who, err.message);
-	xmlDocDumpMemory(doc, &out, &len);
-	cr_assert_not_null(out);
-	copy = xstrndup((const char *)out, (size_t)len);
-	xmlFree(out);
-	xmlFreeDoc(doc);
-	sig_signer_free(s);
-	return copy;
-}
-
 /* In place: text with one occurrence of from replaced (asserted unique). */
 static void mutate(char **text, const char *from, const char *to)
 {
@@ -176,29 +96,6 @@ static void mutate(char **text, const char *from, const char *to)
 	next = docs_replace(*text, from, to);
 	free(*text);
 	*text = next;
-}
-
-/* The SHA-256 (hex) of a PEM certificate's DER, computed here with OpenSSL
- * alone, and the DER itself. */
-static void cert_fingerprint(const char *pem_file, char hex[DOC_SHA256_HEX_SIZE],
-			     unsigned char **der, int *der_len)
-{
-	FILE *f = fopen(pki(pem_file), "r");
-	unsigned char md[32];
-	unsigned int md_len = 0;
-	X509 *x;
-
-	cr_assert_not_null(f, "%s", pem_file);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	cr_assert_not_null(x);
-	*der = NULL;
-	*der_len = i2d_X509(x, der);
-	cr_assert_gt(*der_len, 0);
-	cr_assert(EVP_Digest(*der, (size_t)*der_len, md, &md_len, EVP_sha256(), NULL));
-	for (unsigned i = 0; i < md_len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	X509_free(x);
 }
 
 struct outcome {
@@ -421,7 +318,7 @@ ParameterizedTest(const struct pcase *c, parsers, order)
 	struct outcome o;
 
 	if (c->signer[0] != '\0') {
-		char *signed_text = sign_text(text, c->signer);
+		char *signed_text = pki_sign_text(text, c->signer);
 		free(text);
 		text = signed_text;
 	}
@@ -450,29 +347,8 @@ static date_t ymd(int y, int m, int d)
 
 static void expect_evidence(const struct outcome *o, const char *pem_file, bool with_crl)
 {
-	char hex[DOC_SHA256_HEX_SIZE] = "";
-	unsigned char *der = NULL;
-	int der_len = 0;
-	const char *pem;
-	int certs = 0;
-
-	cert_fingerprint(pem_file, hex, &der, &der_len);
-	cr_expect_str_eq(o->ev.signer_sha256, hex, "the fingerprint is not the signer's");
-	cr_expect_str_eq(o->doc->signer_sha256, hex);
-	cr_expect_eq(o->ev.signer_der_len, (size_t)der_len);
-	cr_expect(o->ev.signer_der && memcmp(o->ev.signer_der, der, (size_t)der_len) == 0);
-	for (pem = o->ev.chain_pem; (pem = strstr(pem, "-----BEGIN CERTIFICATE-----")); pem++)
-		certs++;
-	cr_expect_eq(certs, 3, "chain of %d certificates (signer, issuing CA, root)", certs);
-	if (with_crl) {
-		cr_expect_str_eq(o->ev.crl_number, "256");
-		cr_expect_eq(strlen(o->ev.crl_sha256), 64);
-	} else {
-		cr_expect_null(o->ev.crl_number);
-		cr_expect_str_eq(o->ev.crl_sha256, "");
-	}
-	cr_expect_not_null(strstr(o->ev.verifier, "xmlsec1"));
-	OPENSSL_free(der);
+	pki_expect_evidence(&o->ev, pem_file, with_crl);
+	cr_expect_str_eq(o->doc->signer_sha256, o->ev.signer_sha256);
 }
 
 static void expect_example_attestations(const struct document *d)
@@ -540,7 +416,7 @@ static void expect_example_sheet(const struct document *d)
 Test(parsers, attestations_signed_rsa_values_and_evidence)
 {
 	struct parsers *p = make_parsers("crl.pem", 0);
-	char *text = doc_text(ATT), *signed_text = sign_text(text, "centre-rsa");
+	char *text = doc_text(ATT), *signed_text = pki_sign_text(text, "centre-rsa");
 	struct outcome o;
 
 	cr_assert_eq(parse_text(p, signed_text, strlen(signed_text), AT, &o), REASON_OK,
@@ -557,7 +433,7 @@ Test(parsers, attestations_signed_rsa_values_and_evidence)
 Test(parsers, signin_sheet_signed_ec_values_and_evidence)
 {
 	struct parsers *p = make_parsers("", 0);
-	char *text = doc_text(SHEET), *signed_text = sign_text(text, "centre-ec");
+	char *text = doc_text(SHEET), *signed_text = pki_sign_text(text, "centre-ec");
 	struct outcome o;
 
 	cr_assert_eq(parse_text(p, signed_text, strlen(signed_text), AT, &o), REASON_OK,
@@ -592,29 +468,10 @@ ParameterizedTestParameters(parsers, xmlsec1_signed)
 	return cr_make_param_array(struct xcase, xcases, sizeof(xcases) / sizeof(xcases[0]));
 }
 
-static char *file_text(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long len;
-
-	cr_assert_not_null(f, "%s", path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	len = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
-
 ParameterizedTest(const struct xcase *c, parsers, xmlsec1_signed)
 {
 	struct parsers *p = make_parsers("crl.pem", 0);
 	char *text = doc_text(c->file);
-	char *tmpl_path = xasprintf("%s/tmpl-%d.xml", getenv(PKI_ENV), (int)getpid());
-	char *out_path = xasprintf("%s/out-%d.xml", getenv(PKI_ENV), (int)getpid());
 	char *end_tag = xasprintf("</%s>", c->root);
 	char *sig = xasprintf(
 		"  <ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n"
@@ -634,22 +491,9 @@ ParameterizedTest(const struct xcase *c, parsers, xmlsec1_signed)
 		"    <ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo>\n"
 		"  </ds:Signature>\n%s", c->alg, end_tag);
 	char *tmpl = docs_replace(text, end_tag, sig);
-	char key[64], pem[64], *cmd, *signed_text;
-	FILE *f;
+	char *signed_text = pki_xmlsec1_sign(tmpl, c->who);
+	char pem[64];
 	struct outcome o;
-
-	f = fopen(tmpl_path, "w");
-	cr_assert_not_null(f);
-	fputs(tmpl, f);
-	fclose(f);
-	snprintf(key, sizeof(key), "%s.key", c->who);
-	snprintf(pem, sizeof(pem), "%s.pem", c->who);
-	cmd = xasprintf("xmlsec1 --sign --privkey-pem %s,%s --output %s %s 2>/dev/null",
-			pki(key), pki(pem), out_path, tmpl_path);
-	cr_assert_eq(system(cmd), 0, "xmlsec1 --sign failed: %s", cmd);
-	signed_text = file_text(out_path);
-	unlink(tmpl_path);
-	unlink(out_path);
 
 	cr_assert_eq(parse_text(p, signed_text, strlen(signed_text), AT, &o), REASON_OK,
 		     "%s by xmlsec1 with %s: %s: %s", c->file, c->who, reason_code(o.r),
@@ -658,6 +502,7 @@ ParameterizedTest(const struct xcase *c, parsers, xmlsec1_signed)
 		expect_example_attestations(o.doc);
 	else
 		expect_example_sheet(o.doc);
+	snprintf(pem, sizeof(pem), "%s.pem", c->who);
 	expect_evidence(&o, pem, true);
 	outcome_clear(&o);
 
@@ -668,12 +513,9 @@ ParameterizedTest(const struct xcase *c, parsers, xmlsec1_signed)
 	outcome_clear(&o);
 
 	free(signed_text);
-	free(cmd);
 	free(tmpl);
 	free(sig);
 	free(end_tag);
-	free(tmpl_path);
-	free(out_path);
 	free(text);
 	parsers_free(p);
 }
@@ -738,7 +580,7 @@ Test(parsers, schema_invalid_directory)
 			     "%s unsigned: %s (%s)", file, reason_code(o.r), o.err.message);
 		outcome_clear(&o);
 		if (!has_signature) {
-			char *signed_text = sign_text(text, "centre-ec");
+			char *signed_text = pki_sign_text(text, "centre-ec");
 			parse_text(p, signed_text, strlen(signed_text), AT, &o);
 			cr_expect_eq(o.r, REASON_SCHEMA_INVALID, "%s signed: %s (%s)", file,
 				     reason_code(o.r), o.err.message);
@@ -766,7 +608,7 @@ Test(parsers, valid_directory_signed)
 			continue;
 		char *file = xasprintf("valid/%s", names[i]);
 		char *text = doc_text(file);
-		char *signed_text = sign_text(text, n % 2 ? "centre-ec" : "centre-rsa");
+		char *signed_text = pki_sign_text(text, n % 2 ? "centre-ec" : "centre-rsa");
 		int kind = strncmp(names[i], "signin-sheet", 12) == 0 ? K_SHEET : K_ATT;
 		struct outcome o;
 
@@ -809,7 +651,7 @@ Test(parsers, placeholder_signature)
 
 Test(parsers, size_limit_is_inclusive)
 {
-	char *text = doc_text(ATT), *signed_text = sign_text(text, "centre-rsa");
+	char *text = doc_text(ATT), *signed_text = pki_sign_text(text, "centre-rsa");
 	size_t len = strlen(signed_text);
 	struct parsers *at_limit = make_parsers("", len), *below = make_parsers("", len - 1);
 	struct outcome o;
@@ -829,7 +671,7 @@ Test(parsers, size_limit_is_inclusive)
 Test(parsers, stale_crl_then_reload)
 {
 	struct parsers *p = make_parsers("crl-stale.pem", 0);
-	char *text = doc_text(SHEET), *signed_text = sign_text(text, "centre-ec");
+	char *text = doc_text(SHEET), *signed_text = pki_sign_text(text, "centre-ec");
 	struct parse_error err = { 0 };
 	struct outcome o;
 
@@ -881,7 +723,7 @@ Test(parsers, no_state_between_files)
 {
 	struct parsers *p = make_parsers("crl.pem", 0);
 	char *att = doc_text(ATT), *sheet = doc_text(SHEET);
-	char *good = sign_text(att, "centre-rsa"), *other = sign_text(sheet, "other");
+	char *good = pki_sign_text(att, "centre-rsa"), *other = pki_sign_text(sheet, "other");
 	struct outcome o;
 
 	for (int i = 0; i < 3; i++) {

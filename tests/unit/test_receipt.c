@@ -2,15 +2,14 @@
  * test_receipt - receipts (exchange-format.md §6): the four shapes a
  * receipt takes, each validated against receipt.xsd and read back with
  * plain libxml2, signed ones verified by our own verifier and by the
- * xmlsec1 command-line tool against a throwaway PKI (tests/fixtures/pki.sh,
- * made once per run); descriptions the builder must refuse; free text made
+ * xmlsec1 command-line tool against a throwaway PKI (pki_fixture.h, made
+ * once per run); descriptions the builder must refuse; free text made
  * valid; and the outbox writer (paths, atomic, never overwriting).
  *
  * Parameter rows hold no pointers: Criterion runs each test in a process
  * of its own and copies the rows there.
  */
 #include <criterion/criterion.h>
-#include <criterion/hooks.h>
 #include <criterion/parameterized.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -23,13 +22,11 @@
 #include <libxml/tree.h>
 
 #include "outbox.h"
+#include "pki_fixture.h"
 #include "schema.h"
 #include "signature.h"
 #include "xml_load.h"
 #include "xmalloc.h"
-
-#define PKI_ENV "ATTESTD_TEST_RECEIPT_PKI"
-#define PKI_PREFIX "/tmp/attestd-receipt-"
 
 /* 2026-11-14T16:06:10Z = 17:06:10 in Paris (winter time). */
 #define T_RECEIVED ((time_t)1794672370)
@@ -37,51 +34,6 @@
 #define T_SUMMER ((time_t)1782892800)
 
 #define SHA_A "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-
-/* --- the PKI: made by the runner, once ------------------------------------ */
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char dir[] = PKI_PREFIX "XXXXXX";
-	char *cmd;
-
-	(void)set;
-	if (mkdtemp(dir) == NULL) {
-		perror("test_receipt: mkdtemp");
-		return;
-	}
-	cmd = xasprintf("sh tests/fixtures/pki.sh %s >/dev/null", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_receipt: tests/fixtures/pki.sh failed (run from the source tree)\n");
-	else
-		setenv(PKI_ENV, dir, 1);
-	free(cmd);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	const char *dir = getenv(PKI_ENV);
-	char *cmd;
-
-	(void)stats;
-	if (dir == NULL || strncmp(dir, PKI_PREFIX, strlen(PKI_PREFIX)) != 0)
-		return;
-	cmd = xasprintf("rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_receipt: could not remove %s\n", dir);
-	free(cmd);
-}
-
-/* A file of the PKI; the result lives until the fourth next call. */
-static const char *pki(const char *file)
-{
-	static char ring[4][512];
-	static unsigned next;
-	char *p = ring[next++ % 4];
-
-	snprintf(p, sizeof(ring[0]), "%s/%s", getenv(PKI_ENV), file);
-	return p;
-}
 
 /* --- per-test state --------------------------------------------------------- */
 
@@ -224,7 +176,6 @@ static struct sig_signer *prefecture(void)
 	struct parse_error err = { 0 };
 	struct sig_signer *s;
 
-	cr_assert_not_null(getenv(PKI_ENV), "no test PKI (tests/fixtures/pki.sh failed?)");
 	s = receipt_signer_load(pki("prefecture.key"), pki("prefecture.pem"), &err);
 	cr_assert_not_null(s, "%s", err.message);
 	return s;
@@ -402,11 +353,10 @@ ParameterizedTest(struct shape_row *row, receipt, shapes)
 
 	if (row->sign) {
 		struct parse_error err = { 0 };
-		struct sig_trust *trust = sig_trust_load(pki("ca-bundle.pem"), NULL, &err);
+		struct sig_trust *trust = pki_trust("");
 		struct parse_evidence ev = { 0 };
 		xmlDocPtr loaded = NULL;
 
-		cr_assert_not_null(trust, "%s", err.message);
 		cr_assert_eq(xml_load(xml, len, NULL, &loaded, &err), REASON_OK, "%s", err.message);
 		cr_expect_eq(sig_check_profile(loaded, &err), REASON_OK, "%s", err.message);
 		cr_expect_eq(sig_verify(loaded, trust, T_RECEIVED, &ev, &err), REASON_OK, "%s",
@@ -508,32 +458,6 @@ Test(receipt, signin_sheet_literal_values)
 
 /* --- signatures seen by another implementation ------------------------------ */
 
-static void write_file(const char *path, const unsigned char *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f, "%s", path);
-	cr_assert_eq(fwrite(data, 1, len, f), len);
-	cr_assert_eq(fclose(f), 0);
-}
-
-/* `xmlsec1 --verify` with the prefecture certificate's issuer as the only
- * trusted certificate: 0 when it accepts the file. */
-static int xmlsec1_verify(const unsigned char *xml, size_t len)
-{
-	char *path = xasprintf("%s/receipt-%d.xml", getenv(PKI_ENV), (int)getpid());
-	char *cmd = xasprintf("xmlsec1 --verify --enabled-reference-uris empty "
-			      "--trusted-pem %s %s >/dev/null 2>&1", pki("root.pem"), path);
-	int rc;
-
-	write_file(path, xml, len);
-	rc = system(cmd);
-	unlink(path);
-	free(cmd);
-	free(path);
-	return rc;
-}
-
 /* One byte of the decision of the second attestation changed after signing. */
 static void tamper(unsigned char *xml, size_t len)
 {
@@ -559,7 +483,7 @@ ParameterizedTest(int *shape, receipt, xmlsec1_verifies)
 	size_t len;
 
 	build(&r, signer, &xml, &len);
-	cr_expect_eq(xmlsec1_verify(xml, len), 0, "xmlsec1 --verify refused:\n%.*s", (int)len,
+	cr_expect_eq(pki_xmlsec1_verify(xml, len), 0, "xmlsec1 --verify refused:\n%.*s", (int)len,
 		     (const char *)xml);
 	sig_signer_free(signer);
 	free(xml);
@@ -571,15 +495,14 @@ Test(receipt, tampered_receipt_fails_both_verifiers)
 	struct sig_signer *signer = prefecture();
 	struct receipt r = make(ACCEPTED);
 	struct parse_error err = { 0 };
-	struct sig_trust *trust = sig_trust_load(pki("ca-bundle.pem"), NULL, &err);
+	struct sig_trust *trust = pki_trust("");
 	unsigned char *xml;
 	size_t len;
 	xmlDocPtr doc = NULL;
 
-	cr_assert_not_null(trust, "%s", err.message);
 	build(&r, signer, &xml, &len);
 	tamper(xml, len);
-	cr_expect_neq(xmlsec1_verify(xml, len), 0, "xmlsec1 accepted a tampered receipt");
+	cr_expect_neq(pki_xmlsec1_verify(xml, len), 0, "xmlsec1 accepted a tampered receipt");
 	cr_assert_eq(xml_load(xml, len, NULL, &doc, &err), REASON_OK, "%s", err.message);
 	cr_expect_eq(sig_verify(doc, trust, T_RECEIVED, NULL, &err), REASON_SIGNATURE_INVALID,
 		     "%s", err.message);
@@ -598,11 +521,10 @@ Test(receipt, xmlsec1_refuses_untrusted_signer)
 	unsigned char *xml;
 	size_t len;
 
-	cr_assert_not_null(getenv(PKI_ENV));
 	other = receipt_signer_load(pki("other.key"), pki("other.pem"), &err);
 	cr_assert_not_null(other, "%s", err.message);
 	build(&r, other, &xml, &len);
-	cr_expect_neq(xmlsec1_verify(xml, len), 0, "xmlsec1 trusted another CA's signer");
+	cr_expect_neq(pki_xmlsec1_verify(xml, len), 0, "xmlsec1 trusted another CA's signer");
 	sig_signer_free(other);
 	free(xml);
 }
@@ -1133,7 +1055,7 @@ Test(outbox_write, built_receipt_written, .init = setup, .fini = teardown)
 	fclose(f);
 	cr_expect_eq(n, len);
 	cr_expect_eq(memcmp(buf, xml, len), 0);
-	cr_expect_eq(xmlsec1_verify((const unsigned char *)buf, n), 0);
+	cr_expect_eq(pki_xmlsec1_verify(buf, n), 0);
 	outbox_teardown();
 	free(path);
 	free(rel);

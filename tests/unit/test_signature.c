@@ -1,20 +1,18 @@
 /*
  * test_signature - the XML-DSig profile of exchange-format.md §5 against
  * hostile documents, each case with the exact reason it must produce; the
- * certificate checks against a throwaway PKI (tests/fixtures/pki.sh, made
- * once per run in a temporary directory); and interoperability with the
- * xmlsec1 command-line tool, which signs independently of our code.
+ * certificate checks against a throwaway PKI (pki_fixture.h, made once per
+ * run); and interoperability with the xmlsec1 command-line tool, which
+ * signs independently of our code.
  *
  * Documents are parsed with plain xmlReadMemory(): the hardened loader is
  * another module's, and the signature must hold on its own.
  */
 #include <criterion/criterion.h>
-#include <criterion/hooks.h>
 #include <criterion/parameterized.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <xmlsec/xmlsec.h>
@@ -26,10 +24,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "pki_fixture.h"
 #include "signature.h"
 #include "xmalloc.h"
-
-#define PKI_ENV "ATTESTD_TEST_PKI"
 
 /* 2026-11-14T12:00:00Z, the reception time of every case unless stated. */
 #define AT ((time_t)1794657600)
@@ -48,40 +45,6 @@ static const char base_doc[] =
 	"  </attestation>\n"
 	"</attestations>\n";
 
-/* --- the PKI: made by the runner, once ------------------------------------ */
-
-ReportHook(PRE_ALL)(struct criterion_test_set *set)
-{
-	char dir[] = "/tmp/attestd-sig-XXXXXX";
-	char *cmd;
-
-	(void)set;
-	if (mkdtemp(dir) == NULL) {
-		perror("test_signature: mkdtemp");
-		return;
-	}
-	cmd = xasprintf("sh tests/fixtures/pki.sh %s >/dev/null", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_signature: tests/fixtures/pki.sh failed (run from the source tree)\n");
-	else
-		setenv(PKI_ENV, dir, 1);
-	free(cmd);
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	const char *dir = getenv(PKI_ENV);
-	char *cmd;
-
-	(void)stats;
-	if (dir == NULL || strncmp(dir, "/tmp/attestd-sig-", 17) != 0)
-		return;
-	cmd = xasprintf("rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_signature: could not remove %s\n", dir);
-	free(cmd);
-}
-
 /* --- per-test state --------------------------------------------------------- */
 
 struct cached_trust {
@@ -95,7 +58,7 @@ static void setup(void)
 {
 	struct parse_error err = { 0 };
 
-	cr_assert_not_null(getenv(PKI_ENV), "no test PKI (tests/fixtures/pki.sh failed?)");
+	pki_dir();	/* fails here without the PKI */
 	cr_assert_eq(sig_global_init(&err), REASON_OK, "%s", err.message);
 }
 
@@ -109,45 +72,19 @@ static void teardown(void)
 
 TestSuite(signature, .init = setup, .fini = teardown);
 
-/* A file of the PKI; the result lives until the fourth next call. */
-static const char *pki(const char *file)
-{
-	static char ring[4][512];
-	static unsigned next;
-	char *p = ring[next++ % 4];
-
-	snprintf(p, sizeof(ring[0]), "%s/%s", getenv(PKI_ENV), file);
-	return p;
-}
-
 /* The CA bundle with the given CRL file ("" for none), loaded once per test. */
 static const struct sig_trust *trust(const char *crl)
 {
-	struct parse_error err = { 0 };
 	struct sig_trust *t;
 
 	for (size_t i = 0; i < ntrusts; i++)
 		if (strcmp(trusts[i].crl, crl) == 0)
 			return trusts[i].trust;
 	cr_assert_lt(ntrusts, sizeof(trusts) / sizeof(trusts[0]));
-	t = sig_trust_load(pki("ca-bundle.pem"), crl[0] != '\0' ? pki(crl) : NULL, &err);
-	cr_assert_not_null(t, "trust with CRL '%s': %s", crl, err.message);
+	t = pki_trust(crl);
 	snprintf(trusts[ntrusts].crl, sizeof(trusts[0].crl), "%s", crl);
 	trusts[ntrusts++].trust = t;
 	return t;
-}
-
-static char *dump(xmlDocPtr doc)
-{
-	xmlChar *out = NULL;
-	int len = 0;
-	char *copy;
-
-	xmlDocDumpMemory(doc, &out, &len);
-	cr_assert_not_null(out);
-	copy = xstrndup((const char *)out, (size_t)len);
-	xmlFree(out);
-	return copy;
 }
 
 static xmlDocPtr parse(const char *xml)
@@ -161,22 +98,7 @@ static xmlDocPtr parse(const char *xml)
 /* base_doc signed by our code with WHO.key / WHO.pem. */
 static char *signed_by(const char *who)
 {
-	struct parse_error err = { 0 };
-	struct sig_signer *s;
-	char key[64], pem[64];
-	xmlDocPtr doc;
-	char *xml;
-
-	snprintf(key, sizeof(key), "%s.key", who);
-	snprintf(pem, sizeof(pem), "%s.pem", who);
-	s = sig_signer_load(pki(key), pki(pem), &err);
-	cr_assert_not_null(s, "signer %s: %s", who, err.message);
-	doc = parse(base_doc);
-	cr_assert_eq(sig_sign(doc, s, &err), REASON_OK, "sign: %s", err.message);
-	xml = dump(doc);
-	xmlFreeDoc(doc);
-	sig_signer_free(s);
-	return xml;
+	return pki_sign_text(base_doc, who);
 }
 
 /*
@@ -285,41 +207,35 @@ static char *m_unsigned(const char *xml)
 	return xstrdup(base_doc);
 }
 
-static char *m_copy_deeper(const char *xml)
+/* xml with `at` replaced by head, its Signature element and tail; the
+ * original Signature kept (then there are two) or taken out (moved). */
+static char *signature_put(const char *xml, bool keep, const char *at, const char *head,
+			   const char *tail)
 {
 	char *sig = signature_of(xml);
-	char *with = xasprintf("%s<venue>", sig);
-	char *out = replace(xml, "<venue>", with);
+	char *base = keep ? xstrdup(xml) : replace(xml, sig, "");
+	char *with = xasprintf("%s%s%s", head, sig, tail);
+	char *out = replace(base, at, with);
 
 	free(sig);
+	free(base);
 	free(with);
 	return out;
+}
+
+static char *m_copy_deeper(const char *xml)
+{
+	return signature_put(xml, true, "<venue>", "", "<venue>");
 }
 
 static char *m_signature_first(const char *xml)
 {
-	char *sig = signature_of(xml);
-	char *without = replace(xml, sig, "");
-	char *with = xasprintf("%s\n  <centre ", sig);
-	char *out = replace(without, "<centre ", with);
-
-	free(sig);
-	free(without);
-	free(with);
-	return out;
+	return signature_put(xml, false, "<centre ", "", "\n  <centre ");
 }
 
 static char *m_signature_in_child(const char *xml)
 {
-	char *sig = signature_of(xml);
-	char *without = replace(xml, sig, "");
-	char *with = xasprintf("%s</attestation>", sig);
-	char *out = replace(without, "</attestation>", with);
-
-	free(sig);
-	free(without);
-	free(with);
-	return out;
+	return signature_put(xml, false, "</attestation>", "", "</attestation>");
 }
 
 /* Classic wrapping: the signed original kept in an Object, the root changed. */
@@ -350,13 +266,7 @@ static char *m_uri_to_copy(const char *xml)
 
 static char *m_signature_in_keyinfo(const char *xml)
 {
-	char *sig = signature_of(xml);
-	char *with = xasprintf("<ds:KeyInfo>%s", sig);
-	char *out = replace(xml, "<ds:KeyInfo>", with);
-
-	free(sig);
-	free(with);
-	return out;
+	return signature_put(xml, true, "<ds:KeyInfo>", "<ds:KeyInfo>", "");
 }
 
 /* Root = a detached signature. */
@@ -400,19 +310,28 @@ static char *m_two_certificates(const char *xml)
 	return out;
 }
 
-/* Key confusion: a trusted party's certificate, the value made by another key. */
-static char *swap_cert(const char *xml, const char *pem)
+/* xml carrying another certificate (base64 DER) in its KeyInfo, which is
+ * not signed: the value still verifies when the key is the same. */
+static char *with_cert(const char *xml, const char *b64)
 {
 	const char *start = strstr(xml, "<ds:X509Certificate>");
 	const char *end = strstr(xml, "</ds:X509Certificate>");
-	char *old, *cert, *out;
+	char *old, *out;
 
 	cr_assert(start != NULL && end != NULL);
 	start += strlen("<ds:X509Certificate>");
 	old = xstrndup(start, (size_t)(end - start));
-	cert = pem_body(pem);
-	out = replace(xml, old, cert);
+	out = replace(xml, old, b64);
 	free(old);
+	return out;
+}
+
+/* Key confusion: a trusted party's certificate, the value made by another key. */
+static char *swap_cert(const char *xml, const char *pem)
+{
+	char *cert = pem_body(pem);
+	char *out = with_cert(xml, cert);
+
 	free(cert);
 	return out;
 }
@@ -708,16 +627,8 @@ ParameterizedTest(size_t *i, signature, certificate)
 
 /* --- the verifier's memory (sig_cache_stats) ---------------------------------- */
 
-/* A trust of its own, so that what it remembers is this test's alone. */
-static struct sig_trust *own_trust(const char *crl)
-{
-	struct parse_error err = { 0 };
-	struct sig_trust *t = sig_trust_load(pki("ca-bundle.pem"),
-					     crl[0] != '\0' ? pki(crl) : NULL, &err);
-
-	cr_assert_not_null(t, "trust with CRL '%s': %s", crl, err.message);
-	return t;
-}
+/* Each test here loads a trust of its own (pki_trust, not trust()), so that
+ * what it remembers is this test's alone. */
 
 struct outcome {
 	enum reason r;
@@ -760,7 +671,7 @@ static void expect_same(const struct outcome *got, const struct outcome *want, c
 /* What a verifier that never saw anything says. */
 static void cold(const char *xml, const char *crl, time_t at, struct outcome *o)
 {
-	struct sig_trust *t = own_trust(crl);
+	struct sig_trust *t = pki_trust(crl);
 
 	verdict(xml, t, at, o);
 	sig_trust_free(t);
@@ -792,7 +703,7 @@ ParameterizedTestParameters(signature, certificate_warm)
 ParameterizedTest(size_t *i, signature, certificate_warm)
 {
 	const struct cert_case *c = &cert_cases[*i];
-	struct sig_trust *t = own_trust(c->crl);
+	struct sig_trust *t = pki_trust(c->crl);
 	char *xml = signed_by(c->signer);
 	struct outcome first, again, warm;
 	struct sig_cache_stats s;
@@ -848,7 +759,7 @@ Test(signature, cached_certificate_still_expires)
 	const time_t times[] = { end - 3600, end - 60, end - 3, end - 2, end - 1, end, end + 1,
 				 end + 3, end + 3600, AT, end - 30, start + 3600, start + 1, start,
 				 start - 1, start - 3600, AT_2020 };
-	struct sig_trust *t = own_trust("crl.pem");
+	struct sig_trust *t = pki_trust("crl.pem");
 	char *xml = signed_by("expired");
 
 	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
@@ -876,21 +787,17 @@ Test(signature, cached_certificate_still_expires)
  * issuer key, base64 DER: the same subject, issuer name and key. */
 static char *twin(const char *issuer_key, long serial, const char *not_after)
 {
-	FILE *f = fopen(pki("centre-ec.pem"), "r");
-	X509 *cert;
+	X509 *cert = pki_x509("centre-ec.pem");
+	FILE *f = fopen(pki(issuer_key), "r");
 	EVP_PKEY *key;
 	unsigned char *der = NULL;
 	char *b64;
 	int len;
 
 	cr_assert_not_null(f);
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	f = fopen(pki(issuer_key), "r");
-	cr_assert_not_null(f);
 	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	cr_assert(cert != NULL && key != NULL);
+	cr_assert_not_null(key);
 	cr_assert_eq(ASN1_INTEGER_set(X509_get_serialNumber(cert), serial), 1);
 	if (not_after != NULL)
 		cr_assert_eq(ASN1_TIME_set_string(X509_getm_notAfter(cert), not_after), 1);
@@ -903,22 +810,6 @@ static char *twin(const char *issuer_key, long serial, const char *not_after)
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return b64;
-}
-
-/* xml (signed by centre-ec.key) carrying another certificate of that key:
- * KeyInfo is not signed, so the value still verifies. */
-static char *with_cert(const char *xml, const char *b64)
-{
-	const char *start = strstr(xml, "<ds:X509Certificate>");
-	const char *end = strstr(xml, "</ds:X509Certificate>");
-	char *old, *out;
-
-	cr_assert(start != NULL && end != NULL);
-	start += strlen("<ds:X509Certificate>");
-	old = xstrndup(start, (size_t)(end - start));
-	out = replace(xml, old, b64);
-	free(old);
-	return out;
 }
 
 /* Remembering centre-ec.pem says nothing of another certificate with its
@@ -935,7 +826,7 @@ Test(signature, same_subject_and_key_is_another_certificate)
 		{ "forged.key", 78, NULL, REASON_CERT_UNTRUSTED },	/* the issuer's name, not its key */
 		{ "inter.key", 79, NULL, REASON_OK },			/* the control */
 	};
-	struct sig_trust *t = own_trust("crl.pem");
+	struct sig_trust *t = pki_trust("crl.pem");
 	char *xml = signed_by("centre-ec");
 	struct outcome o;
 
@@ -970,7 +861,7 @@ Test(signature, same_subject_and_key_is_another_certificate)
  * forgotten (and verified again from scratch), the newest kept. */
 Test(signature, remembers_a_bounded_number)
 {
-	struct sig_trust *t = own_trust("crl.pem");
+	struct sig_trust *t = pki_trust("crl.pem");
 	char *xml = signed_by("centre-ec");
 	size_t capacity = stats_of(t).capacity, n;
 	char *first = NULL, *last = NULL;
@@ -1015,7 +906,7 @@ Test(signature, remembers_a_bounded_number)
 /* A reload is a new trust: it remembers nothing of the old one. */
 Test(signature, a_new_trust_starts_empty)
 {
-	struct sig_trust *old = own_trust("crl.pem"), *fresh;
+	struct sig_trust *old = pki_trust("crl.pem"), *fresh;
 	char *xml = signed_by("centre-rsa");
 	struct outcome o;
 	struct sig_cache_stats s;
@@ -1027,7 +918,7 @@ Test(signature, a_new_trust_starts_empty)
 	}
 	cr_expect_eq(stats_of(old).entries, 1u);
 	cr_expect_eq(stats_of(old).chain_hits, 1u);
-	fresh = own_trust("crl.pem");
+	fresh = pki_trust("crl.pem");
 	s = stats_of(fresh);
 	cr_expect(s.entries == 0 && s.cert_hits == 0 && s.chain_hits == 0);
 	verdict(xml, fresh, AT, &o);
@@ -1044,16 +935,6 @@ Test(signature, a_new_trust_starts_empty)
 
 /* --- evidence ---------------------------------------------------------------- */
 
-static void sha256_hex_of(const unsigned char *der, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int n = 0;
-
-	cr_assert_eq(EVP_Digest(der, len, md, &n, EVP_sha256(), NULL), 1);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 static size_t count(const char *s, const char *what)
 {
 	size_t n = 0;
@@ -1066,45 +947,14 @@ static size_t count(const char *s, const char *what)
 Test(signature, evidence)
 {
 	struct parse_evidence ev = { 0 };
-	unsigned char *der = NULL, *crl_der = NULL;
-	char want[65], want_crl[65];
-	FILE *f;
-	X509 *cert;
-	X509_CRL *crl;
-	int len, crl_len;
 	char *xml = signed_by("centre-rsa");
 
 	cr_assert_eq(run(xml, trust("crl.pem"), AT, &ev), REASON_OK);
-
-	f = fopen(pki("centre-rsa.pem"), "r");
-	cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	len = i2d_X509(cert, &der);
-	sha256_hex_of(der, (size_t)len, want);
-	cr_expect_str_eq(ev.signer_sha256, want);
-	cr_expect_eq(ev.signer_der_len, (size_t)len);
-	cr_expect_arr_eq(ev.signer_der, der, (size_t)len);
-
-	f = fopen(pki("crl.pem"), "r");
-	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
-	fclose(f);
-	crl_len = i2d_X509_CRL(crl, &crl_der);
-	sha256_hex_of(crl_der, (size_t)crl_len, want_crl);
-	cr_expect_str_eq(ev.crl_sha256, want_crl);
-	cr_expect_str_eq(ev.crl_number, "256");
-
-	cr_expect_eq(count(ev.chain_pem, "-----BEGIN CERTIFICATE-----"), 3, "leaf, issuing CA, root");
-	cr_expect_eq(strncmp(ev.verifier, "attestd ", 8), 0, "%s", ev.verifier);
-	cr_expect_not_null(strstr(ev.verifier, "xmlsec1 "));
-
+	pki_expect_evidence(&ev, "centre-rsa.pem", true);
 	parse_evidence_clear(&ev);
 	cr_expect_null(ev.signer_der);
 	cr_expect_null(ev.crl_number);
 	parse_evidence_clear(NULL);
-	OPENSSL_free(der);
-	OPENSSL_free(crl_der);
-	X509_free(cert);
-	X509_CRL_free(crl);
 	free(xml);
 }
 
@@ -1114,49 +964,18 @@ Test(signature, evidence_without_crl)
 	char *xml = signed_by("centre-ec");
 
 	cr_assert_eq(run(xml, trust(""), AT, &ev), REASON_OK);
-	cr_expect_null(ev.crl_number);
-	cr_expect_str_eq(ev.crl_sha256, "");
-	cr_expect_eq(strlen(ev.signer_sha256), 64);
+	pki_expect_evidence(&ev, "centre-ec.pem", false);
 	parse_evidence_clear(&ev);
 	free(xml);
 }
 
 /* --- another implementation: the xmlsec1 command-line tool ------------------ */
 
-static char *file_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf;
-	long len;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	rewind(f);
-	buf = xmalloc((size_t)len + 1);
-	cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-}
-
 /* base_doc with a signature template, signed by `xmlsec1 --sign`. */
 static char *xmlsec1_signed(const char *who, const char *sign_alg, const char *digest_alg,
 			    const char *c14n_param)
 {
-	char *tmpl_path = xasprintf("%s/tmpl-%d.xml", getenv(PKI_ENV), (int)getpid());
-	char *out_path = xasprintf("%s/out-%d.xml", getenv(PKI_ENV), (int)getpid());
-	char *tmpl_sig, *tmpl, *cmd, *xml;
-	char key[64], pem[64];
+	char *tmpl_sig, *tmpl, *xml;
 
 	tmpl_sig = xasprintf(
 		"<ds:Signature " NS_DS_DECL "><ds:SignedInfo>"
@@ -1170,20 +989,9 @@ static char *xmlsec1_signed(const char *who, const char *sign_alg, const char *d
 		"</ds:KeyInfo></ds:Signature></attestations>",
 		c14n_param, sign_alg, c14n_param, digest_alg);
 	tmpl = replace(base_doc, "</attestations>", tmpl_sig);
-	write_text(tmpl_path, tmpl);
-	snprintf(key, sizeof(key), "%s.key", who);
-	snprintf(pem, sizeof(pem), "%s.pem", who);
-	cmd = xasprintf("xmlsec1 --sign --privkey-pem %s,%s --output %s %s 2>/dev/null",
-			pki(key), pki(pem), out_path, tmpl_path);
-	cr_assert_eq(system(cmd), 0, "xmlsec1 --sign failed: %s", cmd);
-	xml = file_text(out_path);
-	unlink(tmpl_path);
-	unlink(out_path);
-	free(tmpl_path);
-	free(out_path);
+	xml = pki_xmlsec1_sign(tmpl, who);
 	free(tmpl_sig);
 	free(tmpl);
-	free(cmd);
 	return xml;
 }
 
@@ -1232,17 +1040,11 @@ Test(signature, xmlsec1_valid_rsa_sha1_refused)
 /* And the other way round: xmlsec1 accepts what sig_sign writes. */
 Test(signature, our_signature_verifies_in_xmlsec1)
 {
-	char *path = xasprintf("%s/ours-%d.xml", getenv(PKI_ENV), (int)getpid());
 	char *xml = signed_by("centre-ec");
-	char *cmd = xasprintf("xmlsec1 --verify --trusted-pem %s --untrusted-pem %s %s "
-			      ">/dev/null 2>&1", pki("root.pem"), pki("inter.pem"), path);
 
-	write_text(path, xml);
-	cr_expect_eq(system(cmd), 0, "xmlsec1 --verify refused our signature");
-	unlink(path);
-	free(cmd);
+	cr_expect_eq(pki_xmlsec1_verify(xml, strlen(xml)), 0,
+		     "xmlsec1 --verify refused our signature");
 	free(xml);
-	free(path);
 }
 
 /*
@@ -1252,9 +1054,7 @@ Test(signature, our_signature_verifies_in_xmlsec1)
  */
 Test(signature, xmlsec_opens_nothing)
 {
-	char *tmpl_path = xasprintf("%s/io-%d.xml", getenv(PKI_ENV), (int)getpid());
-	char *out_path = xasprintf("%s/io-out-%d.xml", getenv(PKI_ENV), (int)getpid());
-	char *tmpl, *cmd, *xml;
+	char *tmpl, *xml;
 	int outcome[2];
 
 	tmpl = xasprintf("<doc><ds:Signature " NS_DS_DECL "><ds:SignedInfo>" CM
@@ -1262,11 +1062,7 @@ Test(signature, xmlsec_opens_nothing)
 			 "<ds:Reference URI=\"file://%s\"><ds:DigestMethod Algorithm=\"" SHA256 "\"/>"
 			 "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/>"
 			 "</ds:Signature></doc>", pki("root.pem"));
-	write_text(tmpl_path, tmpl);
-	cmd = xasprintf("xmlsec1 --sign --privkey-pem %s --output %s %s 2>/dev/null",
-			pki("centre-rsa.key"), out_path, tmpl_path);
-	cr_assert_eq(system(cmd), 0, "xmlsec1 --sign failed: %s", cmd);
-	xml = file_text(out_path);
+	xml = pki_xmlsec1_sign(tmpl, "centre-rsa");
 
 	for (int pass = 0; pass < 2; pass++) {
 		xmlDocPtr doc = parse(xml);
@@ -1288,12 +1084,7 @@ Test(signature, xmlsec_opens_nothing)
 	xmlSecIOCleanupCallbacks();
 	cr_expect_eq(outcome[0], 0, "xmlsec read a file after sig_global_init()");
 	cr_expect_eq(outcome[1], 1, "control: with its callbacks xmlsec should verify");
-	unlink(tmpl_path);
-	unlink(out_path);
-	free(tmpl_path);
-	free(out_path);
 	free(tmpl);
-	free(cmd);
 	free(xml);
 }
 
@@ -1319,13 +1110,12 @@ Test(signature, signed_output_follows_the_profile)
 Test(signature, signing_twice_is_refused)
 {
 	struct parse_error err = { 0 };
-	struct sig_signer *s = sig_signer_load(pki("centre-ec.key"), pki("centre-ec.pem"), &err);
+	struct sig_signer *s = pki_signer("centre-ec");
 	char *xml = signed_by("centre-ec"), *after;
 	xmlDocPtr doc = parse(xml);
 
-	cr_assert_not_null(s);
 	cr_expect_eq(sig_sign(doc, s, &err), REASON_SIGNATURE_PROFILE);
-	after = dump(doc);
+	after = pki_doc_dump(doc);
 	cr_expect_str_eq(after, xml, "the document was changed");
 	free(after);
 	xmlFreeDoc(doc);
