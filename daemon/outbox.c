@@ -83,6 +83,15 @@ out:
 	return r;
 }
 
+bool outbox_taken(const char *outbox, const char *relpath)
+{
+	char *path = xasprintf("%s/%s", outbox, relpath);
+	struct stat st;
+	bool taken = lstat(path, &st) == 0 || errno != ENOENT;
+	free(path);
+	return taken;
+}
+
 enum reason outbox_write(const char *outbox, const char *relpath, const unsigned char *body,
 			  size_t len)
 {

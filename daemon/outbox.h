@@ -8,6 +8,7 @@
 #ifndef ATTESTD_OUTBOX_H
 #define ATTESTD_OUTBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../parsers/receipt.h"
@@ -24,6 +25,13 @@
  * outbox.
  */
 enum reason outbox_relpath(const char *dir, const char *file_name, unsigned n, char **relpath);
+
+/*
+ * True when outbox/<relpath> exists: a receipt no database row names any
+ * more (its submission purged after three years) keeps its name, and the
+ * numbering goes past it.
+ */
+bool outbox_taken(const char *outbox, const char *relpath);
 
 /*
  * Writes body to outbox/<relpath> (relpath as outbox_relpath() makes it):

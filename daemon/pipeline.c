@@ -44,6 +44,9 @@
 #include "xmalloc.h"
 
 #define PIPELINE_MAX_TRIES 5
+/* Receipt names found taken in the outbox before giving up (the write then
+ * fails and says so). */
+#define RECEIPT_MAX_SKIPPED 1000
 #define DATE_END_OF_TIME 2932896	/* 9999-12-31: "after every known event" */
 
 struct pipeline {
@@ -293,10 +296,18 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 		rc = STORE_ERROR;
 		goto out;
 	}
-	if (outbox_relpath(in->inbox_dir, in->file_name, (unsigned)seq, &path) != REASON_OK) {
-		*err = xasprintf("no receipt path for %s/%s", in->inbox_dir, in->file_name);
-		rc = STORE_ERROR;
-		goto out;
+	/* A name the database no longer knows (a purged submission's
+	 * receipt, still in the outbox) is passed over, not overwritten. */
+	for (int skipped = 0;; skipped++, seq++) {
+		if (outbox_relpath(in->inbox_dir, in->file_name, (unsigned)seq, &path) != REASON_OK) {
+			*err = xasprintf("no receipt path for %s/%s", in->inbox_dir, in->file_name);
+			rc = STORE_ERROR;
+			goto out;
+		}
+		if (skipped == RECEIPT_MAX_SKIPPED || !outbox_taken(p->cfg->outbox, path))
+			break;
+		free(path);
+		path = NULL;
 	}
 	rc = store_insert_receipt(p->st, in->submission, seq, path, xml, len, err);
 	if (rc == STORE_OK) {

@@ -60,8 +60,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* No ORDER BY ... LIMIT 1: it leads the planner to walk the centre's
 	 * whole (approval, number) index in order, filtering on number; the
 	 * caller names the smallest of the (at most 20) rows. */
+	/* An attestation purged after three years leaves its credit in the
+	 * ledger (rules_credit_ref: stage:<approval>:<number>): its number
+	 * stays taken, or a copy sent again would be credited twice over in
+	 * the receipt and the balance cache. */
 	[S_NUMBER_TAKEN] = "SELECT number FROM attestd.attestations WHERE approval = $1"
-		" AND number = ANY ($2::text[])",
+		" AND number = ANY ($2::text[])"
+		" UNION SELECT substr(ref, length('stage:' || $1 || ':') + 1)"
+		" FROM attestd.licence_events"
+		" WHERE ref = ANY (SELECT 'stage:' || $1 || ':' || n FROM unnest($2::text[]) AS n)",
 	[S_SHEET] = "SELECT departement, first_day, last_day, venue, session_dates, session_starts,"
 		" session_ends, psychologist_authorisation, psychologist_surname,"
 		" psychologist_given_names, expert_authorisation, expert_surname, expert_given_names"

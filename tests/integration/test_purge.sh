@@ -270,6 +270,22 @@ expect_match "again: nothing" '^  stages +0$' "$OUT"
 expect_eq "again: one audit row with zeros" "$((audit_before + 3))|stages=0" \
 	"$(sql "SELECT count(*) || '|' || (SELECT substring(detail FROM 'stages=[0-9]+') FROM audit.log ORDER BY seq DESC LIMIT 1) FROM audit.log")"
 
+# A's attestations sent again after the purge: their rows are gone but
+# their credits stay in the ledger, so the numbers are still taken.
+ledger_after=$(sql "SELECT md5(string_agg(x::text, '|' ORDER BY id)) FROM attestd.licence_events x")
+balances_after=$(sql "SELECT md5(string_agg(x::text, '|' ORDER BY licence)) FROM attestd.licence_balances x")
+drop att-A.xml
+run_once 2027-03-02T10:00:00+01:00
+expect_match "A re-sent after the purge: rejected, its numbers still taken" \
+	'file=att-A.xml .*outcome=rejected reason=duplicate_attestation_number' "$ERR"
+expect_match "its receipt says which number" 'code="duplicate_attestation_number".*attestation number A-01 was already used' \
+	"$(tr -d '\n' < "$(latest_receipt att-A.xml)" 2>&1)"
+expect_eq "no credit twice: the ledger unchanged" "$ledger_after" \
+	"$(sql "SELECT md5(string_agg(x::text, '|' ORDER BY id)) FROM attestd.licence_events x")"
+expect_eq "no credit twice: the balances unchanged" "$balances_after" \
+	"$(sql "SELECT md5(string_agg(x::text, '|' ORDER BY licence)) FROM attestd.licence_balances x")"
+expect_eq "no attestation row again" "0" "$(count attestd.attestations "number LIKE 'A-%'")"
+
 # Two purges at once (two hosts' timers): the second does nothing.
 sql "SELECT pg_advisory_lock(727002), pg_sleep(3)" >/dev/null &
 locker=$!

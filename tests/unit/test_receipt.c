@@ -943,6 +943,18 @@ Test(outbox_write, same_content_again_is_success, .init = outbox_setup, .fini = 
 	free(content);
 }
 
+/* A name already in the outbox (a purged submission's receipt) is taken;
+ * another number, or a centre without a directory yet, is not. */
+Test(outbox_taken, existing_names_only, .init = outbox_setup, .fini = outbox_teardown)
+{
+	cr_expect_not(outbox_taken(outbox, "R2402800010/x.1.receipt.xml"), "no centre directory yet");
+	cr_assert_eq(outbox_write(outbox, "R2402800010/x.1.receipt.xml",
+				  BODY("<receipt>one</receipt>")), REASON_OK);
+	cr_expect(outbox_taken(outbox, "R2402800010/x.1.receipt.xml"));
+	cr_expect_not(outbox_taken(outbox, "R2402800010/x.2.receipt.xml"));
+	cr_expect_not(outbox_taken(outbox, "R2402800011/x.1.receipt.xml"));
+}
+
 struct other_row {
 	char second[32];
 };
