@@ -98,8 +98,10 @@ static const struct command commands[] = {
 	{ "purge", NULL, cmd_purge, "attestd purge [--dry-run] [--config F]",
 	  "apply the 3-year retention (rules.md §7) and say what was removed; --dry-run: say "
 	  "what would be, remove nothing" },
-	{ "audit", "verify-log", cmd_audit_verify_log, "attestd audit verify-log [--config F]",
-	  "check the audit log's hash chain; name the first broken row" },
+	{ "audit", "verify-log", cmd_audit_verify_log,
+	  "attestd audit verify-log [--config F] [SEQ:HASH ...]",
+	  "check the audit log's hash chain; name the first broken row; each SEQ:HASH (an "
+	  "action=audit-anchor line of the daemon's log) must still be that row's hash" },
 	{ "audit", "verify-archive", cmd_audit, "attestd audit verify-archive [--config F]",
 	  "re-hash every archived original and identity scan against the database" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
@@ -404,14 +406,29 @@ static int cmd_purge(int argc, char **argv)
 	return status;
 }
 
+/* Anchors one verify-log checks (SEQ:HASH arguments). */
+#define VERIFY_LOG_MAX_ANCHORS 64
+
 static int cmd_audit_verify_log(int argc, char **argv)
 {
 	const char *usage = command_usage("audit", "verify-log");
 	const char *config_path;
-	char *pos[1];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
+	char *pos[VERIFY_LOG_MAX_ANCHORS];
+	int n_pos, status = options_common(argc, argv, usage, &config_path, pos,
+					   VERIFY_LOG_MAX_ANCHORS, &n_pos);
 	if (status)
 		return status;
+	long anchor_seq[VERIFY_LOG_MAX_ANCHORS];
+	char anchor_hash[VERIFY_LOG_MAX_ANCHORS][65];
+	for (int i = 0; i < n_pos; i++) {
+		char *end = NULL;
+		anchor_seq[i] = strtol(pos[i], &end, 10);
+		if (end == pos[i] || *end != ':' || anchor_seq[i] < 1 || strlen(end + 1) != 64 ||
+		    strspn(end + 1, "0123456789abcdef") != 64)
+			return usage_error(usage, "'%s' is not an anchor SEQ:HASH (a row number, a colon, "
+					   "64 lower-case hex digits)", pos[i]);
+		snprintf(anchor_hash[i], sizeof(anchor_hash[i]), "%s", end + 1);
+	}
 	struct store *st;
 	struct config *cfg = config_and_store(config_path, &st, &status);
 	if (st) {
@@ -428,6 +445,24 @@ static int cmd_audit_verify_log(int argc, char **argv)
 			status = EXIT_INVALID;
 		} else {
 			printf("audit log: %ld rows, hash chain intact\n", rows);
+		}
+		/* A chain rewritten from its first row on is intact again, but
+		 * no longer holds the hashes logged outside the database. */
+		for (int i = 0; s == STORE_OK && i < n_pos; i++) {
+			char hash[65];
+			bool found = false;
+			if ((s = store_audit_row_hash(st, anchor_seq[i], hash, &found, &err)) != STORE_OK) {
+				fprintf(stderr, "attestd: %s\n", err);
+				status = store_exit_code(s);
+			} else if (!found || strcmp(hash, anchor_hash[i]) != 0) {
+				printf("audit log: BROKEN: row %ld %s, not the hash %s logged for it; "
+				       "keep a copy of the database and tell the security officer\n",
+				       anchor_seq[i], found ? "has another hash" : "is gone",
+				       anchor_hash[i]);
+				status = EXIT_INVALID;
+			} else {
+				printf("audit log: anchor %ld matches\n", anchor_seq[i]);
+			}
 		}
 		free(why);
 		free(err);

@@ -28,6 +28,7 @@
 #include "xmalloc.h"
 
 #define EXIT_DATABASE 4
+#define AUDIT_ANCHOR_INTERVAL_S 3600
 #define EXIT_INTERNAL 5
 
 /* Oldest first, as inbox_scan() sorts. */
@@ -39,6 +40,21 @@ static int entry_order(const void *a, const void *b)
 	if (ea->ctime.tv_nsec != eb->ctime.tv_nsec)
 		return ea->ctime.tv_nsec < eb->ctime.tv_nsec ? -1 : 1;
 	return strcmp(ea->name, eb->name);
+}
+
+/* The audit log's head into the daemon's log (syslog: outside the
+ * database), where `attestd audit verify-log SEQ:HASH` finds it again. */
+static bool audit_anchor(struct store *st)
+{
+	long seq = 0;
+	char hash[65], *err = NULL;
+	enum store_status rc = store_audit_head(st, &seq, hash, &err);
+	if (rc == STORE_OK)
+		log_info("action=audit-anchor seq=%ld hash=%s", seq, hash);
+	else
+		log_warn("action=audit-anchor outcome=retry error=\"%s\"", err ? err : "");
+	free(err);
+	return rc == STORE_OK;
 }
 
 /* Processes one claim; false when the batch must stop (database gone). */
@@ -313,6 +329,8 @@ int run_once(const struct config *cfg)
 	}
 	if (go_on && pipeline_sweep(p) == REASON_DB_UNAVAILABLE)
 		status = EXIT_DATABASE;
+	if (go_on && status != EXIT_DATABASE)
+		audit_anchor(st);
 	const struct pipeline_counts *c = pipeline_counts(p);
 	log_info("action=run-once accepted=%zu rejected=%zu duplicate=%zu kept=%zu credited=%zu "
 		 "no_credit=%zu rejected_attestations=%zu pending=%zu review=%zu", c->accepted,
@@ -375,6 +393,7 @@ struct service {
 	bool status_dirty;		/* something changed since the state file was written */
 	struct gauges gauges;
 	struct timespec metrics_next;	/* CLOCK_MONOTONIC: the file is rewritten by then */
+	time_t anchored_at;		/* the audit log's head last logged (0: never) */
 	bool metrics_failing;
 };
 
@@ -686,6 +705,15 @@ static void service_reload(struct service *sv)
 	sd_notify(0, "READY=1");
 }
 
+/* Every hour, and at stop: a rewrite of the chain is seen from the next
+ * anchor on. */
+static void service_anchor(struct service *sv)
+{
+	if (sv->ready && now_s() - sv->anchored_at >= AUDIT_ANCHOR_INTERVAL_S &&
+	    audit_anchor(sv->st))
+		sv->anchored_at = now_s();
+}
+
 /* Once per local day: flag overdue items (rules.md §7). */
 static void service_daily(struct service *sv)
 {
@@ -768,6 +796,7 @@ int run_service(struct config *cfg, const char *config_path)
 			}
 		}
 		service_daily(&sv);
+		service_anchor(&sv);
 
 		/* Idle from here: the state file says where things stand. */
 		if (sv.status_dirty)
@@ -818,6 +847,8 @@ int run_service(struct config *cfg, const char *config_path)
 		inbox_list_clear(&ready);
 	}
 	sd_notify(0, "STOPPING=1");
+	if (sv.ready && store_ok(sv.st))
+		audit_anchor(sv.st);
 	log_info("action=stop processed=%zu", sv.processed);
 	inbox_status_remove(sv.cfg->spool, (long)getpid());
 	inbox_watch_free(sv.watch);

@@ -593,6 +593,39 @@ out:
 	return s;
 }
 
+enum store_status store_audit_head(struct store *st, long *seq, char hash[static 65], char **err)
+{
+	PGresult *res = PQexec(st->conn, "SELECT seq, hash FROM audit.log_head");
+	enum store_status rc = store_result_status(st, res, err);
+	if (rc == STORE_OK && PQntuples(res) != 1) {
+		*err = xstrdup("the audit log has no head row");
+		rc = STORE_ERROR;
+	}
+	if (rc == STORE_OK) {
+		*seq = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(hash, 65, "%s", PQgetvalue(res, 0, 1));
+	}
+	PQclear(res);
+	return rc;
+}
+
+enum store_status store_audit_row_hash(struct store *st, long seq, char hash[static 65],
+				       bool *found, char **err)
+{
+	char key[24];
+	snprintf(key, sizeof(key), "%ld", seq);
+	const char *v[] = { key };
+	PGresult *res = PQexecParams(st->conn, "SELECT hash FROM audit.log WHERE seq = $1", 1, NULL,
+				     v, NULL, NULL, 0);
+	enum store_status rc = store_result_status(st, res, err);
+	*found = rc == STORE_OK && PQntuples(res) == 1;
+	hash[0] = '\0';
+	if (*found)
+		snprintf(hash, 65, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
 enum store_status store_audit_verify(struct store *st, long *rows, long *broken_seq,
 				     char **why, char **err)
 {

@@ -71,6 +71,14 @@ enum store_status store_counts(struct store *st, const char *today, struct store
  * first broken row and *why (allocated).  Readable by attestd_auditor. */
 enum store_status store_audit_verify(struct store *st, long *rows, long *broken_seq,
 				     char **why, char **err);
+/* The log's head (its last row's seq and hash: all zeros when empty), and
+ * the hash the log holds for row seq (*found false: no such row).  The
+ * head, written where the database's owner cannot rewrite it (syslog),
+ * anchors the chain: a log rewritten from its first row on still chains,
+ * but no longer ends in a hash logged before. */
+enum store_status store_audit_head(struct store *st, long *seq, char hash[static 65], char **err);
+enum store_status store_audit_row_hash(struct store *st, long seq, char hash[static 65],
+				       bool *found, char **err);
 
 enum registry_kind {
 	REGISTRY_CENTRES,

@@ -104,6 +104,10 @@ expect_match "receipt 2: the attestations decided" 'kind="attestations".*decisio
 	"$(tr -d '\n' < "$(receipt same.xml 2)" 2>&1)"
 expect_match "receipt 3: the sheet's own" 'kind="signin-sheet".*status="accepted"' \
 	"$(tr -d '\n' < "$(receipt same.xml 3)" 2>&1)"
+expect_match "run --once logs the audit log's head (the anchor verify-log takes)" \
+	"action=audit-anchor $(sql "SELECT 'seq=' || seq || ' hash=' || hash FROM audit.log_head")" "$ERR"
+run_attestd audit verify-log "$(sql "SELECT seq || ':' || hash FROM audit.log_head")"
+expect_match "verify-log takes the logged anchor" '^audit log: anchor [0-9]+ matches$' "$OUT"
 expect_eq "three receipts for the name, none lost" "1 2 3" \
 	"$(sql "SELECT string_agg(r.seq::text, ' ' ORDER BY r.seq) FROM attestd.receipts r JOIN attestd.submissions s ON s.id = r.submission_id WHERE s.file_name = 'same.xml'")"
 

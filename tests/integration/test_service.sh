@@ -84,6 +84,11 @@ expect_eq "still running after reloads" 0 $?
 kill -TERM $pid
 wait $pid
 expect_eq "SIGTERM: exit 0" 0 $?
+expect_eq "the audit log's head logged at start and at stop" "2" \
+	"$(grep -c 'action=audit-anchor seq=[0-9]* hash=[0-9a-f]\{64\}' "$WORK/daemon.log")"
+expect_match "the last anchor is the head at stop" \
+	"action=audit-anchor $(sql "SELECT 'seq=' || seq || ' hash=' || hash FROM audit.log_head")" \
+	"$(grep 'action=audit-anchor' "$WORK/daemon.log" | tail -1)"
 expect_eq "status file removed on exit" "no" "$(test -f "$WORK/spool/.status.$pid" && echo yes || echo no)"
 mkdir -p "$WORK/inbox/R2402800099"
 echo '<x/>' > "$WORK/inbox/R2402800099/waiting.xml"
