@@ -6,12 +6,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "registry.h"
+#include "store_pipeline.h"
 #include "xmalloc.h"
+
+#define REGISTRY_MAX_TRIES 5
 
 static ssize_t registry_read(void *ctx, char *buf, size_t len)
 {
@@ -72,8 +76,21 @@ enum store_status registry_import_file(struct store *st, enum registry_kind kind
 	const char *base = strrchr(path, '/');
 	char *cause = xasprintf("registry import %s %s", registry_kind_name(kind),
 				base ? base + 1 : path);
-	enum store_status s = store_registry_import(st, kind, registry_read, &fd, hook, cause, rep,
-						    err);
+	enum store_status s = STORE_ERROR;
+	for (int attempt = 1; attempt <= REGISTRY_MAX_TRIES; attempt++) {
+		s = store_registry_import(st, kind, registry_read, &fd, hook, cause, rep, err);
+		/* A deadlock with a file's transaction (it locks a stage then
+		 * licences; the import, licences then the stages pending on
+		 * them) or a serialization failure: the whole import again,
+		 * from the file's first byte (one transaction, idempotent). */
+		if (s != STORE_ERROR || !store_should_retry(st) || attempt == REGISTRY_MAX_TRIES ||
+		    lseek(fd, 0, SEEK_SET) != 0)
+			break;
+		fprintf(stderr, "attestd: %s; importing again (attempt %d of %d)\n", *err,
+			attempt + 1, REGISTRY_MAX_TRIES);
+		free(*err);
+		*err = NULL;
+	}
 	free(cause);
 	if (s == STORE_INVALID)
 		registry_map_lines(fd, rep);

@@ -150,6 +150,37 @@ expect_match "events: unknown kind" 'record 3: kind: "bonus" must be' "$ERR"
 expect_eq "bad events: the good record was not imported either" "0" \
 	"$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref = 'S-1'")"
 
+# A deadlock: another transaction holds the second licence, waits until the
+# import (which has locked the first) waits for it, then asks for the
+# first. PostgreSQL aborts the import, the first waiter; it runs again.
+sed -e 's/^120575300042,MARTIN,Claire/120575300042,MARTIN,Claire Anne/' \
+    -e 's/^210412300077,NGUYEN,Bao/210412300077,NGUYEN,Bao Long/' "$C/licences2.csv" > "$C/licences3.csv"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >"$WORK/locker.out" 2>&1 <<'SQL' &
+DO $$
+BEGIN
+	PERFORM 1 FROM attestd.licences WHERE licence = '210412300077' FOR UPDATE;
+	FOR i IN 1 .. 600 LOOP
+		PERFORM pg_stat_clear_snapshot();
+		EXIT WHEN EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+				  WHERE NOT l.granted AND a.datname = current_database()
+				  AND a.application_name = 'attestd');
+		PERFORM pg_sleep(0.05);
+	END LOOP;
+	PERFORM 1 FROM attestd.licences WHERE licence = '120575300042' FOR UPDATE;
+	PERFORM pg_sleep(1);
+END $$;
+SQL
+locker=$!
+sleep 0.3
+run_attestd registry import licences "$C/licences3.csv"
+wait $locker
+expect_eq "deadlocked import: exit 0" 0 "$RC"
+expect_match "deadlocked import: run again, and says so" 'deadlock detected.*importing again \(attempt 2 of 5\)' "$ERR"
+expect_match "deadlocked import: counts of the import that committed" '3 records: 0 new, 2 updated, 1 unchanged' "$OUT"
+expect_eq "deadlocked import: both rows updated" "Claire Anne|Bao Long" \
+	"$(sql "SELECT string_agg(given_names, '|' ORDER BY licence) FROM attestd.licences WHERE licence IN ('120575300042', '210412300077')")"
+expect_eq "the other transaction was not the victim" "" "$(cat "$WORK/locker.out")"
+
 # More problems than listed: the count of the rest is given.
 { echo 'licence,effective_date,kind,points,ref'; for i in $(seq 150); do echo "X,2026-01-01,grant,12,Z-$i"; done; } > "$C/many.csv"
 run_attestd registry import events "$C/many.csv"
