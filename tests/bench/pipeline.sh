@@ -141,8 +141,26 @@ PERF=()
 if [ -n "${BENCH_PERF:-}" ]; then
 	PERF=(perf record -q -F 499 --call-graph dwarf,16384 -o "$W/perf.data" --)
 fi
+# The cluster's CPU (clock ticks): the postmaster's own and its reaped
+# children's (backends that have exited), plus its live children's
+# (background workers, autovacuum, the backends still connected).
+pg_cpu_ticks() {
+	local pm children t=0 c f
+	pm=$(head -1 "$W/pg/data/postmaster.pid")
+	f=($(sed 's/^.*) //' "/proc/$pm/stat"))
+	t=$((f[11] + f[12] + f[13] + f[14]))
+	children=$(cat /proc/"$pm"/task/*/children 2>/dev/null)
+	for c in $children; do
+		f=($(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null)) || continue
+		[ ${#f[@]} -gt 12 ] && t=$((t + f[11] + f[12]))
+	done
+	echo "$t"
+}
+pg_cpu0=$(pg_cpu_ticks)
 ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time1" "${PERF[@]}" "$ATTESTD" run --once \
 	2>"$W/run1.log" || { echo "bench: run --once failed:" >&2; tail "$W/run1.log" >&2; exit 1; }
+sleep 0.2	# the backend's exit, reaped
+pg_cpu1=$(pg_cpu_ticks)
 read -r wall rss user sys < "$W/time1"
 q() { psql -X -At -d "$1" -c "$2"; }
 accepted=$(q run1 "SELECT count(*) FROM attestd.submissions WHERE status = 'accepted'")
@@ -152,6 +170,10 @@ echo "== run 1: attestd run --once"
 awk -v w="$wall" -v n="$n_files" -v a="$n_att" -v rss="$rss" -v u="$user" -v s="$sys" -v acc="$accepted" 'BEGIN {
 	printf "   %d files (%d accepted), %d attestations in %.2f s wall (%.2f s user, %.2f s sys in attestd)\n", n, acc, a, w, u, s
 	printf "   %.0f files/s   %.0f attestations/s   %.2f ms/file   peak RSS %.1f MiB\n", n / w, a / w, 1000 * w / n, rss / 1024
+}'
+awk -v n="$n_files" -v u="$user" -v s="$sys" -v pg="$((pg_cpu1 - pg_cpu0))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	printf "   CPU per file: attestd %.2f ms, PostgreSQL %.2f ms (its backend, autovacuum and background processes)\n",
+		1000 * (u + s) / n, 1000 * pg / hz / n
 }'
 echo "   decisions:" $(q run1 "SELECT string_agg(decision || '=' || n, ' ' ORDER BY decision) FROM (SELECT decision, count(*) AS n FROM audit.attestation_decisions GROUP BY decision) d")
 echo "   receipts: $(q run1 "SELECT count(*) FROM attestd.receipts WHERE written_at IS NOT NULL") written," \
