@@ -199,15 +199,26 @@ static enum store_status run_parts(struct store *st, const struct part *parts, s
 	return rc;
 }
 
-/* The one boolean a query returns (bind parameters, not literals). */
-static enum store_status query_bool(struct store *st, const char *sql, const char *const *params,
-				    int n_params, bool *out, char **err)
+/* The parts about one thing (their one bind parameter, key), or
+ * STORE_INVALID with missing (a format whose one %s is the key) when
+ * exists_sql finds nothing recorded about it. */
+static enum store_status run_parts_about(struct store *st, const char *exists_sql,
+					 const char *key, const char *missing,
+					 const struct part *parts, size_t n_parts,
+					 enum report_format format, FILE *out, char **err)
 {
-	PGresult *res = PQexecParams(st->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+	const char *params[] = { key };
+	PGresult *res = PQexecParams(st->conn, exists_sql, 1, NULL, params, NULL, NULL, 0);
 	enum store_status rc = store_result_status(st, res, err);
-	*out = rc == STORE_OK && PQntuples(res) == 1 && store_col_bool(res, 0, 0);
+	bool known = rc == STORE_OK && PQntuples(res) == 1 && store_col_bool(res, 0, 0);
 	PQclear(res);
-	return rc;
+	if (rc != STORE_OK)
+		return rc;
+	if (!known) {
+		*err = xasprintf(missing, key);
+		return STORE_INVALID;
+	}
+	return run_parts(st, parts, n_parts, params, 1, format, out, err);
 }
 
 enum store_status store_report_session(struct store *st, const char *timezone, char **err)
@@ -267,21 +278,12 @@ enum store_status store_report_licence(struct store *st, const char *licence,
 		  " reasons, flags, note FROM audit.decision_history WHERE licence = $1 ORDER BY seq",
 		  false },
 	};
-	const char *params[] = { licence };
-	bool known;
-	enum store_status rc = query_bool(st,
+	return run_parts_about(st,
 		"SELECT EXISTS (SELECT FROM audit.licence_balances WHERE licence = $1)"
 		" OR EXISTS (SELECT FROM audit.licence_events WHERE licence = $1)"
 		" OR EXISTS (SELECT FROM audit.attestation_decisions WHERE licence = $1)",
-		params, 1, &known, err);
-	if (rc == STORE_OK && !known) {
-		*err = xasprintf("nothing is recorded for licence %s (no balance, ledger event or "
-				 "attestation)", licence);
-		return STORE_INVALID;
-	}
-	if (rc != STORE_OK)
-		return rc;
-	return run_parts(st, parts, sizeof(parts) / sizeof(parts[0]), params, 1, format, out, err);
+		licence, "nothing is recorded for licence %s (no balance, ledger event or "
+		"attestation)", parts, sizeof(parts) / sizeof(parts[0]), format, out, err);
 }
 
 enum store_status store_report_centre(struct store *st, const char *approval,
@@ -307,18 +309,9 @@ enum store_status store_report_centre(struct store *st, const char *approval,
 		  "   WHERE approval = $1 AND decision = 'rejected') r"
 		  " ORDER BY received_at, what, attestation_number", false },
 	};
-	const char *params[] = { approval };
-	bool known;
-	enum store_status rc = query_bool(st,
-		"SELECT EXISTS (SELECT FROM audit.submissions WHERE approval = $1)",
-		params, 1, &known, err);
-	if (rc == STORE_OK && !known) {
-		*err = xasprintf("nothing is recorded for centre %s (no file received)", approval);
-		return STORE_INVALID;
-	}
-	if (rc != STORE_OK)
-		return rc;
-	return run_parts(st, parts, sizeof(parts) / sizeof(parts[0]), params, 1, format, out, err);
+	return run_parts_about(st, "SELECT EXISTS (SELECT FROM audit.submissions WHERE approval = $1)",
+			       approval, "nothing is recorded for centre %s (no file received)", parts,
+			       sizeof(parts) / sizeof(parts[0]), format, out, err);
 }
 
 enum store_status store_report_overdue(struct store *st, enum report_format format, FILE *out,
@@ -448,16 +441,8 @@ enum store_status store_report_review_show(struct store *st, int64_t id,
 	};
 	char key[24];
 	snprintf(key, sizeof(key), "%" PRId64, id);
-	const char *params[] = { key };
-	bool known;
-	enum store_status rc = query_bool(st,
-		"SELECT EXISTS (SELECT FROM attestd.attestations WHERE id = $1::bigint)",
-		params, 1, &known, err);
-	if (rc == STORE_OK && !known) {
-		*err = xasprintf("no attestation has id %s (see attestd review list)", key);
-		return STORE_INVALID;
-	}
-	if (rc != STORE_OK)
-		return rc;
-	return run_parts(st, parts, sizeof(parts) / sizeof(parts[0]), params, 1, format, out, err);
+	return run_parts_about(st,
+		"SELECT EXISTS (SELECT FROM attestd.attestations WHERE id = $1::bigint)", key,
+		"no attestation has id %s (see attestd review list)", parts,
+		sizeof(parts) / sizeof(parts[0]), format, out, err);
 }
