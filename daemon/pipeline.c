@@ -484,31 +484,30 @@ static enum store_status facilitators_of(struct pipeline *p, const struct docume
 /* --- the transaction ------------------------------------------------------------- */
 
 /* The document-level checks that need the registries (rules.md §2). */
-static void check_binding(struct pipeline *p, struct job *job, const struct store_centre *c)
+static void check_binding(struct pipeline *p, struct job *job, const struct store_centre *centre)
 {
 	const struct document *doc = job->doc;
-	struct store_centre centre = *c;
 	char first[11], last[11];
 	date_format(doc->stage.first_day, first);
 	date_format(doc->stage.last_day, last);
-	if (!centre.found)
+	if (!centre->found)
 		job_reject(job, REASON_CENTRE_UNKNOWN, 0, "centre %s is not in the registry",
 			   doc->approval);
-	else if (!centre.certificate_registered)
+	else if (!centre->certificate_registered)
 		job_reject(job, REASON_CERT_NOT_REGISTERED, 0, "certificate sha256:%s is not "
 			   "registered for centre %s", doc->signer_sha256, doc->approval);
 	else if (strcmp(job->claim->dir, doc->approval) != 0)
 		job_reject(job, REASON_WRONG_INBOX, 0, "the file names centre %s but was dropped "
 			   "in the inbox of %s", doc->approval, job->claim->dir);
-	else if (doc->stage.first_day < centre.valid_from ||
-		 (centre.valid_to != DATE_NONE && doc->stage.last_day > centre.valid_to))
+	else if (doc->stage.first_day < centre->valid_from ||
+		 (centre->valid_to != DATE_NONE && doc->stage.last_day > centre->valid_to))
 		job_reject(job, REASON_APPROVAL_INVALID, 0, "approval %s is not valid on the "
 			   "stage days %s and %s", doc->approval, first, last);
 	else if (!config_serves(p->cfg, doc->stage.departement) ||
-		 strcmp(centre.departement, doc->stage.departement) != 0)
+		 strcmp(centre->departement, doc->stage.departement) != 0)
 		job_reject(job, REASON_WRONG_DEPARTEMENT, 0, "the stage is in departement %s; "
 			   "this prefecture serves the approval's departement %s only",
-			   doc->stage.departement, centre.departement);
+			   doc->stage.departement, centre->departement);
 }
 
 static bool same_stage_data(const char *dep, date_t first, date_t last,

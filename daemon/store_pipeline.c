@@ -428,17 +428,17 @@ static char *epoch_text(struct timespec t)
 
 static void submission_ref_read(PGresult *res, struct store_submission_ref *out)
 {
-	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	out->id = store_col_int64(res, 0, 0);
 	store_col_text(res, 0, 1, out->status, sizeof(out->status));
 	store_col_text(res, 0, 2, out->kind, sizeof(out->kind));
 	store_col_text(res, 0, 3, out->file_name, sizeof(out->file_name));
 	store_col_text(res, 0, 4, out->inbox_dir, sizeof(out->inbox_dir));
-	out->received_at = (time_t)strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->received_at = (time_t)store_col_int64(res, 0, 5);
 	out->first_error = reason_from_code(PQgetvalue(res, 0, 6));
 	if (out->first_error == REASON_COUNT)
 		out->first_error = REASON_OK;
 	store_col_text(res, 0, 7, out->first_message, sizeof(out->first_message));
-	out->stage_id = strtoll(PQgetvalue(res, 0, 8), NULL, 10);
+	out->stage_id = store_col_int64(res, 0, 8);
 	store_col_text(res, 0, 9, out->sha256, sizeof(out->sha256));
 	store_col_text(res, 0, 10, out->approval, sizeof(out->approval));
 }
@@ -485,31 +485,17 @@ static void centre_read(PGresult *res, struct store_centre *out)
 		store_col_text(res, 0, 0, out->departement, sizeof(out->departement));
 		out->valid_from = store_col_date(res, 0, 1);
 		out->valid_to = store_col_date(res, 0, 2);
-		out->certificate_registered = PQgetvalue(res, 0, 3)[0] == 't';
+		out->certificate_registered = store_col_bool(res, 0, 3);
 	}
-}
-
-enum store_status store_centre(struct store *st, const char *approval, const char *cert_sha256,
-			       struct store_centre *out, char **err)
-{
-	const char *v[] = { approval, cert_sha256 };
-	PGresult *res;
-	memset(out, 0, sizeof(*out));
-	enum store_status rc = run(st, S_CENTRE, 2, v, &res, err);
-	if (rc != STORE_OK)
-		return rc;
-	centre_read(res, out);
-	PQclear(res);
-	return STORE_OK;
 }
 
 static void stage_read(PGresult *res, struct store_stage *out)
 {
-	out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	out->id = store_col_int64(res, 0, 0);
 	store_col_text(res, 0, 1, out->departement, sizeof(out->departement));
 	out->first_day = store_col_date(res, 0, 2);
 	out->last_day = store_col_date(res, 0, 3);
-	out->sheet_submission = PQgetisnull(res, 0, 4) ? 0 : strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	out->sheet_submission = PQgetisnull(res, 0, 4) ? 0 : store_col_int64(res, 0, 4);
 	out->has_attestations = !PQgetisnull(res, 0, 5);
 	if (out->has_attestations) {
 		store_col_text(res, 0, 5, out->att_departement, sizeof(out->att_departement));
@@ -571,22 +557,6 @@ static char *numbers_literal(const struct document *doc)
 	return pgarr_done(&a);
 }
 
-enum store_status store_number_taken(struct store *st, const struct document *doc,
-				     char *taken, char **err)
-{
-	char *numbers = numbers_literal(doc);
-	const char *v[] = { doc->approval, numbers };
-	PGresult *res;
-	taken[0] = '\0';
-	enum store_status rc = run(st, S_NUMBER_TAKEN, 2, v, &res, err);
-	free(numbers);
-	if (rc != STORE_OK)
-		return rc;
-	taken_read(res, taken);
-	PQclear(res);
-	return STORE_OK;
-}
-
 enum store_status store_file_lookup(struct store *st, const struct document *doc,
 				    const char *sha256, const char *inbox_dir,
 				    const char *file_name, struct store_file_lookup *out, char **err)
@@ -618,7 +588,7 @@ enum store_status store_file_lookup(struct store *st, const struct document *doc
 		if (taken)
 			taken_read(taken, out->taken);
 		out->next_seq = atoi(PQgetvalue(seq, 0, 0));
-		out->submission_id = strtoll(PQgetvalue(id, 0, 0), NULL, 10);
+		out->submission_id = store_col_int64(id, 0, 0);
 	}
 	PQclear(id);
 	PQclear(seq);
@@ -767,8 +737,8 @@ static void attestations_read(PGresult *res, const char *approval, const char *r
 	for (size_t i = 0; i < n; i++) {
 		int r = (int)i;
 		struct doc_attestation *a = &doc->attestations[i];
-		out->ids[i] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-		out->submissions[i] = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+		out->ids[i] = store_col_int64(res, r, 0);
+		out->submissions[i] = store_col_int64(res, r, 1);
 		store_col_text(res, r, 2, a->number, sizeof(a->number));
 		a->stage_case = atoi(PQgetvalue(res, r, 3));
 		a->issued = store_col_date(res, r, 4);
@@ -786,7 +756,7 @@ static void attestations_read(PGresult *res, const char *approval, const char *r
 		store_col_text(res, r, 12, doc->stage.departement, sizeof(doc->stage.departement));
 		doc->stage.first_day = store_col_date(res, r, 13);
 		doc->stage.last_day = store_col_date(res, r, 14);
-		out->received_at[i] = (time_t)strtoll(PQgetvalue(res, r, 15), NULL, 10);
+		out->received_at[i] = (time_t)store_col_int64(res, r, 15);
 		out->received_on[i] = store_col_date(res, r, 16);
 		codes_split(PQgetvalue(res, r, 17), out->reasons[i].codes, &out->reasons[i].n,
 			    RULES_MAX_REASONS);
@@ -826,7 +796,7 @@ enum store_status store_attestation_stage(struct store *st, int64_t id, int64_t 
 		return rc;
 	if (PQntuples(res) == 1) {
 		*found = true;
-		*stage_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*stage_id = store_col_int64(res, 0, 0);
 	}
 	PQclear(res);
 	return STORE_OK;
@@ -924,7 +894,7 @@ enum store_status store_load_licences(struct store *st, const char *const *licen
 		l->ledger.probation_end = store_col_date(res, r, 4);
 		ledger_status_from_name(PQgetvalue(res, r, 5), &l->ledger.status);
 		l->ledger.status_date = store_col_date(res, r, 6);
-		l->has_cache = PQgetvalue(res, r, 8)[0] == 't';
+		l->has_cache = store_col_bool(res, r, 8);
 		if (!PQgetisnull(res, r, 7))
 			l->cached_balance = atoi(PQgetvalue(res, r, 7));
 	}
@@ -1039,7 +1009,7 @@ enum store_status store_next_submission_id(struct store *st, int64_t *id, char *
 	PGresult *res;
 	enum store_status rc = run(st, S_NEXT_SUBMISSION_ID, 0, NULL, &res, err);
 	if (rc == STORE_OK) {
-		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		*id = store_col_int64(res, 0, 0);
 		PQclear(res);
 	}
 	return rc;
@@ -1417,7 +1387,7 @@ enum store_status store_stage_findings(struct store *st, int64_t stage_id,
 	enum store_status rc = run(st, S_GET_FINDINGS, 1, v, &res, err);
 	if (rc != STORE_OK)
 		return rc;
-	if (PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't') {
+	if (PQntuples(res) == 1 && store_col_bool(res, 0, 1)) {
 		*known = true;
 		codes_split(PQgetvalue(res, 0, 0), out->codes, &out->n, RULES_MAX_REASONS);
 	}
@@ -1518,7 +1488,7 @@ enum store_status store_stages_pending_on(struct store *st, const char *const *l
 	int rows = PQntuples(res);
 	*stage_ids = xcalloc(rows ? (size_t)rows : 1, sizeof(**stage_ids));
 	for (int r = 0; r < rows; r++)
-		(*stage_ids)[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+		(*stage_ids)[r] = store_col_int64(res, r, 0);
 	*n_stages = (size_t)rows;
 	PQclear(res);
 	return STORE_OK;
@@ -1556,7 +1526,7 @@ enum store_status store_stage_by_id(struct store *st, int64_t id, char *approval
 		*found = true;
 		store_col_text(res, 0, 0, approval, DOC_APPROVAL_SIZE);
 		store_col_text(res, 0, 1, ref, DOC_REF_SIZE);
-		*sheet_submission = PQgetisnull(res, 0, 2) ? 0 : strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+		*sheet_submission = PQgetisnull(res, 0, 2) ? 0 : store_col_int64(res, 0, 2);
 	}
 	PQclear(res);
 	return STORE_OK;

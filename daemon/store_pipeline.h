@@ -56,6 +56,7 @@ enum store_status store_find_submission(struct store *st, int64_t id,
 enum store_status store_find_sha256(struct store *st, const char *sha256,
 				    struct store_submission_ref *out, bool *found, char **err);
 
+/* A file's centre as the registry knows it (store_file_lookup). */
 struct store_centre {
 	bool found;
 	bool certificate_registered;
@@ -63,8 +64,6 @@ struct store_centre {
 	date_t valid_from;
 	date_t valid_to;		/* DATE_NONE: open-ended */
 };
-enum store_status store_centre(struct store *st, const char *approval, const char *cert_sha256,
-			       struct store_centre *out, char **err);
 
 struct store_stage {
 	int64_t id;
@@ -108,10 +107,6 @@ enum store_status store_file_lookup(struct store *st, const struct document *doc
 				    const char *sha256, const char *inbox_dir,
 				    const char *file_name, struct store_file_lookup *out, char **err);
 
-/* The first of the document's attestation numbers already used by the
- * centre, or "" (taken must hold DOC_NUMBER_SIZE). */
-enum store_status store_number_taken(struct store *st, const struct document *doc,
-				     char *taken, char **err);
 
 /* The stage's sign-in sheet, rebuilt as a document (no scans). */
 enum store_status store_load_sheet(struct store *st, int64_t sheet_submission,
