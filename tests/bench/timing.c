@@ -119,28 +119,20 @@ __attribute__((destructor)) static void timing_report(void)
 }
 
 /* WRAP(cat, ret, name, (params), (args)) defines __wrap_name around __real_name. */
-#define WRAP(c, ret, name, params, args)				\
+#define WRAP_ENTERING(enter_fn, c, ret, name, params, args)		\
 	ret __real_##name params;					\
 	ret __wrap_##name params;					\
 	ret __wrap_##name params					\
 	{								\
-		enter(c);						\
+		enter_fn(c);						\
 		ret result_ = __real_##name args;				\
 		leave();						\
 		return result_;					\
 	}
-
+#define WRAP(c, ret, name, params, args) WRAP_ENTERING(enter, c, ret, name, params, args)
 /* The same, counting no call (DB calls are round trips). */
-#define WRAP_QUIET(c, ret, name, params, args)				\
-	ret __real_##name params;					\
-	ret __wrap_##name params;					\
-	ret __wrap_##name params					\
-	{								\
-		enter_quiet(c);						\
-		ret result_ = __real_##name args;				\
-		leave();						\
-		return result_;					\
-	}
+#define WRAP_QUIET(c, ret, name, params, args) \
+	WRAP_ENTERING(enter_quiet, c, ret, name, params, args)
 
 #define WRAP_VOID(c, name, params, args)				\
 	void __real_##name params;					\
