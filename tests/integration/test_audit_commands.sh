@@ -113,6 +113,10 @@ expect_match "unknown licence: said" 'nothing is recorded for licence 999999999'
 expect_eq "unknown licence: nothing written" "" "$OUT"
 
 # --- centre -------------------------------------------------------------------------------
+run_attestd audit centre R2402800099 "${AUD[@]}"
+expect_eq "unknown centre: exit 1" 1 "$RC"
+expect_match "unknown centre: said" 'nothing is recorded for centre R2402800099 \(no file received\)' "$ERR"
+expect_eq "unknown centre: nothing written" "" "$OUT"
 run_attestd audit centre R2402800010 "${AUD[@]}" --format json
 expect_eq "centre: exit 0" 0 "$RC"
 expect_eq "centre json: submissions, the late one, the rejected file" \
