@@ -72,7 +72,7 @@ static const struct config_key config_keys[] = {
 	{ "paths", "quarantine", CT_PATH, F(quarantine), "/var/lib/attestd/quarantine",
 	  CK_RESTART, 0, 0 },
 	{ "paths", "metrics", CT_PATH, F(metrics), NULL, CK_OPTIONAL, 0, 0 },
-	{ "database", "conninfo", CT_STRING, F(conninfo), "service=attestd", CK_RESTART, 0, 0 },
+	{ "database", "conninfo", CT_STRING, F(conninfo), "dbname=attestd", CK_RESTART, 0, 0 },
 	{ "trust", "centres_ca", CT_PATH, F(centres_ca), "/etc/attestd/centres-ca.pem", 0, 0, 0 },
 	{ "trust", "crl", CT_PATH, F(crl), NULL, CK_OPTIONAL, 0, 0 },
 	{ "trust", "receipt_key", CT_PATH, F(receipt_key), NULL, CK_OPTIONAL, 0, 0 },
@@ -515,6 +515,8 @@ struct config *config_load(const char *path, char **errors)
 			  "receipts, or neither)", config_keys[unset].name);
 	}
 	if (!ld.errors) {
+		ld.cfg->lines = xmalloc(sizeof(ld.seen));
+		memcpy(ld.cfg->lines, ld.seen, sizeof(ld.seen));
 		cfg = ld.cfg;
 		ld.cfg = NULL;
 	}
@@ -575,8 +577,18 @@ void config_free(struct config *cfg)
 		if (t == CT_PATH || t == CT_STRING || t == CT_TIMEZONE)
 			free(*(char **)field(cfg, &config_keys[i]));
 	}
+	free(cfg->lines);
 	free(cfg->path);
 	free(cfg);
+}
+
+unsigned config_key_line(const struct config *cfg, const char *section, const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(config_keys[i].section, section) == 0 &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return cfg->lines ? cfg->lines[i] : 0;
+	return 0;
 }
 
 bool config_serves(const struct config *cfg, const char *departement)

@@ -16,6 +16,7 @@
 
 struct config {
 	char *path;			/* the file it was read from */
+	unsigned *lines;		/* per key of the table: the line setting it, 0 = default */
 
 	/* [paths]: absolute paths */
 	char *inbox;
@@ -26,7 +27,7 @@ struct config {
 	char *metrics;			/* Prometheus text file; NULL = none */
 
 	/* [database] */
-	char *conninfo;			/* default "service=attestd" */
+	char *conninfo;			/* default "dbname=attestd" */
 
 	/* [trust] */
 	char *centres_ca;		/* required */
@@ -61,6 +62,10 @@ void config_free(struct config *cfg);
  * line, and the caller keeps the old configuration.
  */
 bool config_check_reload(const struct config *old, const struct config *fresh, char **errors);
+
+/* The line of the file that set [section] name, 0 when it kept its default
+ * (for findings about a value: attestd config check). */
+unsigned config_key_line(const struct config *cfg, const char *section, const char *name);
 
 /* True when the département code is one this prefecture serves. */
 bool config_serves(const struct config *cfg, const char *departement);

@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "check.h"
+#include "confcheck.h"
 #include "config.h"
 #include "date.h"
 #include "log.h"
@@ -52,6 +53,7 @@ static int cmd_status(int argc, char **argv);
 static int cmd_review(int argc, char **argv);
 static int cmd_audit(int argc, char **argv);
 static int cmd_purge(int argc, char **argv);
+static int cmd_config_check(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -106,6 +108,9 @@ static const struct command commands[] = {
 	  "re-hash every archived original and identity scan against the database" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
+	{ "config", "check", cmd_config_check, "attestd config check [--config F]",
+	  "check the configuration as the service would use it: keys, trust files, "
+	  "directories, database; exit 0 ok, 3 configuration, 4 environment" },
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -694,6 +699,16 @@ static int cmd_check(int argc, char **argv)
 	config_free(cfg);
 	free(pos);
 	return status;
+}
+
+/* config check: see confcheck.h; findings on stdout, for the journal too. */
+static int cmd_config_check(int argc, char **argv)
+{
+	const char *usage = command_usage("config", "check");
+	const char *config_path;
+	char *pos[1];
+	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
+	return status ? status : confcheck_run(config_path, time(NULL), stdout);
 }
 
 int main(int argc, char **argv)

@@ -77,6 +77,17 @@ enum reason parsers_reload_trust(struct parsers *p, const char *ca_file, const c
 	return REASON_OK;
 }
 
+enum reason parsers_check_trust(const char *ca_file, const char *crl_file, time_t now,
+				struct parse_error *err)
+{
+	struct sig_trust *t = sig_trust_load(ca_file, crl_file, err);
+	if (t == NULL)
+		return err->reason;
+	enum reason r = sig_trust_crls_current(t, now, err);
+	sig_trust_free(t);
+	return r;
+}
+
 enum reason parsers_parse(const struct parsers *p, const unsigned char *bytes, size_t len,
 			  time_t received, struct document **out, int *kind_out,
 			  struct parse_evidence *evidence, struct parse_error *err)

@@ -70,6 +70,15 @@ enum reason parsers_reload_trust(struct parsers *p, const char *ca_file,
 				 const char *crl_file, struct parse_error *err);
 
 /*
+ * For `attestd config check`: the trust files as parsers_new() would load
+ * them (ca_file required, crl_file may be NULL), and the CRLs in force at
+ * `now`.  REASON_TRUST_UNAVAILABLE (unreadable or unparsable; err says
+ * which file), REASON_CRL_STALE, or REASON_OK.  After parsers_global_init().
+ */
+enum reason parsers_check_trust(const char *ca_file, const char *crl_file, time_t now,
+				struct parse_error *err);
+
+/*
  * Parses, verifies and maps one file.  received is the reception time
  * (certificate validity is judged then).  On REASON_OK *out is a new
  * document (caller frees with document_free) and evidence is filled; on

@@ -757,6 +757,32 @@ fail:
 	return NULL;
 }
 
+enum reason sig_trust_crls_current(const struct sig_trust *t, time_t now, struct parse_error *err)
+{
+	for (size_t i = 0; i < t->ncrls; i++) {
+		X509_CRL *crl = t->crls[i].crl;
+		char issuer[256] = "";
+		X509_NAME_oneline(X509_CRL_get_issuer(crl), issuer, sizeof(issuer));
+		int64_t last = 0, next = 0;
+		const ASN1_TIME *nu = X509_CRL_get0_nextUpdate(crl);
+		if (!sig_seconds(X509_CRL_get0_lastUpdate(crl), &last) || (nu && !sig_seconds(nu, &next)))
+			return sig_fail(err, REASON_CRL_STALE, NULL, "the CRL of %s has a date that "
+					"does not parse", issuer);
+		char when[32];
+		time_t w = (time_t)(last > (int64_t)now ? last : next);
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&w, &tm));
+		if (last > (int64_t)now)
+			return sig_fail(err, REASON_CRL_STALE, NULL, "the CRL of %s is not valid "
+					"before %s (lastUpdate): check the clock or the file", issuer, when);
+		if (nu && next < (int64_t)now)
+			return sig_fail(err, REASON_CRL_STALE, NULL, "the CRL of %s expired on %s "
+					"(nextUpdate): fetch a fresh one from its CA, then reload", issuer,
+					when);
+	}
+	return REASON_OK;
+}
+
 void sig_trust_free(struct sig_trust *t)
 {
 	if (t == NULL)

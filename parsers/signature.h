@@ -36,6 +36,12 @@ struct sig_trust *sig_trust_load(const char *ca_file, const char *crl_file,
 				 struct parse_error *err);
 void sig_trust_free(struct sig_trust *trust);
 
+/* For `attestd config check`: REASON_CRL_STALE when one of the trust's CRLs
+ * is not in force at `now` (before its lastUpdate, or past its nextUpdate),
+ * saying which and until when; REASON_OK otherwise (and without CRLs). */
+enum reason sig_trust_crls_current(const struct sig_trust *trust, time_t now,
+				   struct parse_error *err);
+
 /* A trust remembers the signer certificates that verified (decoded, and
  * their chain check while no date it depends on is crossed), keyed by the
  * SHA-256 of their DER: the one thing sig_verify() writes, so a trust is

@@ -143,7 +143,7 @@ Test(config, minimal_file_gets_the_defaults)
 	cr_expect_str_eq(cfg->archive, "/var/lib/attestd/archive");
 	cr_expect_str_eq(cfg->quarantine, "/var/lib/attestd/quarantine");
 	cr_expect_null(cfg->metrics);
-	cr_expect_str_eq(cfg->conninfo, "service=attestd");
+	cr_expect_str_eq(cfg->conninfo, "dbname=attestd");
 	cr_expect_str_eq(cfg->centres_ca, "/etc/attestd/centres-ca.pem");
 	cr_expect_null(cfg->crl);
 	cr_expect_null(cfg->receipt_key);
@@ -211,7 +211,7 @@ Test(config, spec_example_loads)
 	cr_assert(strstr(text, "[limits]"), "no ```ini block in %s", file);
 	struct config *cfg = load_ok(text);
 	cr_expect_str_eq(cfg->inbox, "/var/spool/attestd/inbox");
-	cr_expect_str_eq(cfg->conninfo, "service=attestd");
+	cr_expect_str_eq(cfg->conninfo, "dbname=attestd");
 	cr_expect_str_eq(cfg->crl, "/etc/attestd/centres.crl");
 	cr_expect_str_eq(cfg->receipt_key, "/etc/attestd/prefecture.key");
 	cr_expect_str_eq(cfg->departements[0], "28");
