@@ -109,7 +109,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmlsec1-openssl \
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
 	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata prometheus \
-	systemd openssh-server openssh-client acl strace
+	systemd openssh-server openssh-client acl strace \
+	dpkg-dev debhelper lintian mandoc fakeroot man-db bsdextrautils
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
@@ -172,7 +173,11 @@ SYSUSERS_DIR     ?= $(PREFIX)/lib/sysusers.d
 TMPFILES_DIR     ?= $(PREFIX)/lib/tmpfiles.d
 SSHD_CONFIG_DIR  ?= $(SYSCONFDIR)/ssh/sshd_config.d
 INSTALL_BIN      ?= attestd
-UNITS            := systemd/attestd.service systemd/attestd-purge.service systemd/attestd-purge.timer
+MANDIR           ?= $(PREFIX)/share/man
+COMPLETIONS_DIR  ?= $(PREFIX)/share/bash-completion/completions
+# Every unit of systemd/, so that a new one (the console's) is installed and
+# packaged without a change here.
+UNITS            := $(sort $(wildcard systemd/*.service systemd/*.timer))
 
 # The units name /usr/local/bin/attestd and the README's place as shipped;
 # both are rewritten for the chosen directories.
@@ -198,6 +203,28 @@ install: $(INSTALL_BIN)
 	install -m 0640 attestd.conf.example $(DESTDIR)$(SYSCONFDIR)/attestd/attestd.conf.example
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 0644 systemd/README.md $(DESTDIR)$(DOCDIR)/systemd.md
+	install -d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONS_DIR)
+	install -m 0644 man/attestd.8 man/attestd-centre.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/attestd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 contrib/bash-completion/attestd contrib/bash-completion/attestd-centre \
+		$(DESTDIR)$(COMPLETIONS_DIR)/
+
+# The Debian package (debian/), built in a copy of the tree under build/deb
+# so that dpkg-buildpackage's ../*.deb stays inside build/.  The copy is of
+# the files git knows (committed or not), or of the whole tree without git.
+DEB := build/deb/attestd_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
+DEB_SRC := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null)
+.PHONY: deb
+deb: $(DEB)
+$(DEB): $(DEB_SRC)
+	@rm -rf build/deb && mkdir -p build/deb/attestd-$(VERSION)
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -; \
+	else tar --exclude=./build --exclude=./var --exclude=./.git --exclude=./attestd -cf - .; fi | \
+		tar -xf - -C build/deb/attestd-$(VERSION)
+	@cd build/deb/attestd-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -n 40 ../build.log; exit 1; }
+	@echo "  DEB     $@"
 
 clean:
 	rm -rf build attestd

@@ -42,8 +42,13 @@ expected="/etc/attestd/attestd.conf.example 640
 /usr/lib/sysusers.d/attestd.conf 644
 /usr/lib/tmpfiles.d/attestd.conf 644
 /usr/sbin/attestd-centre 755
+/usr/share/bash-completion/completions/attestd 644
+/usr/share/bash-completion/completions/attestd-centre 644
 /usr/share/doc/attestd/README.md 644
-/usr/share/doc/attestd/systemd.md 644"
+/usr/share/doc/attestd/systemd.md 644
+/usr/share/man/man5/attestd.conf.5 644
+/usr/share/man/man8/attestd-centre.8 644
+/usr/share/man/man8/attestd.8 644"
 for f in "$TOP"/sql/*.sql; do expected+=$'\n'"/usr/share/attestd/sql/${f##*/} 644"; done
 for f in "$TOP"/parsers/schemas/*.xsd; do expected+=$'\n'"/usr/share/attestd/schemas/${f##*/} 644"; done
 expect_eq "installed tree: every file, its mode" "$(printf '%s\n' "$expected" | LC_ALL=C sort)" \
