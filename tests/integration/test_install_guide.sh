@@ -6,8 +6,10 @@
 # host), with a PostgreSQL cluster of the Debian kind inside (socket in
 # /run/postgresql, peer authentication, superuser postgres).  Only what
 # cannot run there is substituted: `sudo -u U` by `runuser -u U --`, `sudo`
-# by nothing, `sudoedit F` by a check that F is there.  systemctl works on
-# files in a chroot (enable makes the links, start is skipped).
+# by nothing, `sudoedit F` by a check that F is there; and, no systemd
+# running there, `systemctl enable --now` by `systemctl enable` (the links;
+# test_service.sh and test_systemd.sh run the service), `daemon-reload` by
+# nothing, `systemctl reload attestd` by the unit's ExecReload= check.
 #
 # "package": apt install of the .deb `make deb` builds, so its maintainer
 # scripts run for real (sysusers, tmpfiles, deb-systemd-helper,
@@ -95,14 +97,19 @@ run_guide() {	# run_guide FILE: each line as the administrator would
 		n=$((n + 1))
 		[ -n "${line//[[:space:]]/}" ] || continue
 		cmd=$line
+		# No systemd runs here: daemon-reload has nothing to tell; a reload
+		# runs what the unit's ExecReload= runs before its HUP, as the unit
+		# would (user attestd); enable makes its links, start is skipped.
 		cmd=$(printf '%s' "$cmd" | sed -E 's/sudoedit ([^ ;&]+)/test -f \1 -a -w \1/g;
-			s/sudo -u ([a-z_-]+) /runuser -u \1 -- /g; s/(^|[;&|] *|do )sudo /\1/g')
+			s/sudo -u ([a-z_-]+) /runuser -u \1 -- /g; s/(^|[;&|] *|do )sudo /\1/g
+			s/systemctl daemon-reload/true/g; s/systemctl enable --now/systemctl enable/g
+			s/systemctl reload attestd(\.service)?/runuser -u attestd -- sh -c "$RELOAD_GATE"/g')
 		echo "guide\$ $cmd"
 		if ! bash -e -o pipefail -c "$cmd" </dev/null 2>&1; then
 			say "$(basename "$1" .sh) line $n" "FAILED: $line"
 			return 1
 		fi
-		if [ "$n" -eq 1 ] && [ "$KIND" = package ]; then
+		if [ "$n" -eq 1 ] && [ "$1" = /srv/guide/package.sh ]; then
 			say "installing enables nothing" \
 				"$(ls /etc/systemd/system/*.wants 2>/dev/null | grep -c attestd)"
 		fi
@@ -110,14 +117,23 @@ run_guide() {	# run_guide FILE: each line as the administrator would
 	say "$(basename "$1" .sh) guide" "ran"
 }
 
+# The unit's reload gate (ExecReload= before the HUP), systemd's $$ undone.
+reload_gate() {
+	sed -n "s/^ExecReload=\/bin\/sh -c '\(.*\)'$/\1/p" "$1" | sed 's/\$\$/$/g'
+}
 if [ "$KIND" = source ]; then
 	# The tree, as a person who cloned it has it (the overlay keeps the
 	# host's copy untouched).
 	cd "$TOP"
 	cp /srv/guide/*.pem /srv/guide/*.crl /srv/guide/*.key /srv/guide/*.csv .
+	RELOAD_GATE=$(reload_gate systemd/attestd.service | sed 's|/usr/local/bin/attestd|attestd|')
+	export RELOAD_GATE
 	run_guide /srv/guide/source.sh || exit 0
 	BIN=/usr/local/bin/attestd UNITDIR=/usr/local/lib/systemd/system
 else
+	RELOAD_GATE=$(dpkg-deb --fsys-tarfile attestd_*.deb | tar -xOf - ./lib/systemd/system/attestd.service |
+		reload_gate /dev/stdin)
+	export RELOAD_GATE
 	run_guide /srv/guide/package.sh || exit 0
 	BIN=/usr/bin/attestd UNITDIR=/lib/systemd/system
 fi
@@ -132,9 +148,10 @@ say "man attestd.conf" "$(man attestd.conf 2>/dev/null | col -b | grep -c 'conni
 say "man attestd-centre" "$(man -w attestd-centre 2>&1)"
 say "unit names the binary" "$(sed -n 's/^ExecStart=//p' "$UNITDIR/attestd.service")"
 
-# The metrics block, then the edit its comment asks for.
-run_guide /srv/guide/metrics.sh || exit 0
+# The metrics block, with the edit its comment asks for made first (the
+# reload at its end checks it).
 sed -i "s|^quarantine *=.*|&\nmetrics = $METRICS|" /etc/attestd/attestd.conf
+run_guide /srv/guide/metrics.sh || exit 0
 # The daemon as the unit runs it: the root read-only (ProtectSystem=strict)
 # but for the unit's ReadWritePaths= and StateDirectory=, user attestd.
 rw=$(sed -n 's/^ReadWritePaths=//p' "$UNITDIR/attestd.service" | tr ' ' '\n' | sed 's/^-//')
@@ -172,6 +189,7 @@ for kind in package source; do
 	out=$(throwaway_root "$WORK/root-$kind" "$WORK/inside.sh" "$GUIDE:/srv/guide" \
 		-- "$kind" "$TOP" "$PG_BIN" "$README_METRICS" 2>&1)
 	printf '%s\n' "$out" > "$WORK/$kind.log"
+	echo "  (the run's output: $WORK/$kind.log, kept with KEEP_WORK=1)"
 	check() { printf '%s\n' "$out" | sed -n "s/^check $1: //p" | tail -n 1; }
 	failed_line=$(printf '%s\n' "$out" | sed -n 's/^check \([a-z]* line [0-9]*\): //p')
 	[ -z "$failed_line" ] || fail "$kind: a guide line failed" "$failed_line" "$(printf '%s\n' "$out" | tail -n 25)"

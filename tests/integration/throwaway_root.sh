@@ -31,6 +31,8 @@ throwaway_root() {
 		done
 		[ $# -gt 0 ] && shift
 		cp "$script" "$dir/root/run/script.sh"
-		exec chroot "$dir/root" /bin/bash /run/script.sh "$@"
+		# A clean environment, as a fresh login has: nothing of the test run.
+		exec env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+			chroot "$dir/root" /bin/bash /run/script.sh "$@"
 	' _ "$dir" "$script" "$@"
 }
