@@ -12,6 +12,7 @@
 #   make install [PREFIX=/usr/local] [DESTDIR=]   binary, attestd-centre, SQL, schemas,
 #                             systemd units, sysusers.d, tmpfiles.d, sshd drop-in, example
 #                             configuration (directories: see "install" below)
+#   make deb                  the Debian package, built in a copy under build/deb
 #   make clean
 
 VERSION   := 0.1.0
