@@ -113,9 +113,11 @@ static bool check_dir(struct findings *f, const char *key, const char *path, enu
 		return false;
 	}
 	if (use == DIR_OWN && st.st_uid != geteuid()) {
+		/* Root passes every access(2): said so, the finding may be root's. */
 		finding(f, false, "paths", key, "%s is owned by uid %u, not by this user (uid %u): "
-			"chown it to the service's user", path, (unsigned)st.st_uid,
-			(unsigned)geteuid());
+			"chown it to the service's user%s", path, (unsigned)st.st_uid,
+			(unsigned)geteuid(), geteuid() == 0 ? ", or run the check as that user "
+			"(sudo -u attestd attestd config check)" : "");
 		return false;
 	}
 	int mode = use == DIR_READ ? R_OK | X_OK : R_OK | W_OK | X_OK;

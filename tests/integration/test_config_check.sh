@@ -95,6 +95,7 @@ conf_with notmine "s|^quarantine = .*|quarantine = $WORK/notmine|"
 run_attestd config check --config "$WORK/notmine.conf"
 expect_eq "state directory of another user: exit 3" 3 "$RC"
 expect_match "state directory of another user: said" "\[paths\] quarantine: $WORK/notmine (is owned by uid|: this user)" "$OUT"
+[ "$(id -u)" -eq 0 ] && expect_match "as root: run it as the service's user" "sudo -u attestd attestd config check" "$OUT"
 
 conf_with nometrics "s|^metrics = .*|metrics = $WORK/no-metrics-dir/attestd.prom|"
 run_attestd config check --config "$WORK/nometrics.conf"
