@@ -493,3 +493,16 @@ Test(config, free_accepts_null)
 {
 	config_free(NULL);
 }
+
+/* config check locates its findings at the line that set the key; a key
+ * left to its default has no line. */
+Test(config, key_lines_for_findings)
+{
+	struct config *cfg = load_ok("; comment\n[prefecture]\ndepartements = 28\n\n[trust]\n"
+				     "crl = /etc/x.crl\n");
+	cr_expect_eq(config_key_line(cfg, "prefecture", "departements"), 3);
+	cr_expect_eq(config_key_line(cfg, "trust", "crl"), 6);
+	cr_expect_eq(config_key_line(cfg, "trust", "centres_ca"), 0);
+	cr_expect_eq(config_key_line(cfg, "nope", "crl"), 0);
+	config_free(cfg);
+}

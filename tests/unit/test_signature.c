@@ -1159,3 +1159,34 @@ Test(signature, trust_files_that_cannot_be_used)
 	}
 	sig_trust_free(NULL);
 }
+
+/* For config check: a CRL is in force between its lastUpdate and its
+ * nextUpdate, judged at the instant given. */
+Test(signature, crls_in_force_at_an_instant)
+{
+	const struct {
+		const char *crl;
+		time_t at;
+		enum reason want;
+		const char *says;
+	} cases[] = {
+		{ "crl.pem", 1798761600, REASON_OK, "" },			/* 2027-01-01 */
+		{ "crl-both.pem", 1798761600, REASON_OK, "" },
+		{ "crl-stale.pem", 1577923200, REASON_OK, "" },		/* 2020-01-02 */
+		{ "crl-stale.pem", 1798761600, REASON_CRL_STALE, "expired on 2020-02-01T00:00:00Z" },
+		{ "crl-future.pem", 1796083200, REASON_CRL_STALE, "not valid before 2027-01-01" },
+		{ "crl-future.pem", 1798848000, REASON_OK, "" },		/* 2027-01-02 */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct parse_error err = { 0 };
+		char ca[512];
+		snprintf(ca, sizeof(ca), "%s", pki("ca-bundle.pem"));
+		struct sig_trust *t = sig_trust_load(ca, pki(cases[i].crl), &err);
+		cr_assert_not_null(t, "%s: %s", cases[i].crl, err.message);
+		enum reason r = sig_trust_crls_current(t, cases[i].at, &err);
+		cr_expect_eq(r, cases[i].want, "case %zu (%s): %s", i, cases[i].crl, err.message);
+		if (r != REASON_OK)
+			cr_expect(strstr(err.message, cases[i].says), "case %zu: %s", i, err.message);
+		sig_trust_free(t);
+	}
+}
