@@ -111,7 +111,7 @@ DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmls
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
 	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata prometheus \
 	systemd openssh-server openssh-client acl strace \
-	dpkg-dev debhelper lintian mandoc fakeroot man-db bsdextrautils
+	dpkg-dev debhelper lintian mandoc fakeroot man-db bsdextrautils postgresql
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
