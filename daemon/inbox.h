@@ -20,6 +20,13 @@
 #include "reason.h"
 
 #define INBOX_NAME_MAX 256
+/* The longest name a spool (and quarantine) file keeps after its claim id:
+ * NAME_MAX - the claim id (30) - its separator - ".reason" - the margin of
+ * a temporary name (".NAME.tmp.PID", where the file system has no
+ * O_TMPFILE).  Longer names (always bad ones) are cut there in those
+ * internal names only; the claim, the database and the receipt keep the
+ * whole name. */
+#define INBOX_SPOOL_NAME_MAX 200
 
 struct inbox_entry {
 	char dir[INBOX_NAME_MAX];	/* the inbox subdirectory the file was found in */
@@ -35,7 +42,11 @@ struct inbox_list {
 
 struct inbox_claim {
 	char dir[INBOX_NAME_MAX];
-	char name[INBOX_NAME_MAX];	/* original name (a bad one made printable) */
+	/* The name as dropped, whole; a bad one made printable (bytes outside
+	 * 0x21-0x7e as '_', so that no name can split a log line's key=value
+	 * pairs).  Claims found in the spool after a crash have it cut at
+	 * INBOX_SPOOL_NAME_MAX. */
+	char name[INBOX_NAME_MAX];
 	bool bad_name;			/* the original name was not a valid final name */
 	char claim_id[64];		/* "<sec>.<nsec>-<random hex>", sorts by reception */
 	char *spool_path;		/* owned */
