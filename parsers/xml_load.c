@@ -161,10 +161,19 @@ static enum reason xml_load_check_declaration(const unsigned char *b, size_t n,
 		    !(value_len == 5 && strncasecmp((const char *)b + value, "UTF-8", 5) == 0)) {
 			int line, column;
 			xml_load_position(b, value, &line, &column);
+			/* The value is echoed only when it is plain printable
+			 * ASCII: a newline, CR or ESC in it would forge lines
+			 * wherever the message goes (check, .reason, database). */
+			bool plain = value_len <= 40;
+			for (size_t k = 0; plain && k < value_len; k++)
+				plain = b[value + k] > 0x20 && b[value + k] < 0x7f;
+			if (!plain)
+				return parse_error_set(err, REASON_XML_CONSTRUCT_FORBIDDEN, line, column,
+						       "the XML declaration names an encoding other "
+						       "than UTF-8: only UTF-8 is accepted");
 			return parse_error_set(err, REASON_XML_CONSTRUCT_FORBIDDEN, line, column,
 					       "the XML declaration names encoding \"%.*s\": only UTF-8 is accepted",
-					       (int)(value_len > 40 ? 40 : value_len),
-					       (const char *)b + value);
+					       (int)value_len, (const char *)b + value);
 		}
 	}
 }
