@@ -187,10 +187,12 @@ int check_files(const struct config *cfg, char *const *files, int n, time_t now,
 	struct parsers_limits limits = { .max_file_size = cfg->max_file_size };
 	struct parsers *p = parsers_new(cfg->centres_ca, cfg->crl, &limits, &perr);
 	if (p == NULL) {
+		/* The trust files of this machine: the operator's to mend, an
+		 * environment fault (4), not a bug (5). */
 		fprintf(err, "attestd: %s: %s; check [trust] centres_ca and crl in %s\n",
 			reason_code(perr.reason), perr.message, cfg->path);
 		parsers_global_shutdown();
-		return 5;
+		return 4;
 	}
 	int failed = 0;
 	for (int i = 0; i < n; i++)

@@ -629,7 +629,7 @@ static int cmd_review(struct cli *op)
 	enum report_format format = REPORT_TABLE;
 	int64_t id = 0;
 	int status = 0;
-	if (status == 0 && !list && o.n_pos != 1)
+	if (!list && o.n_pos != 1)
 		status = usage_error(usage, "%s", "which attestation? give its id");
 	if (status == 0 && !list)
 		status = id_of(o.pos[0], usage, &id);
@@ -668,7 +668,7 @@ static int cmd_audit(struct cli *op)
 	else if (strcmp(sub, "licence") == 0 || strcmp(sub, "centre") == 0)
 		req.query = sub[0] == 'l' ? AUDIT_LICENCE : AUDIT_CENTRE;
 	int status = 0;
-	if (status == 0 && o.n_pos != max_pos)
+	if (o.n_pos != max_pos)
 		status = usage_error(usage, "%s", req.query == AUDIT_LICENCE ? "which licence?"
 						  : "which centre? give its approval number");
 	if (status == 0)
