@@ -40,12 +40,14 @@ static const char *what_to_do(enum reason r)
 	case REASON_XML_CONSTRUCT_FORBIDDEN:
 		return "remove comments, <?...?> instructions and xsi:* attributes; save as UTF-8";
 	case REASON_SCHEMA_INVALID:
-		return "correct the element or attribute named (exchange format, sections 2-4)";
+		return "correct the element or attribute named (the schemas: " ATTESTD_DATADIR "/schemas; "
+		       "see attestd(8))";
 	case REASON_SIGNATURE_MISSING:
-		return "sign the file with the centre's certificate (exchange format, section 5)";
+		return "sign the file with the centre's certificate (the signature profile: see "
+		       "attestd(8))";
 	case REASON_SIGNATURE_PROFILE:
-		return "sign with the profile of the exchange format, section 5 (enveloped, "
-		       "exc-c14n, rsa-sha256 or ecdsa-sha256, the certificate only in KeyInfo)";
+		return "sign with the signature profile of attestd(8) (enveloped, exc-c14n, "
+		       "rsa-sha256 or ecdsa-sha256, the certificate only in KeyInfo)";
 	case REASON_SIGNATURE_INVALID:
 		return "the file changed after it was signed, or the certificate is not the "
 		       "signing key's: sign the final file again and do not edit or reformat "

@@ -139,6 +139,7 @@ expect_no_match "no help cites a document of the source tree" '[A-Za-z_-]+\.md\b
 # are quoted with their comments (lines starting with -- or a space), the
 # rest is what people read.
 expect_eq "no message of the binary cites a document of the source tree" "" \
-	"$(strings -n 6 "$ATTESTD" | grep -E '[A-Za-z_-]+\.md\b|\(see README\)' | grep -Ev '^[[:space:]]|^--')"
+	"$(strings -n 6 "$ATTESTD" | grep -E '[A-Za-z_-]+\.md\b|\(see README\)|exchange format, section' |
+		grep -Ev '^[[:space:]]|^--')"
 
 finish
