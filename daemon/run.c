@@ -312,8 +312,8 @@ int run_once(const struct config *cfg)
 		return EXIT_DATABASE;
 	}
 	if (!run_once_disk_ok(cfg)) {
+		run_once_metrics(cfg, NULL, st, started, 0);	/* not a database fault */
 		store_free(st);
-		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
 		return EXIT_DATABASE;
 	}
 	struct pipeline *p = pipeline_new(cfg, st, true, &err);
@@ -372,7 +372,9 @@ int run_once(const struct config *cfg)
 		 "no_credit=%zu rejected_attestations=%zu pending=%zu review=%zu", c->accepted,
 		 c->rejected, c->duplicate, c->retried, c->attestations[0], c->attestations[1],
 		 c->attestations[2], c->attestations[3], c->attestations[4]);
-	run_once_metrics(cfg, p, st, started, status);
+	/* Exit 4 is any environment fault; the metrics' database fault only
+	 * when the connection is the one lost. */
+	run_once_metrics(cfg, p, st, started, status == EXIT_DATABASE && store_ok(st) ? 0 : status);
 	pipeline_free(p);
 	store_free(st);
 	return status;
