@@ -122,9 +122,7 @@ int inbox_scan(const char *inbox, unsigned settle_ms, const struct timespec *now
 	return 0;
 }
 
-/* name made printable into buf (at most size - 1 bytes of it): bytes
- * outside 0x21-0x7e and '/' become '_'. */
-static void printable_name(const char *name, char *buf, size_t size)
+void inbox_printable_name(const char *name, char *buf, size_t size)
 {
 	size_t j = 0;
 	for (size_t i = 0; name[i] && j + 1 < size; i++) {
@@ -143,7 +141,7 @@ static void spool_suffix(const char *name, char *buf, size_t size)
 		return;
 	}
 	buf[0] = '~';
-	printable_name(name, buf + 1, size - 1 < INBOX_SPOOL_NAME_MAX + 1 ? size - 1
+	inbox_printable_name(name, buf + 1, size - 1 < INBOX_SPOOL_NAME_MAX + 1 ? size - 1
 									   : INBOX_SPOOL_NAME_MAX + 1);
 }
 
@@ -194,7 +192,7 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
 	out->bad_name = !inbox_is_valid_name(entry->name);
 	/* The whole name, not the spool's (cut) one: the receipt names the
 	 * file as the centre dropped it (exchange-format.md §6). */
-	printable_name(entry->name, out->name, sizeof(out->name));
+	inbox_printable_name(entry->name, out->name, sizeof(out->name));
 	out->received = st.st_ctim;
 	out->spool_path = dst;
 	out->fresh = true;

@@ -60,6 +60,10 @@ struct inbox_claim {
 bool inbox_is_temporary_name(const char *name);
 /* True for a valid final name: [A-Za-z0-9._-]{1,128}\.xml (exchange-format.md §1). */
 bool inbox_is_valid_name(const char *name);
+/* name made printable into buf (at most size - 1 bytes of it): bytes
+ * outside 0x21-0x7e and '/' become '_', so that a name can neither forge
+ * a log line nor split its key=value pairs. */
+void inbox_printable_name(const char *name, char *buf, size_t size);
 
 /*
  * Lists inbox/<dir>/<name> entries that are not temporary and whose ctime is

@@ -134,8 +134,12 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 		struct inbox_claim c;
 		int got = inbox_claim(cfg->inbox, cfg->spool, &list.entries[i], &c);
 		if (got < 0) {
+			int saved = errno;
+			char name[INBOX_NAME_MAX];
+			inbox_printable_name(list.entries[i].name, name, sizeof(name));
+			errno = saved;
 			log_error("action=claim file=%s/%s outcome=error error=\"%s\"%s",
-				  list.entries[i].dir, list.entries[i].name, strerror(errno),
+				  list.entries[i].dir, name, strerror(errno),
 				  errno == EXDEV ? " hint=\"inbox and spool must be on one file system\"" : "");
 			*status = EXIT_DATABASE;
 			go_on = errno != EXDEV;

@@ -73,4 +73,16 @@ expect_eq "audit licence: exit 0" 0 "$RC"
 if has_control "$OUT"; then fail "audit table: no raw override or separator" "$OUT"
 else pass "audit table: no raw override or separator"; fi
 
+# --- a file name in a log line: never raw ---------------------------------------------
+# A claim that fails (here: the spool's directory for that inbox is a file)
+# names the file in the log; a newline in the name must not forge a line.
+mkdir -p "$WORK/inbox/R2402800099"
+: > "$WORK/spool/R2402800099"
+touch "$WORK/inbox/R2402800099/$(printf 'a\nfile=forged outcome=accepted.xml')"
+run_once
+expect_eq "claim failure: exit 4 (this machine's spool)" 4 "$RC"
+expect_match "claim failure: the name made printable in the log" \
+	'action=claim file=R2402800099/a_file=forged_outcome=accepted.xml outcome=error' "$ERR"
+expect_no_match "claim failure: no forged log line" '^file=forged' "$ERR"
+
 finish
