@@ -177,7 +177,9 @@ enum reason archive_quarantine_find(const char *quarantine, const char *dir, con
 		return REASON_IO_ERROR;
 	static const char separators[] = { '.', '~' };
 	for (size_t i = 0; i < sizeof(separators); i++) {
-		char *base = xasprintf("%s%c%s", claim_id, separators[i], name);
+		/* The spool name it kept: a long name cut (inbox.h). */
+		char *base = xasprintf("%s%c%.*s", claim_id, separators[i], INBOX_SPOOL_NAME_MAX,
+				       name);
 		char *path = xasprintf("%s/%s/%s", quarantine, dir, base);
 		struct stat st;
 		if (lstat(path, &st) != 0) {

@@ -40,12 +40,14 @@ static const char *what_to_do(enum reason r)
 	case REASON_XML_CONSTRUCT_FORBIDDEN:
 		return "remove comments, <?...?> instructions and xsi:* attributes; save as UTF-8";
 	case REASON_SCHEMA_INVALID:
-		return "correct the element or attribute named (exchange format, sections 2-4)";
+		return "correct the element or attribute named (the schemas: " ATTESTD_DATADIR "/schemas; "
+		       "see attestd(8))";
 	case REASON_SIGNATURE_MISSING:
-		return "sign the file with the centre's certificate (exchange format, section 5)";
+		return "sign the file with the centre's certificate (the signature profile: see "
+		       "attestd(8))";
 	case REASON_SIGNATURE_PROFILE:
-		return "sign with the profile of the exchange format, section 5 (enveloped, "
-		       "exc-c14n, rsa-sha256 or ecdsa-sha256, the certificate only in KeyInfo)";
+		return "sign with the signature profile of attestd(8) (enveloped, exc-c14n, "
+		       "rsa-sha256 or ecdsa-sha256, the certificate only in KeyInfo)";
 	case REASON_SIGNATURE_INVALID:
 		return "the file changed after it was signed, or the certificate is not the "
 		       "signing key's: sign the final file again and do not edit or reformat "
@@ -187,10 +189,12 @@ int check_files(const struct config *cfg, char *const *files, int n, time_t now,
 	struct parsers_limits limits = { .max_file_size = cfg->max_file_size };
 	struct parsers *p = parsers_new(cfg->centres_ca, cfg->crl, &limits, &perr);
 	if (p == NULL) {
+		/* The trust files of this machine: the operator's to mend, an
+		 * environment fault (4), not a bug (5). */
 		fprintf(err, "attestd: %s: %s; check [trust] centres_ca and crl in %s\n",
 			reason_code(perr.reason), perr.message, cfg->path);
 		parsers_global_shutdown();
-		return 5;
+		return 4;
 	}
 	int failed = 0;
 	for (int i = 0; i < n; i++)

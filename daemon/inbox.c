@@ -122,6 +122,16 @@ int inbox_scan(const char *inbox, unsigned settle_ms, const struct timespec *now
 	return 0;
 }
 
+void inbox_printable_name(const char *name, char *buf, size_t size)
+{
+	size_t j = 0;
+	for (size_t i = 0; name[i] && j + 1 < size; i++) {
+		unsigned char c = (unsigned char)name[i];
+		buf[j++] = (c >= 0x21 && c < 0x7f && c != '/') ? (char)c : '_';
+	}
+	buf[j] = '\0';
+}
+
 /* The part of the spool name after the claim id: the original name when it
  * is a valid one, else a printable stand-in (the pipeline rejects it). */
 static void spool_suffix(const char *name, char *buf, size_t size)
@@ -130,13 +140,9 @@ static void spool_suffix(const char *name, char *buf, size_t size)
 		snprintf(buf, size, ".%.*s", (int)(size - 2), name);
 		return;
 	}
-	size_t j = 0;
-	buf[j++] = '~';
-	for (size_t i = 0; name[i] && j + 1 < size && i < 100; i++) {
-		unsigned char c = (unsigned char)name[i];
-		buf[j++] = (c >= 0x21 && c < 0x7f && c != '/') ? (char)c : '_';
-	}
-	buf[j] = '\0';
+	buf[0] = '~';
+	inbox_printable_name(name, buf + 1, size - 1 < INBOX_SPOOL_NAME_MAX + 1 ? size - 1
+									   : INBOX_SPOOL_NAME_MAX + 1);
 }
 
 void inbox_claim_clear(struct inbox_claim *claim)
@@ -184,7 +190,9 @@ int inbox_claim(const char *inbox, const char *spool, const struct inbox_entry *
 		goto out;
 	snprintf(out->dir, sizeof(out->dir), "%s", entry->dir);
 	out->bad_name = !inbox_is_valid_name(entry->name);
-	snprintf(out->name, sizeof(out->name), "%s", suffix + 1);
+	/* The whole name, not the spool's (cut) one: the receipt names the
+	 * file as the centre dropped it (exchange-format.md §6). */
+	inbox_printable_name(entry->name, out->name, sizeof(out->name));
 	out->received = st.st_ctim;
 	out->spool_path = dst;
 	out->fresh = true;

@@ -20,6 +20,13 @@
 #include "reason.h"
 
 #define INBOX_NAME_MAX 256
+/* The longest name a spool (and quarantine) file keeps after its claim id:
+ * NAME_MAX - the claim id (30) - its separator - ".reason" - the margin of
+ * a temporary name (".NAME.tmp.PID", where the file system has no
+ * O_TMPFILE).  Longer names (always bad ones) are cut there in those
+ * internal names only; the claim, the database and the receipt keep the
+ * whole name. */
+#define INBOX_SPOOL_NAME_MAX 200
 
 struct inbox_entry {
 	char dir[INBOX_NAME_MAX];	/* the inbox subdirectory the file was found in */
@@ -35,7 +42,11 @@ struct inbox_list {
 
 struct inbox_claim {
 	char dir[INBOX_NAME_MAX];
-	char name[INBOX_NAME_MAX];	/* original name (a bad one made printable) */
+	/* The name as dropped, whole; a bad one made printable (bytes outside
+	 * 0x21-0x7e as '_', so that no name can split a log line's key=value
+	 * pairs).  Claims found in the spool after a crash have it cut at
+	 * INBOX_SPOOL_NAME_MAX. */
+	char name[INBOX_NAME_MAX];
 	bool bad_name;			/* the original name was not a valid final name */
 	char claim_id[64];		/* "<sec>.<nsec>-<random hex>", sorts by reception */
 	char *spool_path;		/* owned */
@@ -49,6 +60,10 @@ struct inbox_claim {
 bool inbox_is_temporary_name(const char *name);
 /* True for a valid final name: [A-Za-z0-9._-]{1,128}\.xml (exchange-format.md §1). */
 bool inbox_is_valid_name(const char *name);
+/* name made printable into buf (at most size - 1 bytes of it): bytes
+ * outside 0x21-0x7e and '/' become '_', so that a name can neither forge
+ * a log line nor split its key=value pairs. */
+void inbox_printable_name(const char *name, char *buf, size_t size);
 
 /*
  * Lists inbox/<dir>/<name> entries that are not temporary and whose ctime is

@@ -1,12 +1,15 @@
 /*
  * main - the attestd command line: a table of subcommands, each a thin
- * layer over the modules.  Exit codes (interfaces.md): 0 success, 1 some
- * input invalid, 2 usage, 3 bad configuration, 4 database unreachable or
- * schema too old, 5 internal error.
+ * layer over the modules, and one option parser for all of them (options
+ * anywhere after the command words, as the usage lines show; -h/--help
+ * prints the command's help).  Exit codes (interfaces.md): 0 success, 1
+ * some input invalid, 2 usage, 3 bad configuration, 4 environment fault
+ * (database unreachable or schema too old, stale CRL, disk full), 5
+ * internal error (a bug).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,82 +36,112 @@
 #define EXIT_DATABASE	4
 #define EXIT_INTERNAL	5
 
+/* The options a command may take besides --config and --help (OPT_*). */
+#define OPT_FORMAT	(1u << 0)	/* --format */
+#define OPT_FILTERS	(1u << 1)	/* --centre --licence --from --to */
+#define OPT_REVIEWER	(1u << 2)	/* --by --note */
+#define OPT_RUN		(1u << 3)	/* --once --foreground */
+#define OPT_DRY_RUN	(1u << 4)	/* --dry-run */
+#define POS_ANY		(-1)		/* no limit on the arguments */
+
+struct command;
+
+/* A command line as parsed: the options, and the arguments left in pos
+ * (borrowed from argv). */
+struct cli {
+	const struct command *cmd;
+	const char *config;
+	const char *format;
+	const char *centre, *licence, *from, *to;
+	const char *by, *note;
+	bool once, foreground, dry_run, help;
+	char **pos;			/* owned array, borrowed strings */
+	int n_pos;
+};
+
 /* A command is one word, or two for the groups (db migrate). */
 struct command {
 	const char *name;
 	const char *sub;
-	int (*run)(int argc, char **argv);
+	int (*run)(struct cli *o);
+	unsigned opts;			/* OPT_* */
+	int max_pos;			/* arguments after the command words, or POS_ANY */
 	const char *usage;
 	const char *summary;
 };
 
-static int cmd_help(int argc, char **argv);
-static int cmd_db_migrate(int argc, char **argv);
-static int cmd_db_status(int argc, char **argv);
-static int cmd_registry_import(int argc, char **argv);
-static int cmd_check(int argc, char **argv);
-static int cmd_run(int argc, char **argv);
-static int cmd_audit_verify_log(int argc, char **argv);
-static int cmd_status(int argc, char **argv);
-static int cmd_review(int argc, char **argv);
-static int cmd_audit(int argc, char **argv);
-static int cmd_purge(int argc, char **argv);
-static int cmd_config_check(int argc, char **argv);
+static int cmd_help(struct cli *o);
+static int cmd_db_migrate(struct cli *o);
+static int cmd_db_status(struct cli *o);
+static int cmd_registry_import(struct cli *o);
+static int cmd_check(struct cli *o);
+static int cmd_run(struct cli *o);
+static int cmd_audit_verify_log(struct cli *o);
+static int cmd_status(struct cli *o);
+static int cmd_review(struct cli *o);
+static int cmd_audit(struct cli *o);
+static int cmd_purge(struct cli *o);
+static int cmd_config_check(struct cli *o);
+
+/* Anchors one verify-log checks (SEQ:HASH arguments). */
+#define VERIFY_LOG_MAX_ANCHORS 64
 
 static const struct command commands[] = {
-	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
+	{ "help", NULL, cmd_help, 0, 2, "attestd help [COMMAND]",
 	  "show the commands, or one command's usage" },
-	{ "db", "migrate", cmd_db_migrate, "attestd db migrate [--config F]",
+	{ "db", "migrate", cmd_db_migrate, 0, 0, "attestd db migrate [--config F]",
 	  "apply the SQL migrations this binary carries (idempotent)" },
-	{ "db", "status", cmd_db_status, "attestd db status [--config F]",
+	{ "db", "status", cmd_db_status, 0, 0, "attestd db status [--config F]",
 	  "show applied and pending migrations; exit 4 unless up to date" },
-	{ "registry", "import", cmd_registry_import,
+	{ "registry", "import", cmd_registry_import, 0, 2,
 	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
 	  "load or update a registry from CSV, in one transaction" },
-	{ "run", NULL, cmd_run, "attestd run [--once] [--foreground] [--config F]",
+	{ "run", NULL, cmd_run, OPT_RUN, 0, "attestd run [--once] [--foreground] [--config F]",
 	  "the service: watch the inbox and process files as they come; --once: process "
 	  "what is there now (the spool first), then exit" },
-	{ "status", NULL, cmd_status, "attestd status [--config F]",
+	{ "status", NULL, cmd_status, 0, 0, "attestd status [--config F]",
 	  "queue per centre, spool, pending/review/overdue/near-deadline counts, last file, "
 	  "running instances and their faults" },
-	{ "review", "list", cmd_review, "attestd review list [--format table|csv|json] [--config F]",
+	{ "review", "list", cmd_review, OPT_FORMAT, 0,
+	  "attestd review list [--format table|csv|json] [--config F]",
 	  "the attestations waiting for a person (decision review), oldest deadline first" },
-	{ "review", "show", cmd_review,
+	{ "review", "show", cmd_review, OPT_FORMAT, 1,
 	  "attestd review show ID [--format table|csv|json] [--config F]",
 	  "one attestation's reasons and evidence: identities (attestation, sign-in sheet, "
 	  "registry), attendance, the stage, its decision history" },
-	{ "review", "accept", cmd_review,
+	{ "review", "accept", cmd_review, OPT_REVIEWER, 1,
 	  "attestd review accept ID --by NAME --note TEXT [--config F]",
 	  "clear the review checks: the points rules decide (ledger, balance, history), the "
 	  "centre gets a new receipt, the audit log a row" },
-	{ "review", "reject", cmd_review,
+	{ "review", "reject", cmd_review, OPT_REVIEWER, 1,
 	  "attestd review reject ID --by NAME --note TEXT [--config F]",
 	  "reject it for the reasons that sent it to review; new receipt, audit-log row" },
-	{ "audit", "attestations", cmd_audit,
+	{ "audit", "attestations", cmd_audit, OPT_FORMAT | OPT_FILTERS, 0,
 	  "attestd audit attestations [--centre A] [--licence L] [--from D] [--to D] "
 	  "[--format table|csv|json] [--config F]",
 	  "decisions, filtered by centre, licence, stages held from D to D" },
-	{ "audit", "licence", cmd_audit,
+	{ "audit", "licence", cmd_audit, OPT_FORMAT, 1,
 	  "attestd audit licence L [--format table|csv|json] [--config F]",
 	  "a licence's balance, ledger, balance history, attestations and decision history" },
-	{ "audit", "centre", cmd_audit,
+	{ "audit", "centre", cmd_audit, OPT_FORMAT, 1,
 	  "attestd audit centre A [--format table|csv|json] [--config F]",
 	  "a centre's submissions, late transmissions and rejections" },
-	{ "audit", "overdue", cmd_audit,
+	{ "audit", "overdue", cmd_audit, OPT_FORMAT, 0,
 	  "attestd audit overdue [--format table|csv|json] [--config F]",
 	  "attestations not decided within one month of reception" },
-	{ "purge", NULL, cmd_purge, "attestd purge [--dry-run] [--config F]",
-	  "apply the 3-year retention (rules.md §7) and say what was removed; --dry-run: say "
-	  "what would be, remove nothing" },
-	{ "audit", "verify-log", cmd_audit_verify_log,
+	{ "purge", NULL, cmd_purge, OPT_DRY_RUN, 0, "attestd purge [--dry-run] [--config F]",
+	  "apply the 3-year retention (3 years from the stage's last day, arrete of 26 June "
+	  "2012 art. 15; see attestd(8)) and say what was removed; --dry-run: say what "
+	  "would be, remove nothing" },
+	{ "audit", "verify-log", cmd_audit_verify_log, 0, VERIFY_LOG_MAX_ANCHORS,
 	  "attestd audit verify-log [--config F] [SEQ:HASH ...]",
 	  "check the audit log's hash chain; name the first broken row; each SEQ:HASH (an "
 	  "action=audit-anchor line of the daemon's log) must still be that row's hash" },
-	{ "audit", "verify-archive", cmd_audit, "attestd audit verify-archive [--config F]",
+	{ "audit", "verify-archive", cmd_audit, 0, 0, "attestd audit verify-archive [--config F]",
 	  "re-hash every archived original and identity scan against the database" },
-	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
+	{ "check", NULL, cmd_check, 0, POS_ANY, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
-	{ "config", "check", cmd_config_check, "attestd config check [--config F]",
+	{ "config", "check", cmd_config_check, 0, 0, "attestd config check [--config F]",
 	  "check the configuration as the service would use it: keys, trust files, "
 	  "directories, database; exit 0 ok, 3 configuration, 4 environment" },
 };
@@ -135,17 +168,6 @@ static const struct command *command_find(int argc, char **argv, int *words)
 	return NULL;
 }
 
-/* The usage line of a command, for its own error messages. */
-static const char *command_usage(const char *name, const char *sub)
-{
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0 &&
-		    (sub == NULL || (commands[i].sub && strcmp(commands[i].sub, sub) == 0)))
-			return commands[i].usage;
-	return "attestd help";
-}
-
-
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "attestd: ");
@@ -154,37 +176,161 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-/*
- * Parses the options every command takes (--config F) and leaves the
- * positional arguments in pos[0..*n_pos).  Returns 0, or EXIT_USAGE after
- * saying what is wrong.
- */
-static int options_common(int argc, char **argv, const char *usage, const char **config,
-			  char **pos, int max_pos, int *n_pos)
+/* The options every parser knows; kind 0: every command takes it. */
+struct option_spec {
+	const char *name;		/* long name, without the dashes */
+	char short_name;		/* 0: none */
+	bool has_value;
+	unsigned kind;			/* OPT_* */
+	const char *value_name;		/* in the help: --name VALUE */
+	const char *help;
+};
+
+static const struct option_spec option_specs[] = {
+	{ "once", 0, false, OPT_RUN, NULL, "process what is in the spool and the inbox now, then exit "
+	  "(exit 4 when a fault of this machine kept files for later)" },
+	{ "foreground", 0, false, OPT_RUN, NULL, "log to stderr too" },
+	{ "dry-run", 0, false, OPT_DRY_RUN, NULL, "say what would be removed, remove nothing" },
+	{ "centre", 0, true, OPT_FILTERS, "A", "the centre of approval number A only" },
+	{ "licence", 0, true, OPT_FILTERS, "L", "licence number L only" },
+	{ "from", 0, true, OPT_FILTERS, "D", "stages whose first day is on or after D (YYYY-MM-DD)" },
+	{ "to", 0, true, OPT_FILTERS, "D", "stages whose last day is on or before D" },
+	{ "format", 0, true, OPT_FORMAT, "FMT", "table, csv or json (default: table on a terminal, "
+	  "csv otherwise)" },
+	{ "by", 0, true, OPT_REVIEWER, "NAME", "who decides (one line, at most 100 bytes)" },
+	{ "note", 0, true, OPT_REVIEWER, "TEXT", "why (one line, at most 2000 bytes)" },
+	{ "config", 'c', true, 0, "F", "the configuration file (default $ATTESTD_CONFIG, else "
+	  CONFIG_DEFAULT_PATH "; see attestd.conf(5))" },
+	{ "help", 'h', false, 0, NULL, "show this help and exit" },
+};
+
+#define N_OPTION_SPECS (sizeof(option_specs) / sizeof(option_specs[0]))
+
+/* The value slot of a value option in o. */
+static const char **option_slot(struct cli *o, const char *name)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
+	static const struct { const char *name; size_t offset; } slots[] = {
+		{ "config", offsetof(struct cli, config) }, { "format", offsetof(struct cli, format) },
+		{ "centre", offsetof(struct cli, centre) }, { "licence", offsetof(struct cli, licence) },
+		{ "from", offsetof(struct cli, from) }, { "to", offsetof(struct cli, to) },
+		{ "by", offsetof(struct cli, by) }, { "note", offsetof(struct cli, note) },
 	};
-	*config = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG") : CONFIG_DEFAULT_PATH;
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+:c:", longopts, NULL)) != -1) {
-		if (c == 'c')
-			*config = optarg;
-		else if (c == ':')
-			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
-		else
-			return usage_error(usage, "unknown option %s", argv[optind - 1]);
-	}
-	*n_pos = 0;
-	for (int i = optind; i < argc; i++) {
-		if (*n_pos == max_pos)
-			return usage_error(usage, "unexpected argument '%s'", argv[i]);
-		pos[(*n_pos)++] = argv[i];
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		if (strcmp(slots[i].name, name) == 0)
+			return (const char **)(void *)((char *)o + slots[i].offset);
+	return NULL;
+}
+
+static void option_set_flag(struct cli *o, const char *name)
+{
+	if (strcmp(name, "once") == 0)
+		o->once = true;
+	else if (strcmp(name, "foreground") == 0)
+		o->foreground = true;
+	else if (strcmp(name, "dry-run") == 0)
+		o->dry_run = true;
+	else if (strcmp(name, "help") == 0)
+		o->help = true;
+}
+
+/*
+ * The one parser of every command: options (--name VALUE, --name=VALUE,
+ * -c F, -cF, -h) anywhere after the command words, in any order; "--"
+ * ends them.  The other words are the command's arguments, at most
+ * cmd->max_pos.  Fills o (o->pos to free with cli_clear).  Returns 0, or
+ * EXIT_USAGE after saying what is wrong; -h/--help anywhere wins over any
+ * other problem, so that a person asking for help gets it.
+ */
+static int cli_parse(const struct command *cmd, int argc, char **argv, struct cli *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->cmd = cmd;
+	o->config = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG") : CONFIG_DEFAULT_PATH;
+	o->pos = calloc((size_t)argc + 1, sizeof(*o->pos));
+	if (o->pos == NULL)
+		return EXIT_INTERNAL;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			o->help = true;
+	if (o->help)
+		return 0;
+
+	bool options_done = false;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (options_done || a[0] != '-' || a[1] == '\0') {
+			if (cmd->max_pos != POS_ANY && o->n_pos >= cmd->max_pos)
+				return usage_error(cmd->usage, "unexpected argument '%s'", a);
+			o->pos[o->n_pos++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			options_done = true;
+			continue;
+		}
+		/* --name, --name=VALUE, -x, -xVALUE */
+		const struct option_spec *spec = NULL;
+		const char *value = NULL;
+		size_t len = 0;
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+			value = eq ? eq + 1 : NULL;
+			for (size_t k = 0; k < N_OPTION_SPECS; k++)
+				if (strlen(option_specs[k].name) == len &&
+				    strncmp(option_specs[k].name, a + 2, len) == 0)
+					spec = &option_specs[k];
+		} else {
+			for (size_t k = 0; k < N_OPTION_SPECS; k++)
+				if (option_specs[k].short_name && option_specs[k].short_name == a[1])
+					spec = &option_specs[k];
+			if (spec && a[2] != '\0')
+				value = a + 2;
+		}
+		if (spec == NULL || (spec->kind && !(cmd->opts & spec->kind)))
+			return usage_error(cmd->usage, spec ? "option %s does not apply here"
+							     : "unknown option %s", a);
+		if (!spec->has_value) {
+			if (value)
+				return usage_error(cmd->usage, "option %s takes no value", a);
+			option_set_flag(o, spec->name);
+			continue;
+		}
+		if (value == NULL) {
+			if (i + 1 >= argc)
+				return usage_error(cmd->usage, "option %s needs a value", a);
+			value = argv[++i];
+		}
+		*option_slot(o, spec->name) = value;
 	}
 	return 0;
+}
+
+static void cli_clear(struct cli *o)
+{
+	free(o->pos);
+	o->pos = NULL;
+}
+
+/* A command's help: its usage, what it does, the options it takes. */
+static void command_help(const struct command *c, FILE *out)
+{
+	fprintf(out, "usage: %s\n  %s\n\noptions:\n", c->usage, c->summary);
+	for (size_t k = 0; k < N_OPTION_SPECS; k++) {
+		const struct option_spec *spec = &option_specs[k];
+		if (spec->kind && !(c->opts & spec->kind))
+			continue;
+		char names[40];
+		snprintf(names, sizeof(names), "%s%c%s--%s%s%s", spec->short_name ? "-" : "",
+			 spec->short_name ? spec->short_name : ' ', spec->short_name ? ", " : "",
+			 spec->name, spec->value_name ? " " : "",
+			 spec->value_name ? spec->value_name : "");
+		fprintf(out, "  %-16s %s\n", names + (spec->short_name ? 0 : 1), spec->help);
+	}
+	fprintf(out, "\nSee attestd(8) for the commands and exit codes, attestd.conf(5) for the "
+		"configuration.\n");
 }
 
 /* Loads the configuration or says why not (exit 3). */
@@ -217,16 +363,11 @@ static struct config *config_and_store(const char *config_path, struct store **s
 	return cfg;
 }
 
-static int cmd_db(int argc, char **argv, const char *usage,
-		  enum store_status (*fn)(struct store *, FILE *, char **))
+static int cmd_db(struct cli *o, enum store_status (*fn)(struct store *, FILE *, char **))
 {
-	const char *config_path;
-	char *pos[1];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
-	if (status)
-		return status;
+	int status = 0;
 	struct store *st;
-	struct config *cfg = config_and_store(config_path, &st, &status);
+	struct config *cfg = config_and_store(o->config, &st, &status);
 	if (st) {
 		char *err = NULL;
 		enum store_status s = fn(st, stdout, &err);
@@ -240,24 +381,22 @@ static int cmd_db(int argc, char **argv, const char *usage,
 	return status;
 }
 
-static int cmd_db_migrate(int argc, char **argv)
+static int cmd_db_migrate(struct cli *o)
 {
-	return cmd_db(argc, argv, command_usage("db", "migrate"), store_migrate);
+	return cmd_db(o, store_migrate);
 }
 
-static int cmd_db_status(int argc, char **argv)
+static int cmd_db_status(struct cli *o)
 {
-	return cmd_db(argc, argv, command_usage("db", "status"), store_schema_status);
+	return cmd_db(o, store_schema_status);
 }
 
-static int cmd_registry_import(int argc, char **argv)
+static int cmd_registry_import(struct cli *o)
 {
-	const char *usage = command_usage("registry", "import");
-	const char *config_path;
-	char *pos[2];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 2, &n_pos);
-	if (status)
-		return status;
+	const char *usage = o->cmd->usage;
+	const char *config_path = o->config;
+	char **pos = o->pos;
+	int n_pos = o->n_pos, status = 0;
 	if (n_pos != 2)
 		return usage_error(usage, "%s", "registry import needs a kind and a file");
 	enum registry_kind kind = registry_kind_from_name(pos[0]);
@@ -326,43 +465,45 @@ static void usage_overview(FILE *out)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(out, "  %s\n      %s\n", commands[i].usage, commands[i].summary);
 	fprintf(out, "  attestd --version\n      print the version\n");
-	fprintf(out, "\nEvery command accepts --config F (default /etc/attestd/attestd.conf).\n");
+	fprintf(out, "\nEvery command accepts --config F (default /etc/attestd/attestd.conf) and "
+		"-h/--help (its own help),\nanywhere after the command words.  See attestd(8), "
+		"and attestd.conf(5) for the configuration.\n");
 }
 
-static int cmd_help(int argc, char **argv)
+/* help [COMMAND [SUB]]: the overview, or the help of every command that
+ * matches (a group's sub-commands when SUB is not given). */
+static int group_help(const char *name, const char *sub, FILE *out)
 {
-	if (argc > 3) {
-		fprintf(stderr, "attestd: usage: attestd help [COMMAND]\n");
+	bool any = false;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].name, name) != 0 ||
+		    (sub && commands[i].sub && strcmp(commands[i].sub, sub) != 0))
+			continue;
+		if (any)
+			fputc('\n', out);
+		command_help(&commands[i], out);
+		any = true;
+	}
+	if (!any) {
+		fprintf(stderr, "attestd: unknown command '%s'; try 'attestd help'\n", name);
 		return EXIT_USAGE;
 	}
-	if (argc >= 2) {
-		bool any = false;
-		for (size_t i = 0; i < N_COMMANDS; i++) {
-			if (strcmp(commands[i].name, argv[1]) != 0 ||
-			    (argc == 3 && commands[i].sub && strcmp(commands[i].sub, argv[2]) != 0))
-				continue;
-			printf("usage: %s\n  %s\n", commands[i].usage, commands[i].summary);
-			any = true;
-		}
-		if (!any) {
-			fprintf(stderr, "attestd: unknown command '%s'; try 'attestd help'\n", argv[1]);
-			return EXIT_USAGE;
-		}
-		return EXIT_SUCCESS;
-	}
-	usage_overview(stdout);
 	return EXIT_SUCCESS;
 }
 
-static int cmd_status(int argc, char **argv)
+static int cmd_help(struct cli *o)
 {
-	const char *usage = command_usage("status", NULL);
-	const char *config_path;
-	char *pos[1];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
-	if (status)
-		return status;
-	struct config *cfg = config_or_exit(config_path, &status);
+	if (o->n_pos == 0) {
+		usage_overview(stdout);
+		return EXIT_SUCCESS;
+	}
+	return group_help(o->pos[0], o->n_pos > 1 ? o->pos[1] : NULL, stdout);
+}
+
+static int cmd_status(struct cli *o)
+{
+	int status = 0;
+	struct config *cfg = config_or_exit(o->config, &status);
 	if (cfg == NULL)
 		return status;
 	status = status_show(cfg, stdout);
@@ -370,27 +511,11 @@ static int cmd_status(int argc, char **argv)
 	return status;
 }
 
-static int cmd_purge(int argc, char **argv)
+static int cmd_purge(struct cli *o)
 {
-	const char *usage = command_usage("purge", NULL);
-	const char *config_path;
-	char *pos[1];
-	bool dry_run = false;
-	/* --dry-run is taken out before the common options are read. */
-	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
-	if (rest == NULL)
-		return EXIT_INTERNAL;
-	int n_rest = 0;
-	for (int i = 0; i < argc; i++) {
-		if (i > 0 && strcmp(argv[i], "--dry-run") == 0)
-			dry_run = true;
-		else
-			rest[n_rest++] = argv[i];
-	}
-	int n_pos, status = options_common(n_rest, rest, usage, &config_path, pos, 0, &n_pos);
-	free(rest);
-	if (status)
-		return status;
+	const char *config_path = o->config;
+	bool dry_run = o->dry_run;
+	int status = 0;
 	struct store *st;
 	struct config *cfg = config_and_store(config_path, &st, &status);
 	if (st) {
@@ -411,18 +536,12 @@ static int cmd_purge(int argc, char **argv)
 	return status;
 }
 
-/* Anchors one verify-log checks (SEQ:HASH arguments). */
-#define VERIFY_LOG_MAX_ANCHORS 64
-
-static int cmd_audit_verify_log(int argc, char **argv)
+static int cmd_audit_verify_log(struct cli *o)
 {
-	const char *usage = command_usage("audit", "verify-log");
-	const char *config_path;
-	char *pos[VERIFY_LOG_MAX_ANCHORS];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos,
-					   VERIFY_LOG_MAX_ANCHORS, &n_pos);
-	if (status)
-		return status;
+	const char *usage = o->cmd->usage;
+	const char *config_path = o->config;
+	char **pos = o->pos;
+	int n_pos = o->n_pos, status = 0;
 	long anchor_seq[VERIFY_LOG_MAX_ANCHORS];
 	char anchor_hash[VERIFY_LOG_MAX_ANCHORS][65];
 	for (int i = 0; i < n_pos; i++) {
@@ -477,64 +596,6 @@ static int cmd_audit_verify_log(int argc, char **argv)
 	return status;
 }
 
-/* The options of the review and audit commands; each command says which
- * of them it takes (CLI_*). */
-#define CLI_FORMAT	(1u << 0)
-#define CLI_FILTERS	(1u << 1)
-#define CLI_REVIEWER	(1u << 2)
-
-struct cli {
-	const char *config;
-	const char *format;
-	const char *centre, *licence, *from, *to;
-	const char *by, *note;
-	char *pos[1];
-	int n_pos;
-};
-
-/* Options may come before or after the arguments (review accept 12 --by X). */
-static int options_cli(int argc, char **argv, const char *usage, unsigned allowed, int max_pos,
-		       struct cli *o)
-{
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "centre", required_argument, NULL, 'C' },
-		{ "licence", required_argument, NULL, 'L' },
-		{ "from", required_argument, NULL, 'F' },
-		{ "to", required_argument, NULL, 'T' },
-		{ "by", required_argument, NULL, 'b' },
-		{ "note", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
-	memset(o, 0, sizeof(*o));
-	o->config = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG") : CONFIG_DEFAULT_PATH;
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
-		if (c == ':')
-			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
-		if (c == '?')
-			return usage_error(usage, "unknown option %s", argv[optind - 1]);
-		unsigned kind = c == 'f' ? CLI_FORMAT : strchr("CLFT", c) ? CLI_FILTERS
-						      : strchr("bn", c) ? CLI_REVIEWER : 0;
-		if (kind && !(allowed & kind))
-			return usage_error(usage, "option %s does not apply here", argv[optind - 1]);
-		const char **slot = c == 'c' ? &o->config : c == 'f' ? &o->format
-				    : c == 'C' ? &o->centre : c == 'L' ? &o->licence
-				    : c == 'F' ? &o->from : c == 'T' ? &o->to
-				    : c == 'b' ? &o->by : &o->note;
-		*slot = optarg;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (o->n_pos == max_pos)
-			return usage_error(usage, "unexpected argument '%s'", argv[i]);
-		o->pos[o->n_pos++] = argv[i];
-	}
-	return 0;
-}
-
 static int format_of(const struct cli *o, const char *usage, enum report_format *format)
 {
 	*format = report_format_default(stdout);
@@ -563,18 +624,17 @@ static int date_of(const char *s, const char *usage)
 }
 
 /* review list | show ID | accept ID --by NAME --note TEXT | reject ... */
-static int cmd_review(int argc, char **argv)
+static int cmd_review(struct cli *op)
 {
-	const char *sub = argv[0];
-	const char *usage = command_usage("review", sub);
+	const struct cli o = *op;
+	const char *sub = o.cmd->sub;
+	const char *usage = o.cmd->usage;
 	bool acting = strcmp(sub, "accept") == 0 || strcmp(sub, "reject") == 0;
 	bool list = strcmp(sub, "list") == 0;
-	struct cli o;
 	enum report_format format = REPORT_TABLE;
 	int64_t id = 0;
-	int status = options_cli(argc, argv, usage, acting ? CLI_REVIEWER : CLI_FORMAT,
-				 list ? 0 : 1, &o);
-	if (status == 0 && !list && o.n_pos != 1)
+	int status = 0;
+	if (!list && o.n_pos != 1)
 		status = usage_error(usage, "%s", "which attestation? give its id");
 	if (status == 0 && !list)
 		status = id_of(o.pos[0], usage, &id);
@@ -600,24 +660,20 @@ static int cmd_review(int argc, char **argv)
 }
 
 /* audit attestations | licence L | centre A | overdue | verify-archive */
-static int cmd_audit(int argc, char **argv)
+static int cmd_audit(struct cli *op)
 {
-	const char *sub = argv[0];
-	const char *usage = command_usage("audit", sub);
+	const struct cli o = *op;
+	const char *sub = o.cmd->sub;
+	const char *usage = o.cmd->usage;
 	struct audit_request req = { .query = AUDIT_OVERDUE };
 	bool archive = strcmp(sub, "verify-archive") == 0;
-	unsigned allowed = archive ? 0 : CLI_FORMAT;
-	int max_pos = 0;
-	if (strcmp(sub, "attestations") == 0) {
+	int max_pos = o.cmd->max_pos;
+	if (strcmp(sub, "attestations") == 0)
 		req.query = AUDIT_ATTESTATIONS;
-		allowed |= CLI_FILTERS;
-	} else if (strcmp(sub, "licence") == 0 || strcmp(sub, "centre") == 0) {
+	else if (strcmp(sub, "licence") == 0 || strcmp(sub, "centre") == 0)
 		req.query = sub[0] == 'l' ? AUDIT_LICENCE : AUDIT_CENTRE;
-		max_pos = 1;
-	}
-	struct cli o;
-	int status = options_cli(argc, argv, usage, allowed, max_pos, &o);
-	if (status == 0 && o.n_pos != max_pos)
+	int status = 0;
+	if (o.n_pos != max_pos)
 		status = usage_error(usage, "%s", req.query == AUDIT_LICENCE ? "which licence?"
 						  : "which centre? give its approval number");
 	if (status == 0)
@@ -640,35 +696,10 @@ static int cmd_audit(int argc, char **argv)
 }
 
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(struct cli *o)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "once", no_argument, NULL, 'o' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *usage = command_usage("run", NULL);
-	const char *config_path = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG")
-							   : CONFIG_DEFAULT_PATH;
-	bool once = false, foreground = false;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:c:of", longopts, NULL)) != -1) {
-		if (c == 'c')
-			config_path = optarg;
-		else if (c == 'o')
-			once = true;
-		else if (c == 'f')
-			foreground = true;
-		else if (c == ':')
-			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
-		else
-			return usage_error(usage, "unknown option %s", argv[optind - 1]);
-	}
-	if (optind < argc)
-		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	const char *config_path = o->config;
+	bool once = o->once, foreground = o->foreground;
 	int status = 0;
 	struct config *cfg = config_or_exit(config_path, &status);
 	if (cfg == NULL)
@@ -684,31 +715,22 @@ static int cmd_run(int argc, char **argv)
 	return status;
 }
 
-static int cmd_check(int argc, char **argv)
+static int cmd_check(struct cli *o)
 {
-	const char *usage = command_usage("check", NULL);
-	const char *config_path;
-	char **pos = calloc((size_t)argc, sizeof(*pos));
-	int n_pos, status = pos ? options_common(argc, argv, usage, &config_path, pos, argc, &n_pos)
-				: EXIT_INTERNAL;
-	if (status == 0 && n_pos == 0)
-		status = usage_error(usage, "%s", "check needs at least one file");
-	struct config *cfg = status == 0 ? config_or_exit(config_path, &status) : NULL;
+	int status = 0;
+	if (o->n_pos == 0)
+		status = usage_error(o->cmd->usage, "%s", "check needs at least one file");
+	struct config *cfg = status == 0 ? config_or_exit(o->config, &status) : NULL;
 	if (cfg)
-		status = check_files(cfg, pos, n_pos, time(NULL), stdout, stderr);
+		status = check_files(cfg, o->pos, o->n_pos, time(NULL), stdout, stderr);
 	config_free(cfg);
-	free(pos);
 	return status;
 }
 
 /* config check: see confcheck.h; findings on stdout, for the journal too. */
-static int cmd_config_check(int argc, char **argv)
+static int cmd_config_check(struct cli *o)
 {
-	const char *usage = command_usage("config", "check");
-	const char *config_path;
-	char *pos[1];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 0, &n_pos);
-	return status ? status : confcheck_run(config_path, time(NULL), stdout);
+	return confcheck_run(o->config, time(NULL), stdout);
 }
 
 int main(int argc, char **argv)
@@ -721,11 +743,17 @@ int main(int argc, char **argv)
 		printf("attestd %s\n", ATTESTD_VERSION);
 		return EXIT_SUCCESS;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-		return cmd_help(1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage_overview(stdout);
+		return EXIT_SUCCESS;
+	}
 	int words;
 	const struct command *c = command_find(argc - 1, argv + 1, &words);
 	if (c == NULL) {
+		/* A group asked for its help (attestd db --help): its commands'. */
+		for (int i = 2; words == 1 && i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+				return group_help(argv[1], NULL, stdout);
 		if (words == 1)
 			fprintf(stderr, "attestd: '%s' needs a sub-command; try 'attestd help %s'\n",
 				argv[1], argv[1]);
@@ -733,6 +761,14 @@ int main(int argc, char **argv)
 			fprintf(stderr, "attestd: unknown command '%s'; try 'attestd help'\n", argv[1]);
 		return EXIT_USAGE;
 	}
-	/* The handler sees its own name as argv[0], like a program. */
-	return c->run(argc - words, argv + words);
+	struct cli o;
+	int status = cli_parse(c, argc - 1 - words, argv + 1 + words, &o);
+	if (status == 0 && o.help) {
+		command_help(c, stdout);
+		status = EXIT_SUCCESS;
+	} else if (status == 0) {
+		status = c->run(&o);
+	}
+	cli_clear(&o);
+	return status;
 }

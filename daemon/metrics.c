@@ -85,7 +85,7 @@ static void format_files(struct text *t, const struct metrics *m)
 	text_add(t, "attestd_files_total{outcome=\"duplicate\"} %llu\n", m->files_duplicate);
 
 	family(t, "attestd_files_rejected_total", "counter",
-	       "Rejected files by reason code (exchange-format.md), by this process.");
+	       "Rejected files by reason code (see attestd(8)), by this process.");
 	for (int r = 1; r < REASON_COUNT; r++)
 		if (rejection_reason((enum reason)r) || m->rejected_by[r])
 			text_add(t, "attestd_files_rejected_total{reason=\"%s\"} %llu\n",

@@ -45,6 +45,11 @@ enum reason outbox_relpath(const char *dir, const char *file_name, unsigned n, c
 	size_t name_len = strlen(file_name);
 	if (name_len > 4 && strcmp(file_name + name_len - 4, ".xml") == 0)
 		name_len -= 4;
+	/* The whole name, cut only where the receipt's own name would
+	 * exceed NAME_MAX (exchange-format.md §6). */
+	int tail = snprintf(NULL, 0, ".%u" RECEIPT_SUFFIX, n);
+	if (name_len + (size_t)tail > NAME_MAX)
+		name_len = NAME_MAX - (size_t)tail;
 	char *base = xasprintf("%.*s.%u" RECEIPT_SUFFIX, (int)name_len, file_name, n);
 	bool ok = receipt_component_ok(base, strlen(base));
 	if (ok)

@@ -172,13 +172,20 @@ const struct pipeline_counts *pipeline_counts(const struct pipeline *p)
 /* --- receipts ------------------------------------------------------------------ */
 
 /* The message of an attestation's reason on a receipt ("" = the code's own). */
-static void attestation_reason_message(enum reason code, date_t previous, char *buf, size_t size)
+static void attestation_reason_message(enum reason code, date_t previous, date_t stage_last,
+				       char *buf, size_t size)
 {
 	buf[0] = '\0';
 	if (code == REASON_WITHIN_ONE_YEAR && previous != DATE_NONE) {
 		char day[11];
 		date_format(previous, day);
-		snprintf(buf, size, "last point-granting stage ended %s", day);
+		/* rules.md §5.4 looks both ways: a later stage credited first
+		 * is named as such, so the centre sees why. */
+		if (stage_last == DATE_NONE || previous < date_add_days(stage_last, -1))
+			snprintf(buf, size, "last point-granting stage ended %s", day);
+		else
+			snprintf(buf, size, "a point-granting stage ending %s, less than a year from "
+				 "this one, was credited first", day);
 	}
 }
 
@@ -215,6 +222,7 @@ static void receipt_line(const struct doc_attestation *a, const struct rules_out
 	row->effective = o->decision == RULES_CREDITED ? o->effective : DATE_NONE;
 	row->previous_credit_last_day = rules_reasons_has(&o->reasons, REASON_WITHIN_ONE_YEAR)
 					? o->previous_credit_last_day : DATE_NONE;
+	row->stage_last_day = date_add_days(o->effective, -1);
 	row->n_reasons = o->reasons.n < RULES_MAX_REASONS ? o->reasons.n : RULES_MAX_REASONS;
 	memcpy(row->reasons, o->reasons.codes, row->n_reasons * sizeof(*row->reasons));
 	row->n_flags = o->flags.n < RULES_MAX_REASONS ? o->flags.n : RULES_MAX_REASONS;
@@ -258,6 +266,7 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 		for (size_t k = 0; k < lines[i].n_reasons && k < RECEIPT_MAX_REASONS; k++) {
 			a->reasons[k].code = lines[i].reasons[k];
 			attestation_reason_message(lines[i].reasons[k], lines[i].previous_credit_last_day,
+						   lines[i].stage_last_day,
 						   a->reasons[k].message, sizeof(a->reasons[k].message));
 			a->n_reasons++;
 		}

@@ -128,16 +128,50 @@ struct report_table {
 	long n_rows;
 };
 
+/* The code point of a character a table shows escaped, at s (UTF-8), or
+ * 0: C1 controls, the line and paragraph separators and the bidirectional
+ * controls (U+061C, U+200E-F, U+202A-E, U+2066-9), which the schema
+ * accepts in names but which would break or reorder the line a person
+ * reads.  *len is the sequence's length. */
+static unsigned cell_escaped(const unsigned char *s, size_t *len)
+{
+	unsigned cp = 0;
+	if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f)
+		cp = s[1], *len = 2;
+	else if (s[0] == 0xd8 && s[1] == 0x9c)
+		cp = 0x061c, *len = 2;
+	else if (s[0] == 0xe2 && s[1] == 0x80 && s[2] != 0)
+		cp = 0x2000 + (s[2] & 0x3fu), *len = 3;
+	else if (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9)
+		cp = 0x2040 + (s[2] & 0x3fu), *len = 3;
+	if (cp >= 0x2000 && !(cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+			      (cp >= 0x2066 && cp <= 0x2069)))
+		cp = 0;
+	return cp;
+}
+
 /* A cell as shown: control characters (a centre name on two lines, a tab
- * in a note) become spaces, so one record stays on one line. */
+ * in a note) become spaces, so one record stays on one line; the
+ * characters of cell_escaped() are shown as <U+XXXX>. */
 static char *cell_copy(const char *s)
 {
 	if (s == NULL)
 		return NULL;
-	char *c = xstrdup(s);
-	for (unsigned char *p = (unsigned char *)c; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	size_t n = strlen(s);
+	char *c = xmalloc(n * 4 + 1);	/* "<U+XXXX>": 8 bytes for 2 at worst */
+	size_t j = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		size_t len = 1;
+		unsigned cp = cell_escaped(p, &len);
+		if (cp) {
+			j += (size_t)sprintf(c + j, "<U+%04X>", cp);
+			p += len;
+		} else {
+			c[j++] = *p < 0x20 || *p == 0x7f ? ' ' : (char)*p;
+			p++;
+		}
+	}
+	c[j] = '\0';
 	return c;
 }
 

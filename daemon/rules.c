@@ -253,23 +253,50 @@ static bool rules_same_identity(const struct doc_person *a, const char *surname,
 
 /* --- §5 points ------------------------------------------------------------ */
 
-/* P: the last day of the most recent point-granting stage that ended
- * before F, from this daemon's credits and every stage_credit event. */
-static date_t rules_previous_credit(const struct rules_licence *lic, date_t first_day)
+/* Whether a point-granting stage ending on other_last (and begun the day
+ * before: a credited stage's days are consecutive, and a registry
+ * stage_credit stands for such a stage) is less than one year, date to
+ * date, from the stage first..last, in either direction (§5.4): the later
+ * one must begin on or after the earlier one's last day + 1 year + 1 day. */
+static bool rules_within_one_year(date_t first, date_t last, date_t other_last)
+{
+	if (other_last < first)
+		return first < date_add_days(date_add_years(other_last, 1), 1);
+	return date_add_days(other_last, -1) < date_add_days(date_add_years(last, 1), 1);
+}
+
+/* Keeps in *p the conflicting stage to name: the latest one that ended
+ * before this stage began, else the earliest one after it. */
+static void rules_conflict_keep(date_t first, date_t *p, date_t other_last)
+{
+	if (*p == DATE_NONE)
+		*p = other_last;
+	else if (other_last < first)
+		*p = *p >= first || other_last > *p ? other_last : *p;
+	else if (*p >= first && other_last < *p)
+		*p = other_last;
+}
+
+/* The last day of a point-granting stage less than one year from this
+ * one, before or after it (§5.4), from this daemon's credits and every
+ * stage_credit event, or DATE_NONE.  Looking forward matters when an
+ * earlier stage is decided after a later one was credited: the decision
+ * already taken stands, and this one gives no points. */
+static date_t rules_credit_conflict(const struct rules_licence *lic, date_t first, date_t last)
 {
 	date_t p = DATE_NONE;
 	for (size_t i = 0; i < lic->n_credited; i++) {
-		date_t last = lic->credited_last_days[i];
-		if (last != DATE_NONE && last < first_day && (p == DATE_NONE || last > p))
-			p = last;
+		date_t other = lic->credited_last_days[i];
+		if (other != DATE_NONE && rules_within_one_year(first, last, other))
+			rules_conflict_keep(first, &p, other);
 	}
 	for (size_t i = 0; i < lic->n_events; i++) {
 		const struct ledger_event *e = &lic->events[i];
 		if (e->kind != LEDGER_STAGE_CREDIT || e->effective == DATE_NONE)
 			continue;
-		date_t last = date_add_days(e->effective, -1);
-		if (last != DATE_NONE && last < first_day && (p == DATE_NONE || last > p))
-			p = last;
+		date_t other = date_add_days(e->effective, -1);
+		if (other != DATE_NONE && rules_within_one_year(first, last, other))
+			rules_conflict_keep(first, &p, other);
 	}
 	return p;
 }
@@ -329,10 +356,9 @@ static void rules_points(const struct doc_stage *stage, const struct doc_attesta
 		rules_add(&out->reasons, REASON_LICENCE_INVALIDATED);
 		return;
 	}
-	/* 4. Once a year, date to date: F >= P + 1 year + 1 day. */
-	out->previous_credit_last_day = rules_previous_credit(lic, first);
-	if (out->previous_credit_last_day != DATE_NONE &&
-	    first < date_add_days(date_add_years(out->previous_credit_last_day, 1), 1)) {
+	/* 4. Once a year, date to date, looking both ways. */
+	out->previous_credit_last_day = rules_credit_conflict(lic, first, last);
+	if (out->previous_credit_last_day != DATE_NONE) {
 		out->decision = RULES_NO_CREDIT;
 		rules_add(&out->reasons, REASON_WITHIN_ONE_YEAR);
 		return;

@@ -60,7 +60,8 @@ struct rules_licence {
 	const struct ledger_event *events;	/* registry events and this daemon's credits */
 	size_t n_events;
 	/* Last days of this licence's other stages this daemon decided
-	 * `credited` (their stage_credit events may be among events too). */
+	 * `credited`, before and after this one (their stage_credit events
+	 * may be among events too). */
 	const date_t *credited_last_days;
 	size_t n_credited;
 };
@@ -82,7 +83,10 @@ struct rules_outcome {
 	date_t effective;		/* E = last day + 1 */
 	date_t registration_deadline;	/* reception + 1 month, the last day allowed */
 	bool near_deadline;		/* pending/review and within 7 days of it */
-	date_t previous_credit_last_day;	/* P of §5.4 when one was found, else DATE_NONE */
+	/* within_one_year: the last day of the point-granting stage less
+	 * than a year away (§5.4), the latest before this stage, else the
+	 * earliest after it; DATE_NONE otherwise. */
+	date_t previous_credit_last_day;
 	struct rules_reasons reasons;
 	struct rules_reasons flags;	/* in reason.def order */
 	/* credited: the event to append to the licence's ledger: stage_credit,

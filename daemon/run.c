@@ -27,7 +27,7 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define EXIT_DATABASE 4
+#define EXIT_DATABASE 4		/* any environment fault, not only the database */
 #define AUDIT_ANCHOR_INTERVAL_S 3600
 #define EXIT_INTERNAL 5
 
@@ -57,16 +57,45 @@ static bool audit_anchor(struct store *st)
 	return rc == STORE_OK;
 }
 
-/* Processes one claim; false when the batch must stop (database gone). */
+/* Processes one claim; false when the batch must stop (database gone,
+ * disk full).  A fault of our environment that kept the file for later
+ * (interfaces.md: database, stale CRL or unreadable trust files, disk,
+ * file system) is exit 4, the operator's to mend; exit 5 is for bugs. */
 static bool run_one(struct pipeline *p, const struct inbox_claim *c, int *status)
 {
 	enum reason r = pipeline_process(p, c);
-	if (r == REASON_DB_UNAVAILABLE) {
+	if (r == REASON_DB_UNAVAILABLE || r == REASON_DISK_FULL) {
 		*status = EXIT_DATABASE;
 		return false;
 	}
-	if (r != REASON_OK && *status == 0)
+	if ((r == REASON_CRL_STALE || r == REASON_TRUST_UNAVAILABLE || r == REASON_IO_ERROR) &&
+	    *status == 0)
+		*status = EXIT_DATABASE;
+	else if (r != REASON_OK && *status == 0)
 		*status = EXIT_INTERNAL;
+	return true;
+}
+
+/* run --once claims nothing while free space where it writes is below
+ * min_free_space, as the service pauses (the files wait in the inbox). */
+static bool run_once_disk_ok(const struct config *cfg)
+{
+	const char *paths[] = { cfg->spool, cfg->archive, cfg->outbox, cfg->quarantine };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct statvfs vfs;
+		if (statvfs(paths[i], &vfs) != 0) {
+			log_error("action=start outcome=error reason=io_error path=%s error=\"%s\"",
+				  paths[i], strerror(errno));
+			return false;
+		}
+		uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+		if (free_bytes < cfg->min_free_space) {
+			log_error("action=start outcome=error reason=disk_full path=%s free_mib=%llu "
+				  "hint=\"free space or lower [limits] min_free_space; the files wait "
+				  "in the inbox\"", paths[i], (unsigned long long)(free_bytes >> 20));
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -77,7 +106,7 @@ static bool run_spool(struct pipeline *p, const struct config *cfg, int *status)
 	bool go_on = true;
 	if (inbox_spool_list(cfg->spool, &claims, &n) != 0) {
 		log_error("action=spool path=%s outcome=error error=\"%s\"", cfg->spool, strerror(errno));
-		*status = EXIT_INTERNAL;
+		*status = EXIT_DATABASE;
 		return false;
 	}
 	for (size_t i = 0; i < n && go_on; i++)
@@ -97,7 +126,7 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (inbox_scan(cfg->inbox, cfg->settle_time_ms, &now, &list, unsettled) != 0) {
 		log_error("action=scan path=%s outcome=error error=\"%s\"", cfg->inbox, strerror(errno));
-		*status = EXIT_INTERNAL;
+		*status = EXIT_DATABASE;
 		return false;
 	}
 	bool go_on = true;
@@ -105,10 +134,14 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 		struct inbox_claim c;
 		int got = inbox_claim(cfg->inbox, cfg->spool, &list.entries[i], &c);
 		if (got < 0) {
+			int saved = errno;
+			char name[INBOX_NAME_MAX];
+			inbox_printable_name(list.entries[i].name, name, sizeof(name));
+			errno = saved;
 			log_error("action=claim file=%s/%s outcome=error error=\"%s\"%s",
-				  list.entries[i].dir, list.entries[i].name, strerror(errno),
+				  list.entries[i].dir, name, strerror(errno),
 				  errno == EXDEV ? " hint=\"inbox and spool must be on one file system\"" : "");
-			*status = EXIT_INTERNAL;
+			*status = EXIT_DATABASE;
 			go_on = errno != EXDEV;
 			continue;
 		}
@@ -282,12 +315,19 @@ int run_once(const struct config *cfg)
 		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
 		return EXIT_DATABASE;
 	}
+	if (!run_once_disk_ok(cfg)) {
+		run_once_metrics(cfg, NULL, st, started, 0);	/* not a database fault */
+		store_free(st);
+		return EXIT_DATABASE;
+	}
 	struct pipeline *p = pipeline_new(cfg, st, true, &err);
 	if (p == NULL) {
+		/* The trust files or the receipt key cannot be used: the
+		 * setup's to mend (trust_unavailable), not a bug. */
 		log_error("action=start outcome=error error=\"%s\"", err);
 		free(err);
 		store_free(st);
-		return EXIT_INTERNAL;
+		return EXIT_DATABASE;
 	}
 	/* The spool first: files a previous run claimed and did not finish;
 	 * then the file system and the database compared. */
@@ -336,7 +376,9 @@ int run_once(const struct config *cfg)
 		 "no_credit=%zu rejected_attestations=%zu pending=%zu review=%zu", c->accepted,
 		 c->rejected, c->duplicate, c->retried, c->attestations[0], c->attestations[1],
 		 c->attestations[2], c->attestations[3], c->attestations[4]);
-	run_once_metrics(cfg, p, st, started, status);
+	/* Exit 4 is any environment fault; the metrics' database fault only
+	 * when the connection is the one lost. */
+	run_once_metrics(cfg, p, st, started, status == EXIT_DATABASE && store_ok(st) ? 0 : status);
 	pipeline_free(p);
 	store_free(st);
 	return status;

@@ -519,7 +519,8 @@ static enum store_status roles_check(struct store *st, char **err)
 	enum store_status s = store_result_status(st, res, err);
 	if (s == STORE_OK && atoi(PQgetvalue(res, 0, 0)) != 2) {
 		*err = xstrdup("the roles attestd and attestd_auditor do not exist: a DBA must "
-			       "run sql/roles.sql as superuser first (see README)");
+			       "run " ATTESTD_DATADIR "/sql/roles.sql as the PostgreSQL superuser "
+			       "first (see attestd(8))");
 		s = STORE_ERROR;
 	}
 	PQclear(res);

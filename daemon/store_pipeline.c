@@ -178,8 +178,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		" FROM unnest($2::text[], $3::smallint[], $4::smallint[]) AS u(licence, old, new)",
 	/* (SELECT $1): see S_CREDITED. */
 	[S_SUB_DECISIONS] = "SELECT number, licence, decision, points, effective_date,"
-		" previous_credit_last_day, array_to_string(reasons, ','), array_to_string(flags, ',')"
-		" FROM attestd.attestations WHERE submission_id = (SELECT $1::bigint) ORDER BY id",
+		" previous_credit_last_day, array_to_string(reasons, ','), array_to_string(flags, ','),"
+		" last_day FROM attestd.attestations WHERE submission_id = (SELECT $1::bigint) ORDER BY id",
 	[S_GET_FINDINGS] = "SELECT array_to_string(findings, ','), findings IS NOT NULL"
 		" FROM attestd.stages WHERE id = $1",
 	/* Numbered per name in the outbox: a file sent again under the same
@@ -1365,6 +1365,7 @@ enum store_status store_receipt_inputs(struct store *st, int64_t submission,
 		row->points = atoi(PQgetvalue(res, r, 3));
 		row->effective = store_col_date(res, r, 4);
 		row->previous_credit_last_day = store_col_date(res, r, 5);
+		row->stage_last_day = store_col_date(res, r, 8);
 		codes_split(PQgetvalue(res, r, 6), row->reasons, &row->n_reasons, RULES_MAX_REASONS);
 		codes_split(PQgetvalue(res, r, 7), row->flags, &row->n_flags, RULES_MAX_REASONS);
 	}

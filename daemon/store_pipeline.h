@@ -258,6 +258,7 @@ struct store_receipt_row {
 	int points;
 	date_t effective;
 	date_t previous_credit_last_day;
+	date_t stage_last_day;		/* L, to say whether that stage came before or after */
 	size_t n_reasons;
 	enum reason reasons[RULES_MAX_REASONS];
 	size_t n_flags;

@@ -13,6 +13,16 @@
 enum reason parse_error_set(struct parse_error *err, enum reason r, int line, int column,
 			    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * The backstop every message of parsers/ goes through (parse_error_set
+ * and the signature checks' own setter call it): whatever a check echoes,
+ * a message never carries a control character (C0, DEL, C1), a line or
+ * paragraph separator or a bidirectional control; each becomes '?', so a
+ * message stays one line that reads in order wherever it goes (check
+ * output, .reason, database, receipt, log).  Rewrites msg in place.
+ */
+void parse_error_scrub(char *msg);
+
 /* Resets err to "no error" (REASON_OK, empty message). */
 void parse_error_clear(struct parse_error *err);
 

@@ -54,6 +54,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "parse_error.h"
 #include "signature.h"
 #include "xmalloc.h"
 
@@ -140,6 +141,7 @@ static enum reason sig_fail(struct parse_error *err, enum reason r, const xmlNod
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
+	parse_error_scrub(err->message);
 	return r;
 }
 

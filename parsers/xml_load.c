@@ -161,10 +161,19 @@ static enum reason xml_load_check_declaration(const unsigned char *b, size_t n,
 		    !(value_len == 5 && strncasecmp((const char *)b + value, "UTF-8", 5) == 0)) {
 			int line, column;
 			xml_load_position(b, value, &line, &column);
+			/* The value is echoed only when it is plain printable
+			 * ASCII: a newline, CR or ESC in it would forge lines
+			 * wherever the message goes (check, .reason, database). */
+			bool plain = value_len <= 40;
+			for (size_t k = 0; plain && k < value_len; k++)
+				plain = b[value + k] > 0x20 && b[value + k] < 0x7f;
+			if (!plain)
+				return parse_error_set(err, REASON_XML_CONSTRUCT_FORBIDDEN, line, column,
+						       "the XML declaration names an encoding other "
+						       "than UTF-8: only UTF-8 is accepted");
 			return parse_error_set(err, REASON_XML_CONSTRUCT_FORBIDDEN, line, column,
 					       "the XML declaration names encoding \"%.*s\": only UTF-8 is accepted",
-					       (int)(value_len > 40 ? 40 : value_len),
-					       (const char *)b + value);
+					       (int)value_len, (const char *)b + value);
 		}
 	}
 }
@@ -459,6 +468,26 @@ static void xml_load_error(void *ctx, xmlErrorPtr e)
 
 /* --- the parse ----------------------------------------------------------- */
 
+/* The caller's bytes, handed to libxml2 a chunk at a time. */
+struct xml_load_reader {
+	const unsigned char *bytes;
+	size_t len;
+	size_t at;
+};
+
+static int xml_load_read(void *ctx, char *buf, int size)
+{
+	struct xml_load_reader *rd = ctx;
+	size_t n = rd->len - rd->at;
+	if (size <= 0)
+		return 0;
+	if (n > (size_t)size)
+		n = (size_t)size;
+	memcpy(buf, rd->bytes + rd->at, n);
+	rd->at += n;
+	return (int)n;
+}
+
 enum reason xml_load(const unsigned char *bytes, size_t len, const struct parsers_limits *limits,
 		     xmlDocPtr *out, struct parse_error *err)
 {
@@ -516,10 +545,15 @@ enum reason xml_load(const unsigned char *bytes, size_t len, const struct parser
 	sax->fatalError = NULL;
 	ctxt->_private = &st;
 
-	/* Decoding is forced to UTF-8: the declaration was checked above and
-	 * is checked again in xml_load_start_document. */
-	doc = xmlCtxtReadMemory(ctxt, (const char *)bytes, (int)len, NULL, "UTF-8",
-				XML_PARSE_NONET | XML_PARSE_NOCDATA);
+	/* The parser reads the caller's bytes through a callback, a chunk at
+	 * a time, without encoding conversion (the bytes are strict UTF-8,
+	 * checked above; XML_PARSE_IGNORE_ENC keeps a declaration, checked
+	 * above too, from switching the decoding): libxml2 holds a window of
+	 * the input, not a copy of it and a converted copy, so the peak
+	 * memory of a parse is the bytes and the tree. */
+	struct xml_load_reader reader = { bytes, len, 0 };
+	doc = xmlCtxtReadIO(ctxt, xml_load_read, NULL, &reader, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC);
 
 	if (st.stopped) {
 		r = st.stop_err.reason;

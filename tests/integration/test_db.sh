@@ -64,6 +64,6 @@ pg_admin -q -c "ALTER ROLE attestd_auditor RENAME TO attestd_auditor_away" >/dev
 run_attestd db migrate
 pg_admin -q -c "ALTER ROLE attestd_auditor_away RENAME TO attestd_auditor" >/dev/null
 expect_eq "missing roles: exit 5" 5 "$RC"
-expect_match "missing roles: says to run roles.sql" 'run sql/roles.sql as superuser' "$ERR"
+expect_match "missing roles: says to run roles.sql" 'run /.*/share/attestd/sql/roles.sql as the PostgreSQL superuser' "$ERR"
 
 finish

@@ -58,6 +58,12 @@ for n in EX04A0000001 EX04B0000001; do
 	event $n 2025-06-01 retrait -8 "R-$n"
 done
 event EX04B0000001 2025-11-13 stage_credit 4 SC-EX04B
+# 4, forward (rules.md §5.4 "in either direction"): an earlier stage decided
+# after a later one of the same licence was credited, by each path that
+# decides: a late sign-in sheet (F), a review accept (H), a registry import
+# bringing the licence with a later stage_credit (G, unknown until then).
+plain EX04F0000001 4
+plain EX04H0000001 4
 # 5: previous stage 2024-02-28/29 (registry), earliest next first day 2025-03-01.
 lic EX05A0000001
 event EX05A0000001 2009-06-01 grant 12 G-EX05
@@ -204,15 +210,23 @@ for i in 1 2 3 4 5; do ARRIVALS="08:20 12:25 08:20 12:25" SHEET_ONLY=1 trainee F
 pair ex14c
 simple ex16 EX16A0000001
 simple ex18 EX18A0000001
+new_stage EX04FE 2026-11-02 2026-11-03
+tr_ EX04F0000001; fillers 5; pair ex04fe
+simple ex04fl EX04F0000001
+new_stage EX04HE 2026-11-02 2026-11-03
+tr_ EX04H0000001; fillers 4; pair ex04he
+simple ex04hl EX04H0000001
+simple ex04g EX04G0000001
 
 n=0
 for x in ex01 ex02 ex03 ex04a ex04b ex06a ex06b ex06c ex07a ex07b ex08 ex09b ex10 ex11a ex11b ex12 \
-	ex13a ex13b ex14a ex14b ex14c ex18; do
+	ex13a ex13b ex14a ex14b ex14c ex18 ex04fl ex04he ex04hl ex04g; do
 	if [ $((n++ % 2)) -eq 0 ]; then drop $x-sheet.xml; drop $x-att.xml
 	else drop $x-att.xml; drop $x-sheet.xml; fi
 done
 drop ex09a-att.xml
 drop ex16-att.xml
+drop ex04fe-att.xml
 run_once "$(at 2026-11-16)"
 expect_eq "main run: exit 0" 0 "$RC"
 expect_no_match "main run: nothing rejected whole" 'outcome=rejected' "$ERR"
@@ -285,6 +299,27 @@ expect_attestation "16: sheet never arrives → pending awaiting_signin_sheet" e
 expect_eq "16: deadline 2026-12-16" 2026-12-16 \
 	"$(sql "SELECT registration_deadline FROM audit.attestation_decisions WHERE attestation_number = 'EX16-01'")"
 expect_attestation "18: the first file" ex18-att.xml EX18-01 "credited|4|$E||"
+expect_attestation "4 forward: the later stage, first decided, credited" ex04fl-att.xml EX04FL-01 \
+	"credited|4|$E||"
+expect_attestation "4 forward: the earlier stage waits for its sheet" ex04fe-att.xml EX04FE-01 \
+	"pending|0|-|awaiting_signin_sheet|"
+expect_attestation "4 forward: the earlier stage in review (group of 5)" ex04he-att.xml EX04HE-01 \
+	"review|0|-|group_size|"
+expect_attestation "4 forward: licence unknown yet" ex04g-att.xml EX04G-01 \
+	"pending|0|-|licence_unknown|"
+
+# --- 4, forward, by review accept: the earlier stage accepted after the later
+# one was credited gives no points, and its new receipt says why.
+run_attestd review accept "$(sql "SELECT id FROM attestd.attestations WHERE number = 'EX04HE-01'")" \
+	--by "Agent Dupuis" --note "group of 5 checked"
+expect_eq "4 forward, review accept: exit 0" 0 "$RC"
+expect_attestation "4 forward, review accept → no_credit within_one_year" ex04he-att.xml EX04HE-01 \
+	"no_credit|0|-|within_one_year|"
+expect_match "4 forward, review accept: the receipt names the later stage" \
+	'<reason code="within_one_year">a point-granting stage ending 2026-11-14, less than a year from this one, was credited first</reason>' \
+	"$(cat "$(latest_receipt ex04he-att.xml)")"
+expect_eq "4 forward, review accept: the credit already given stands, balance 8" \
+	"credited|4|$E|||8" "$(attestation_row EX04HL-01)|$(balance EX04H0000001)"
 
 # --- 18: the same number in another file; the same bytes again ----------------
 new_stage EX18B $F $L
@@ -313,7 +348,15 @@ expect_eq "18: the first decision stands, nothing recorded twice" "1|EX18A000000
 simple ex15b EX15B0000001
 simple ex15a EX15A0000001
 drop ex15b-sheet.xml; drop ex15b-att.xml
+drop ex04fe-sheet.xml
 run_once "$(at 2026-11-29)"
+expect_attestation "4 forward, late sheet: the earlier stage → no_credit within_one_year" \
+	ex04fe-att.xml EX04FE-01 "no_credit|0|-|within_one_year|"
+expect_match "4 forward, late sheet: the receipt names the later stage" \
+	'<reason code="within_one_year">a point-granting stage ending 2026-11-14, less than a year from this one, was credited first</reason>' \
+	"$(cat "$(latest_receipt ex04fe-att.xml)")"
+expect_eq "4 forward, late sheet: the decision already taken stands, balance 8" \
+	"credited|4|$E|||8" "$(attestation_row EX04FL-01)|$(balance EX04F0000001)"
 expect_attestation "15: received 2026-11-29 (L+15): on time" ex15b-att.xml EX15B-01 "credited|4|$E||"
 drop ex15a-sheet.xml; drop ex15a-att.xml
 run_once "$(at 2026-11-30)"
@@ -338,6 +381,20 @@ drop ex09a-sheet.xml
 run_once "$(at 2026-12-03)"
 expect_attestation "9: balance 4 today, 8 at E → credited 4" ex09a-att.xml EX09A-01 "credited|4|$E||"
 expect_eq "9: replay 8 + 4 = 12 at E, then -4 → 8" 8 "$(balance EX09A0000001)"
+
+# --- 4, forward, by registry import: the licence arrives with a stage_credit
+# effective 2026-11-25 (a stage of 2026-11-23/24, after this one) --------------
+lic EX04G0000001
+event EX04G0000001 2009-06-01 grant 12 G-EX04G
+event EX04G0000001 2025-06-01 retrait -8 R-EX04G
+event EX04G0000001 2026-11-25 stage_credit 4 SC-EX04G
+ATTESTD_TEST_NOW=$(at 2026-12-04) registries || fail "4 forward: licence EX04G imported"
+expect_attestation "4 forward, registry import → no_credit within_one_year" ex04g-att.xml EX04G-01 \
+	"no_credit|0|-|within_one_year|"
+expect_match "4 forward, registry import: the receipt names the registry's stage" \
+	'<reason code="within_one_year">a point-granting stage ending 2026-11-24, less than a year from this one, was credited first</reason>' \
+	"$(cat "$(latest_receipt ex04g-att.xml)")"
+expect_eq "4 forward, registry import: balance 4 + 4 from the registry only" 8 "$(balance EX04G0000001)"
 
 # --- 16: deadline 2026-12-16 is the last day allowed ----------------------------
 run_once "$(at 2026-12-16)"

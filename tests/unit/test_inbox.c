@@ -244,6 +244,40 @@ Test(inbox, claim_moves_a_symlink_as_a_link, .init = setup, .fini = teardown)
 	free(link);
 }
 
+/* A name too long to be valid is rejected (bad_file_name), but the claim
+ * keeps it whole for the receipt; only the spool's own name is cut. */
+Test(inbox, long_bad_names_kept_whole, .init = setup, .fini = teardown)
+{
+	char name[256];
+	memset(name, 'n', 250);
+	memcpy(name + 250, "\x01.xml", 6);
+	name[255] = '\0';
+	put("R2402800010", name, "x");
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
+	cr_assert_eq(list.n, 1);
+	struct inbox_claim c;
+	cr_assert_eq(inbox_claim(inbox, spool, &list.entries[0], &c), 1);
+	cr_expect(c.bad_name);
+	cr_expect_eq(strlen(c.name), 255, "the whole name: %zu bytes", strlen(c.name));
+	cr_expect(strncmp(c.name, name, 250) == 0 && strcmp(c.name + 250, "_.xml") == 0, "%s",
+		  c.name);
+	const char *base = strrchr(c.spool_path, '/') + 1;
+	cr_expect(strlen(base) + strlen(".reason") <= 255, "spool name %zu bytes", strlen(base));
+	struct inbox_claim *spooled;
+	size_t n;
+	cr_assert_eq(inbox_spool_list(spool, &spooled, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_expect_eq(strlen(spooled[0].name), INBOX_SPOOL_NAME_MAX, "after a crash: cut");
+	cr_expect(strncmp(spooled[0].name, c.name, INBOX_SPOOL_NAME_MAX) == 0);
+	inbox_claim_clear(&spooled[0]);
+	free(spooled);
+	inbox_claim_clear(&c);
+	inbox_list_clear(&list);
+}
+
 Test(inbox, bad_names_get_a_printable_stand_in, .init = setup, .fini = teardown)
 {
 	put("R2402800010", "bad name\tx.xml", "x");

@@ -78,6 +78,13 @@ ParameterizedTestParameters(report, tables)
 		  "----------------+------\n"
 		  " Centre de test | a b\n"
 		  "(1 row)\n" },
+		{ "bidi overrides and separators shown escaped", false, 2, { "surname", "n" }, 2,
+		  { { "\u202Egnp.exe", "1" }, { "A\u2028B\u2066C\xc2\x85", "2" } }, { 0, 0 },
+		  " surname                     | n\n"
+		  "-----------------------------+---\n"
+		  " <U+202E>gnp.exe             | 1\n"
+		  " A<U+2028>B<U+2066>C<U+0085> | 2\n"
+		  "(2 rows)\n" },
 		{ "no rows: header, rule, count", false, 3, { "a", "bb", "ccc" }, 0, { { "" } }, { 0 },
 		  " a | bb | ccc\n"
 		  "---+----+-----\n"

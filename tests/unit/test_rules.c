@@ -252,10 +252,9 @@ static void build_licence(struct fixture *f, const struct case_row *row)
 	}
 }
 
-static void run_case(const struct case_row *row)
+/* The documents, registry and context of a row, into f. */
+static void setup_case(struct fixture *f, const struct case_row *row)
 {
-	static struct fixture fx;
-	struct fixture *f = &fx;
 	memset(f, 0, sizeof(*f));
 
 	f->att.kind = DOC_ATTESTATIONS;
@@ -285,6 +284,13 @@ static void run_case(const struct case_row *row)
 	f->ctx.today = row->today[0] ? D(row->today) : f->ctx.received;
 	f->ctx.late_tolerance_min = row->tolerance;
 	f->ctx.review_cleared = row->review_cleared;
+}
+
+static void run_case(const struct case_row *row)
+{
+	static struct fixture fx;
+	struct fixture *f = &fx;
+	setup_case(f, row);
 
 	const struct document *sheet = row->no_sheet ? NULL : &f->sheet;
 	if (sheet) {
@@ -389,6 +395,22 @@ ParameterizedTestParameters(rules, worked_examples)
 		{ .name = "4. the same as a registry stage_credit",
 		  .ev = { { 'G', "2010-01-01", 12, "" }, { 'X', "2025-06-01", -9, "" },
 			  { 'S', "2025-11-13", 4, "2025-11-11" } },
+		  .decision = CREDITED, .points = 4, .balance = 11 },
+		/* The forward case (§5.4 "in either direction"): this stage is
+		 * decided after a later one of the licence was credited. */
+		{ .name = "4. forward: later credited stage 2027-11-14/15", .lost = 5,
+		  .credited_last = "2027-11-15",
+		  .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
+		{ .name = "4. forward: the later stage as a registry stage_credit",
+		  .ev = { { 'G', "2010-01-01", 12, "" }, { 'X', "2025-06-01", -5, "" },
+			  { 'S', "2027-11-16", 4, "2027-11-14" } },
+		  .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
+		{ .name = "4. forward: later stage 2027-11-15/16, a year and a day after", .lost = 5,
+		  .credited_last = "2027-11-16",
+		  .decision = CREDITED, .points = 4, .balance = 11 },
+		{ .name = "4. forward: registry stage_credit effective 2027-11-17",
+		  .ev = { { 'G', "2010-01-01", 12, "" }, { 'X', "2025-06-01", -5, "" },
+			  { 'S', "2027-11-17", 4, "2027-11-15" } },
 		  .decision = CREDITED, .points = 4, .balance = 11 },
 		{ .name = "5. previous stage 2024-02-28/29, stage 2025-02-28/03-01",
 		  .first = "2025-02-28", .last = "2025-03-01", .lost = 5,
@@ -694,8 +716,14 @@ ParameterizedTestParameters(rules, boundaries)
 		{ .name = "P = 2023-02-28: F = 2024-02-28 too early", .credited_last = "2023-02-28",
 		  .first = "2024-02-28", .last = "2024-02-29", .lost = 5,
 		  .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
-		{ .name = "a later credited stage does not count", .credited_last = "2026-12-20",
+		{ .name = "a later credited stage within a year counts", .credited_last = "2026-12-20",
+		  .lost = 5, .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
+		{ .name = "the same stage credited already counts", .credited_last = "2026-11-14",
+		  .lost = 5, .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
+		{ .name = "P = L + 1 year + 1 day later: allowed", .credited_last = "2027-11-16",
 		  .lost = 5, .decision = CREDITED, .points = 4, .balance = 11 },
+		{ .name = "later stage begins L + 1 year: too close", .credited_last = "2027-11-15",
+		  .lost = 5, .decision = NO_CREDIT, .reasons = { R(WITHIN_ONE_YEAR) }, .balance = 7 },
 		{ .name = "registry stage_credit capped to nothing still counts",
 		  .ev = { { 'G', "2010-01-01", 12, "" }, { 'S', "2026-03-01", 4, "2026-02-27" },
 			  { 'X', "2026-06-01", -5, "" } },
@@ -957,3 +985,96 @@ Test(rules, names_and_refs)
 	rules_credit_ref("R2402800010", "CH-2026-1113-01", ref);
 	cr_expect_str_eq(ref, "stage:R2402800010:CH-2026-1113-01");
 }
+
+/* --- §5.4 as a property: whatever the order of arrival --------------------- */
+
+struct one_year_rng {
+	uint64_t s;
+};
+
+static int one_year_rand(struct one_year_rng *r, int lo, int hi)	/* inclusive */
+{
+	/* xorshift64 (Marsaglia), fixed seed: a failure is reproducible */
+	r->s ^= r->s << 13;
+	r->s ^= r->s >> 7;
+	r->s ^= r->s << 17;
+	return lo + (int)(r->s % (uint64_t)(hi - lo + 1));
+}
+
+/* Decides a stage first..first+1 for a licence holding the credits given
+ * (this daemon's credited last days, and registry-style stage_credit
+ * events), with points to gain; returns the decision. */
+static struct rules_outcome decide_stage_of(struct fixture *f, date_t first,
+					    const date_t *credited, size_t n_credited,
+					    const struct ledger_event *credits, size_t n_events)
+{
+	struct case_row row = { .name = "one-year property", .lost = 8, .skip_stage_checks = true };
+	date_format(first, row.first);
+	date_format(date_add_days(first, 1), row.last);
+	setup_case(f, &row);
+	/* grant and retrait from setup_case, then the credits */
+	for (size_t i = 0; i < n_events && f->lic.n_events < 8; i++)
+		f->ev[f->lic.n_events++] = credits[i];
+	f->lic.credited_last_days = credited;
+	f->lic.n_credited = n_credited;
+	cr_assert_eq(rules_check_stage(&f->sheet, &f->att, f->reg, f->n_reg, &f->findings), REASON_OK);
+	f->findings.n = 0;	/* the days may be a Sunday or a holiday: not the point here */
+	cr_assert_eq(rules_decide(&f->att, 0, &f->sheet, &f->findings, &f->lic, &f->ctx, &f->out),
+		     REASON_OK);
+	struct rules_outcome o = f->out;
+	free(f->sheet.sheet.participants);
+	return o;
+}
+
+/*
+ * Two stages of one licence, A then B in time, B beginning d days after A
+ * ended; they arrive in either order, and the first decided is known to the
+ * second either as this daemon's credit or as a registry stage_credit.
+ * Less than a year and a day apart: exactly one is credited, the other is
+ * no_credit within_one_year naming it.  Further apart: both are credited.
+ */
+Test(rules_properties, once_a_year_either_order)
+{
+	static struct fixture fx;
+	struct one_year_rng rng = { 0x9e3779b97f4a7c15ULL };
+	int both = 0, one = 0;
+	for (int k = 0; k < 3000; k++) {
+		date_t a_first = D("2024-01-01") + one_year_rand(&rng, 0, 1500);
+		date_t a_last = date_add_days(a_first, 1);
+		int gap = one_year_rand(&rng, 0, 4) == 0 ? one_year_rand(&rng, 360, 372)
+							 : one_year_rand(&rng, 0, 800);
+		date_t b_first = date_add_days(a_last, gap);
+		bool b_first_decided = one_year_rand(&rng, 0, 1);
+		bool as_registry = one_year_rand(&rng, 0, 1);
+		date_t firsts[2] = { b_first_decided ? b_first : a_first,
+				     b_first_decided ? a_first : b_first };
+		date_t lasts[2] = { date_add_days(firsts[0], 1), date_add_days(firsts[1], 1) };
+
+		struct rules_outcome o1 = decide_stage_of(&fx, firsts[0], NULL, 0, NULL, 0);
+		cr_assert_eq(o1.decision, RULES_CREDITED, "first decided, nothing before it");
+		date_t credited[1] = { lasts[0] };
+		struct ledger_event ev = o1.credit;
+		ev.ref = "first-stage";
+		struct rules_outcome o2 = as_registry
+			? decide_stage_of(&fx, firsts[1], NULL, 0, &ev, 1)
+			: decide_stage_of(&fx, firsts[1], credited, 1, NULL, 0);
+
+		bool apart = b_first >= date_add_days(date_add_years(a_last, 1), 1);
+		char a[11], b[11];
+		date_format(a_first, a);
+		date_format(b_first, b);
+		if (apart) {
+			cr_expect_eq(o2.decision, RULES_CREDITED, "A %s, B %s, %s first, %s: both credit",
+				     a, b, b_first_decided ? "B" : "A", as_registry ? "registry" : "daemon");
+			both++;
+		} else {
+			cr_expect_eq(o2.decision, RULES_NO_CREDIT, "A %s, B %s, %s first, %s: one credit",
+				     a, b, b_first_decided ? "B" : "A", as_registry ? "registry" : "daemon");
+			cr_expect(rules_reasons_has(&o2.reasons, REASON_WITHIN_ONE_YEAR));
+			cr_expect_eq(o2.previous_credit_last_day, lasts[0]);
+			one++;
+		}
+	}
+	cr_expect(both > 100 && one > 100, "both sides of the boundary drawn: %d %d", both, one);
+}
+

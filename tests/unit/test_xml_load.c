@@ -13,6 +13,7 @@
 #include <libxml/parserInternals.h>
 
 #include "parsers_docs.h"
+#include "parse_error.h"
 #include "xml_load.h"
 
 struct hostile {
@@ -404,4 +405,36 @@ Test(xml_load, bad_byte_at_every_offset)
 			xmlFreeDoc(doc);
 			free(b);
 		}
+}
+
+/* No byte of a document reaches a message raw (issue 11 §5): an encoding
+ * value carrying a newline, CR and ESC is refused without echoing them. */
+Test(xml_load, forged_encoding_value_is_not_echoed, .init = docs_init)
+{
+	static const char forged[] = "<?xml version=\"1.0\" encoding=\"UTF-8\nreason: ok\033[2J\r"
+				     "\xe2\x80\xae\"?>\n<r/>";
+	struct parsers_limits limits = { .max_file_size = 1 << 20, .max_depth = 0 };
+	xmlDocPtr doc = NULL;
+	struct parse_error err;
+	cr_expect_eq(xml_load((const unsigned char *)forged, sizeof(forged) - 1, &limits, &doc, &err),
+		     REASON_XML_CONSTRUCT_FORBIDDEN);
+	cr_expect_null(doc);
+	for (const unsigned char *p = (const unsigned char *)err.message; *p; p++)
+		cr_expect(*p >= 0x20 && *p != 0x7f, "control byte 0x%02x in \"%s\"", *p, err.message);
+	cr_expect_null(strstr(err.message, "reason: ok"), "%s", err.message);
+	cr_expect_null(strstr(err.message, "\xe2\x80\xae"), "%s", err.message);
+}
+
+/* The backstop: whatever a check echoes, parse_error_set leaves no control
+ * character, separator or bidirectional control in a message. */
+Test(xml_load, every_message_is_scrubbed)
+{
+	struct parse_error err;
+	parse_error_set(&err, REASON_SCHEMA_INVALID, 3, 0, "a%sb%sc%sd%se%sf%sg", "\n", "\033",
+			"\r", "\xc2\x85", "\xe2\x80\xa8", "\xe2\x81\xa6");
+	cr_expect_str_eq(err.message, "a?b?c?d?e?f?g");
+	parse_error_set(&err, REASON_SCHEMA_INVALID, 3, 0, "cut %s", "\xe2\x80");
+	cr_expect_str_eq(err.message, "cut \xe2\x80", "a cut sequence that is no control stays");
+	parse_error_set(&err, REASON_SCHEMA_INVALID, 3, 0, "%s", "\xc3\x89LODIE \xe2\x80\x99");
+	cr_expect_str_eq(err.message, "\xc3\x89LODIE \xe2\x80\x99", "letters and quotes stay");
 }
