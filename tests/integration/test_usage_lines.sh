@@ -64,7 +64,7 @@ instantiate() {
 
 HELP=$("$ATTESTD" help)
 mapfile -t LINES < <(printf '%s\n' "$HELP" | sed -n 's/^  \(attestd .*\)$/\1/p')
-expect_eq "help prints the usage line of every command (18 and --version)" 19 "${#LINES[@]}"
+expect_eq "help prints the usage line of every command (19 and --version)" 20 "${#LINES[@]}"
 for line in "${LINES[@]}"; do
 	mapfile -t ARGS < <(instantiate "$line")
 	run_attestd "${ARGS[@]}"
@@ -72,7 +72,7 @@ for line in "${LINES[@]}"; do
 	else fail "as printed: attestd ${ARGS[*]}" "exit $RC" "$ERR"; fi
 	# The same with --config F right after the command words, and last.
 	nwords=1
-	case ${ARGS[0]} in db|registry|review|audit) nwords=2 ;; esac
+	case ${ARGS[0]} in db|registry|review|audit|config) nwords=2 ;; esac
 	rest=()
 	for ((i = nwords; i < ${#ARGS[@]}; i++)); do
 		if [ "${ARGS[$i]}" = --config ]; then i=$((i + 1)); else rest+=("${ARGS[$i]}"); fi
