@@ -27,7 +27,7 @@ done
 # The console reads the archive and writes nothing (spec/console.md): no
 # writable path, no state directory, the daemon's account, the key hidden.
 expect_eq "console unit: nothing writable, the archive read-only under ProtectSystem=strict" \
-	"ProtectSystem=strict|User=attestd|" \
+	"User=attestd|ProtectSystem=strict|" \
 	"$(grep -E '^(ProtectSystem|User)=' "$TOP/systemd/attestd-console.service" | tr '\n' '|')$(grep -E '^(ReadWritePaths|StateDirectory|RuntimeDirectory|LogsDirectory|CacheDirectory)=' "$TOP/systemd/attestd-console.service")"
 expect_match "console unit: the receipt key is out of its reach" '^InaccessiblePaths=-/etc/attestd/prefecture.key$' \
 	"$(cat "$TOP/systemd/attestd-console.service")"
