@@ -5,7 +5,8 @@
 #                               (scram-sha-256 for them on DB, added to pg_hba.conf):
 #                               console_auditor (attestd_auditor), console_reviewer
 #                               (attestd_reviewer), console_nobody (no role), each
-#                               with password "pw-<name>"
+#                               with password "pw-<name>"; any member of attestd_auditor
+#                               signs in with a password on DB
 #   console_start [EXTRA_CONF]  [console] listen on a free loopback port in $CONF,
 #                               attestd console --foreground in the background; waits
 #                               for /healthz; sets CONSOLE_URL, CONSOLE_PID
@@ -30,8 +31,9 @@ console_people() {
 	# The test cluster trusts every local login: passwords are checked for
 	# these three on this database only (first match wins).
 	hba=$(pg_admin -At -c "SHOW hba_file")
-	if ! grep -q "^local $db console_" "$hba"; then
-		{ echo "local $db console_auditor,console_reviewer,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
+	# (+attestd_auditor: every member, the roles a README block creates too).
+	if ! grep -q "^local $db +attestd_auditor" "$hba"; then
+		{ echo "local $db +attestd_auditor,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
 			cat "$hba.new" > "$hba" && rm -f "$hba.new"
 		pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null
 		sleep 1
@@ -46,11 +48,17 @@ console_start() {
 	CONSOLE_PORT=$(console_free_port)
 	printf '\n[console]\nlisten = 127.0.0.1:%s\n%s\n' "$CONSOLE_PORT" "${1:-}" >> "$CONF"
 	CONSOLE_URL=http://127.0.0.1:$CONSOLE_PORT
+	console_run
+}
+
+# console_run: starts attestd console with $CONF as it is; waits for
+# $CONSOLE_URL/healthz (curl $CURL_OPTS).
+console_run() {
 	"$ATTESTD" console --foreground --config "$CONF" >"$WORK/console.out" 2>"$WORK/console.err" &
 	CONSOLE_PID=$!
 	local i
 	for i in $(seq 1 600); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ] && return 0
+		[ "$(curl -s ${CURL_OPTS:-} -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ] && return 0
 		kill -0 "$CONSOLE_PID" 2>/dev/null || { cat "$WORK/console.err" >&2; return 1; }
 		sleep 0.1
 	done

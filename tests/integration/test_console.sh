@@ -239,6 +239,17 @@ if [ "$elapsed" -ge 1900 ]; then pass "sixth failure slowed down (${elapsed} ms 
 http console_auditor "/"
 expect_eq "another address is not slowed (answers)" 200 "$CODE"
 
+# --- the README's role block, as a DBA would paste it ---------------------------------------------------
+readme_sql=$(awk '/^### Console/ { c = 1 } c && /^```sql$/ { s = 1; next } s && /^```$/ { exit } s' "$TOP/README.md")
+expect_match "README: the console's role block" 'GRANT attestd_reviewer TO amartin' "$readme_sql"
+pg_admin -q -c "DROP ROLE IF EXISTS console_doc" >/dev/null
+printf '%s\n' "$readme_sql" | sed 's/amartin/console_doc/g' | pg_admin -q >/dev/null
+CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -u "console_doc:change-me-at-first-use" "$CONSOLE_URL/review/$ID_B")
+expect_eq "README: the role it creates signs in as a reviewer" "200|1" \
+	"$CODE|$(grep -c 'console_doc</span> (réviseur)' "$WORK/body")"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -u "console_doc:another" "$CONSOLE_URL/")
+expect_eq "README: and PostgreSQL checks its password" 401 "$CODE"
+
 # --- stop, and a listen address that needs TLS -------------------------------------------------------------
 console_stop
 expect_eq "SIGTERM: exit 0" 0 "$CONSOLE_RC"
@@ -247,4 +258,28 @@ sed -i "s|^listen = .*|listen = 0.0.0.0:$(console_free_port)|" "$CONF"
 run_attestd console --config "$CONF"
 expect_eq "non-loopback listen without TLS: exit 3" 3 "$RC"
 expect_match "and says why" 'is not a loopback address: set tls_cert and tls_key' "$ERR"
+
+# The README's TLS block, with a certificate of our own: HTTPS, the cookie Secure.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout "$WORK/console.key" \
+	-out "$WORK/console.pem" >/dev/null 2>&1
+readme_ini=$(awk '/^### Console/ { c = 1 } c && /^```ini$/ { s = 1; next } s && /^```$/ { exit } s' "$TOP/README.md")
+expect_match "README: the TLS block" '^tls_key = ' "$readme_ini"
+TLS_PORT=$(console_free_port)
+sed -i '/^\[console\]/,$d' "$CONF"
+printf '%s\n' "$readme_ini" | sed -e "s|:8470|:$TLS_PORT|" -e "s|/etc/attestd/console.pem|$WORK/console.pem|" \
+	-e "s|/etc/attestd/console.key|$WORK/console.key|" >> "$CONF"
+CONSOLE_URL=https://127.0.0.1:$TLS_PORT CURL_OPTS=-k
+if console_run; then
+	pass "README's TLS configuration: the console starts on a non-loopback address"
+	CODE=$(curl -s -k -o /dev/null -D "$WORK/headers" -w '%{http_code}' -u console_auditor:pw-console_auditor "$CONSOLE_URL/")
+	expect_eq "HTTPS: the dashboard" 200 "$CODE"
+	expect_match "HTTPS: the session cookie is Secure" '^Set-Cookie: attestd_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure' \
+		"$(tr -d '\r' < "$WORK/headers")"
+	expect_eq "plain HTTP on the TLS port gets nothing" "000" \
+		"$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$TLS_PORT/healthz")"
+	console_stop
+	expect_eq "HTTPS console: SIGTERM, exit 0" 0 "$CONSOLE_RC"
+else
+	fail "README's TLS configuration: the console starts" "$(cat "$WORK/console.err")"
+fi
 finish
