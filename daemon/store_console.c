@@ -176,8 +176,8 @@ enum store_status store_console_today(struct store *st, struct store_table *out,
 		" (SELECT count(*) FROM console.review_items WHERE decision = 'review') AS review,"
 		" (SELECT count(*) FROM console.review_items WHERE decision IN ('pending', 'review')"
 		"   AND registration_deadline < current_date) AS overdue,"
-		" (SELECT max(processed_at) FROM audit.submissions"
-		"   WHERE status = 'accepted') AS last_success",
+		" (SELECT date_trunc('second', processed_at) FROM audit.submissions"
+		"   WHERE status = 'accepted' ORDER BY id DESC LIMIT 1) AS last_success",
 		0, NULL, 1, out, err);
 }
 

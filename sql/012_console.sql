@@ -102,6 +102,13 @@ GRANT SELECT ON console.review_items, console.submissions, console.receipts, con
 	TO attestd_auditor;
 GRANT SELECT ON console.identity_scans, console.originals TO attestd_reviewer;
 
--- The console's keyset pages and monthly figures.
-CREATE INDEX IF NOT EXISTS attestations_decided_at ON attestd.attestations (decided_at);
-CREATE INDEX IF NOT EXISTS submissions_received_at ON attestd.submissions (received_at, id);
+-- The console's pages and monthly figures: every page reads a bounded
+-- range of one of these, never a whole table.
+CREATE INDEX console_attestations_decided_at ON attestd.attestations (decided_at);
+CREATE INDEX console_attestations_received_at ON attestd.attestations (received_at);
+CREATE INDEX console_attestations_deadline ON attestd.attestations (registration_deadline);
+CREATE INDEX console_submissions_received_at ON attestd.submissions (received_at, id);
+-- audit.submissions and console.submissions show coalesce(approval, inbox_dir).
+CREATE INDEX console_submissions_centre ON attestd.submissions
+	((coalesce(approval, inbox_dir)), received_at, id);
+CREATE INDEX console_decision_history_at ON attestd.decision_history (at);
