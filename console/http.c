@@ -46,7 +46,11 @@
 
 #define MAX_BODY	(64 * 1024)
 #define CONN_IDLE_S	60
-#define CONN_CACHE	16
+/* Idle connections kept (0: a login per request; measured in README). */
+#ifndef CONSOLE_CONN_CACHE
+#define CONSOLE_CONN_CACHE 16
+#endif
+#define CONN_CACHE	CONSOLE_CONN_CACHE
 #define RATE_FAILURES	5
 #define RATE_WINDOW_S	60
 #define RATE_DELAY_MS	2000
@@ -73,7 +77,7 @@ struct console_app {
 	unsigned char key[32];		/* HMAC key of the anti-forgery tokens */
 	unsigned char salt[16];		/* of the cached passwords' hashes */
 	pthread_mutex_t lock;		/* the caches and the service connection */
-	struct cached_conn cache[CONN_CACHE];
+	struct cached_conn cache[CONN_CACHE + 1];
 	size_t n_cache;
 	struct rate_slot rates[RATE_SLOTS];
 	struct store *service;		/* the daemon's role: decisions, healthz */
