@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "console.h"
+#include "inbox.h"
 #include "store_console.h"
 #include "svg.h"
 #include "xmalloc.h"
@@ -74,6 +75,23 @@ void pages_dashboard(struct http_req *r, struct http_resp *out)
 		html_node *s = html_el(html_el(dl, "dd", NULL), "span", *v ? v : "—");
 		html_attr(s, "data-field", labels[i][1]);
 	}
+	/* The spool is the daemon's: listed read-only, as `attestd status` does. */
+	struct inbox_claim *claims = NULL;
+	size_t n_spool = 0;
+	html_el(dl, "dt", "Fichiers dans le spool (en cours ou gardés pour réessai)");
+	html_node *sp;
+	if (inbox_spool_list(r->cfg->spool, &claims, &n_spool) == 0) {
+		sp = html_el(html_el(dl, "dd", NULL), "span", NULL);
+		char num[24];
+		snprintf(num, sizeof(num), "%zu", n_spool);
+		html_text(sp, num);
+	} else {
+		sp = html_el(html_el(dl, "dd", NULL), "span", "illisible");
+	}
+	html_attr(sp, "data-field", "spool");
+	for (size_t i = 0; i < n_spool; i++)
+		inbox_claim_clear(&claims[i]);
+	free(claims);
 	html_link(html_el(main, "p", NULL), "/review", "Voir la file de révision");
 	static const struct svg_series files[] = {
 		{ "acceptés", "s-accepted" }, { "rejetés", "s-rejected" },

@@ -80,6 +80,7 @@ http console_auditor /
 expect_match "dashboard: the chart has a title and its table" '<svg class="chart" data-chart="files-per-day" role="img"' "$BODY"
 expect_match "dashboard: the numbers beside it" '<table data-table="files-per-day">' "$BODY"
 expect_match "dashboard: review count" '<span data-field="review">1</span>' "$BODY"
+expect_match "dashboard: the spool is empty" '<span data-field="spool">0</span>' "$BODY"
 expect_match "session cookie: HttpOnly, SameSite=Strict" \
 	'^Set-Cookie: attestd_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict$' "$HDRS"
 
