@@ -76,6 +76,8 @@ html_node *page_form(const struct http_req *r, html_node *parent, const char *ac
 void page_reason(html_node *parent, const char *code);
 /* A PostgreSQL text[] literal ({a,b}) shown as reasons, one per line. */
 void page_reasons(html_node *parent, const char *array);
+/* The subject and expiry (YYYY-MM-DD) of a certificate given as base64 DER. */
+bool page_cert_info(const char *der_b64, char subject[static 256], char not_after[static 32]);
 /* A page's failed query: 400 for bad input, 503 unavailable, else 500. */
 void page_store_error(struct http_resp *out, int store_status, const char *err);
 

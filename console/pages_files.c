@@ -217,7 +217,11 @@ void pages_file(struct http_req *r, struct http_resp *out, int64_t id)
 
 	html_el(main, "h2", "Preuve de validation");
 	dl = html_el(main, "dl", NULL);
-	dd(dl, "Certificat signataire (SHA-256)", "signer", store_table_get(&t, 0, 12));
+	char subject[256], not_after[32];
+	page_cert_info(store_table_get(&t, 0, 17), subject, not_after);
+	dd(dl, "Signataire (sujet du certificat)", "signer-subject", subject);
+	dd(dl, "Certificat valable jusqu'au", "signer-not-after", not_after);
+	dd(dl, "Empreinte du certificat (SHA-256)", "signer", store_table_get(&t, 0, 12));
 	dd(dl, "Numéro de la CRL", "crl-number", store_table_get(&t, 0, 14));
 	dd(dl, "CRL (SHA-256)", "crl-sha256", store_table_get(&t, 0, 15));
 	dd(dl, "Vérifié par", "verifier", store_table_get(&t, 0, 16));

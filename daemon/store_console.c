@@ -239,7 +239,7 @@ enum store_status store_console_file(struct store *st, int64_t id, struct store_
 		"SELECT id, approval, file_name, sha256, size, kind,"
 		" date_trunc('second', received_at) AS received,"
 		" date_trunc('second', processed_at) AS processed, status, errors, error_messages,"
-		" duplicate_of, signer_sha256, chain_pem, crl_number, crl_sha256, verifier"
+		" duplicate_of, signer_sha256, chain_pem, crl_number, crl_sha256, verifier, signer_der_b64"
 		" FROM console.submissions WHERE id = $1::bigint", 1, p, out,
 		"no such file", err);
 }
@@ -523,7 +523,7 @@ enum store_status store_console_centre(struct store *st, const char *approval,
 			" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100", 1, p, 100, out, err);
 	if (strcmp(table, "certificates") == 0)
 		return query(st,
-			"SELECT sha256, date_trunc('second', last_used) AS last_used"
+			"SELECT sha256, date_trunc('second', last_used) AS last_used, der_b64"
 			" FROM console.centre_certificates WHERE approval = $1"
 			" ORDER BY last_used DESC NULLS LAST LIMIT 100", 1, p, 100, out,
 			err);

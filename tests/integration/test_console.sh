@@ -225,6 +225,11 @@ http console_auditor "/files"
 expect_match "files list" '<table data-table="files">' "$BODY"
 http console_auditor "/files/$SUB"
 expect_match "file page: its receipts" '<table data-table="receipts">' "$BODY"
+cn=$(openssl x509 -in "$WORK/pki/centre-rsa.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//; s/.*CN=\([^,]*\).*/\1/')
+expect_match "file page: the signer's subject from the evidence" "<span data-field=\"signer-subject\">/[^<]*CN=$cn" "$BODY"
+not_after=$(date -u -d "$(openssl x509 -in "$WORK/pki/centre-rsa.pem" -noout -enddate | cut -d= -f2)" +%F)
+http console_auditor "/centres/$APPROVAL"
+expect_match "centre page: the registered certificate's expiry" "<td data-field=\"not-after\">$not_after</td>" "$BODY"
 http console_auditor "/stages/$APPROVAL/CH-2026-1113"
 expect_match "stage page: the attendance grid" '<table data-table="attendance-grid">' "$BODY"
 
