@@ -219,6 +219,24 @@ for p in "/review/abc" "/files/12x" "/licences/abc" "/files?from=yesterday" "/fi
 done
 http console_auditor "/files?name=%27%3B%20DROP%20TABLE%20attestd.submissions%3B--&centre=%27%20OR%201%3D1--"
 expect_eq "SQL metacharacters in filters: a plain empty answer" "200" "$CODE"
+# Keyset pages of 50: sixty rejected files (rows as the daemon writes them).
+sql "INSERT INTO attestd.submissions (claim_id, inbox_dir, file_name, kind, received_at, status, errors, error_messages)
+	SELECT 'fake-' || i, '$APPROVAL', 'bad name ' || i || '.xml', 'unknown', '2026-11-20 10:00+01'::timestamptz + i * interval '1 minute',
+	       'rejected', '{bad_file_name}', '{\"the final file name must match\"}' FROM generate_series(1, 60) i" >/dev/null
+http console_auditor "/files?status=rejected&centre=$APPROVAL"
+expect_eq "files: a page of 50, newest first" "50|bad name 60.xml" \
+	"$(grep -o '<tr><td><a href="/files/[0-9]*">' "$WORK/body" | wc -l)|$(grep -o 'bad name [0-9]*\.xml' "$WORK/body" | head -n 1)"
+next=$(grep -o 'href="/files?before=[^"]*"' "$WORK/body" | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+expect_match "files: the next page keeps the filters" "^/files\\?before=[0-9]+&centre=$APPROVAL&status=rejected$" "$next"
+http console_auditor "$next"
+expect_eq "files: the second page holds the other 10, no further link" "10|bad name 10.xml|0" \
+	"$(grep -o '<tr><td><a href="/files/[0-9]*">' "$WORK/body" | wc -l)|$(grep -o 'bad name [0-9]*\.xml' "$WORK/body" | head -n 1)|$(grep -c 'Page suivante' "$WORK/body")"
+http console_auditor "/reports/monthly.csv?month=2026-11&table=rejected-files"
+expect_eq "monthly CSV: rejected files by centre and reason" "\"approval\",\"reason\",\"files\"|\"$APPROVAL\",\"bad_file_name\",\"60\"" \
+	"$(tr -d '\r' < "$WORK/body" | paste -sd'|')"
+http console_auditor "/reports/monthly?month=2026-11"
+expect_match "monthly report: the reason with its code" '<code>bad_file_name</code></span></td><td>60</td>' "$BODY"
+
 http console_auditor "/nowhere"
 expect_eq "unknown route: 404" 404 "$CODE"
 http console_auditor "/files"
