@@ -664,8 +664,8 @@ static enum MHD_Result handle(struct console_app *app, struct MHD_Connection *c,
 		}
 	}
 	route(&r, &out);
-	if (out.status >= 500)
-		healthy = store_ok(st);
+	/* Only an idle, live connection goes back to the cache. */
+	healthy = store_console_alive(st);
 done:
 	log_info("action=console-request method=%s path=%s status=%d role=%s ms=%ld", method, url,
 		 out.status, r.role ? r.role : "-", elapsed_ms(&rq->started));

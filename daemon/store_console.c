@@ -133,6 +133,11 @@ enum store_status store_console_session(struct store *st, const char *timezone, 
 	return rc;
 }
 
+bool store_console_alive(struct store *st)
+{
+	return PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) == PQTRANS_IDLE;
+}
+
 enum store_status store_console_whoami(struct store *st, char role[static 64], bool *auditor,
 				       bool *reviewer, char **err)
 {

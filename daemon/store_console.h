@@ -43,6 +43,9 @@ struct store *store_console_connect_as(const char *conninfo, const char *user,
 /* The session of a person's connection: read-only, the prefecture's time
  * zone, ISO dates. */
 enum store_status store_console_session(struct store *st, const char *timezone, char **err);
+/* Whether a person's connection is still up.  Never reconnects: a reset
+ * connection would lose the session settings above. */
+bool store_console_alive(struct store *st);
 /* Who the connection is, and which of the console's roles it has
  * (pg_has_role ... MEMBER). */
 enum store_status store_console_whoami(struct store *st, char role[static 64], bool *auditor,
