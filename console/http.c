@@ -375,7 +375,9 @@ static void csrf_token(const struct console_app *app, const char *session, const
 	hex(md, 32, out);
 }
 
-/* Origin absent, or ours: the scheme we serve and the Host asked for. */
+/* Origin absent, or ours: the Host asked for, over https (under TLS, or
+ * behind a TLS proxy on loopback that passes Host on) or, without TLS,
+ * plain http.  Any other site's page has another host. */
 static bool origin_ok(const struct console_app *app, struct MHD_Connection *c)
 {
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
@@ -384,9 +386,10 @@ static bool origin_ok(const struct console_app *app, struct MHD_Connection *c)
 	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	if (host == NULL)
 		return false;
-	char *ours = xasprintf("%s://%s", app->tls ? "https" : "http", host);
-	bool ok = strcmp(origin, ours) == 0;
-	free(ours);
+	char *https = xasprintf("https://%s", host), *http = xasprintf("http://%s", host);
+	bool ok = strcmp(origin, https) == 0 || (!app->tls && strcmp(origin, http) == 0);
+	free(https);
+	free(http);
 	return ok;
 }
 
