@@ -114,5 +114,5 @@ CREATE INDEX console_attestations_deadline ON attestd.attestations (registration
 CREATE INDEX console_submissions_received_at ON attestd.submissions (received_at, id);
 -- audit.submissions and console.submissions show coalesce(approval, inbox_dir).
 CREATE INDEX console_submissions_centre ON attestd.submissions
-	((coalesce(approval, inbox_dir)), received_at, id);
+	((coalesce(approval, inbox_dir)), id);
 CREATE INDEX console_decision_history_at ON attestd.decision_history (at);
