@@ -560,6 +560,18 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_resp *out, 
 	return r;
 }
 
+/* A request's path as the log may show it: printable, no blanks, bounded
+ * (it comes from the client: no line of ours may be forged through it). */
+static void log_path(const char *url, char out[201])
+{
+	size_t i = 0;
+	for (; url[i] && i < 200; i++) {
+		unsigned char ch = (unsigned char)url[i];
+		out[i] = ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '=' ? '?' : (char)ch;
+	}
+	out[i] = '\0';
+}
+
 static long elapsed_ms(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -659,8 +671,10 @@ static enum MHD_Result handle(struct console_app *app, struct MHD_Connection *c,
 		/* A token from another session (or none) or a foreign page. */
 		if (cookie == NULL || !session_valid(cookie) || token == NULL ||
 		    strlen(token) != 64 || CRYPTO_memcmp(token, csrf, 64) != 0 || !origin_ok(app, c)) {
+			char lp[201];
+			log_path(url, lp);
 			log_warn("action=console-post outcome=forbidden addr=%s path=%s "
-				 "reason=anti-forgery", addr, url);
+				 "reason=anti-forgery", addr, lp);
 			http_error(&out, 403, "Requête refusée : jeton anti-falsification ou origine "
 				   "invalide. Rechargez la page et recommencez.");
 			goto done;
@@ -669,9 +683,12 @@ static enum MHD_Result handle(struct console_app *app, struct MHD_Connection *c,
 	route(&r, &out);
 	/* Only an idle, live connection goes back to the cache. */
 	healthy = store_console_alive(st);
-done:
-	log_info("action=console-request method=%s path=%s status=%d role=%s ms=%ld", method, url,
-		 out.status, r.role ? r.role : "-", elapsed_ms(&rq->started));
+done:;
+	char lp[201], lr[201];
+	log_path(url, lp);
+	log_path(r.role ? r.role : "-", lr);
+	log_info("action=console-request method=%s path=%s status=%d role=%s ms=%ld", method, lp,
+		 out.status, lr, elapsed_ms(&rq->started));
 	free(err);
 	free(r.form_keys);
 	free(r.form_values);

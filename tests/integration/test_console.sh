@@ -237,6 +237,10 @@ expect_eq "monthly CSV: rejected files by centre and reason" "\"approval\",\"rea
 http console_auditor "/reports/monthly?month=2026-11"
 expect_match "monthly report: the reason with its code" '<code>bad_file_name</code></span></td><td>60</td>' "$BODY"
 
+http console_auditor "/x%0Aaction=forged%20outcome=ok"
+expect_eq "a line break in a path: 404" 404 "$CODE"
+expect_no_match "and no forged log line" '^(attestd: )?action=forged' "$(cat "$WORK/console.err")"
+expect_match "the path is logged defanged" 'path=/x\?action\?forged\?outcome\?ok status=404' "$(cat "$WORK/console.err")"
 http console_auditor "/nowhere"
 expect_eq "unknown route: 404" 404 "$CODE"
 http console_auditor "/files"
