@@ -24,10 +24,14 @@ event 120575300042 2026-03-01 retrait -5 R-A
 licence 210412300077 DUPONT Bao 2003-02-01
 event 210412300077 2021-06-01 grant 12 G-B
 event 210412300077 2026-02-01 retrait -3 R-B
+licence 300000000009 PETIT Luc 1975-05-05
+event 300000000009 2000-01-01 grant 12 G-C
 registries
 stage CH-2026-1113 2026-11-13 2026-11-14
 trainee 120575300042 MARTIN Claire 1990-04-12
 trainee 210412300077 NGUYEN Bao 2003-02-01
+# C came at 08:45 to the first session (08:30): late on the grid.
+ARRIVALS="08:45 12:50 08:20 12:50" trainee 300000000009 PETIT Luc 1975-05-05
 for i in 1 2 3 4 5; do SHEET_ONLY=1 trainee 99000000000$i AUTRE Personne 1980-01-0$i; done
 sheet_file sheet1.xml
 attestations_file att1.xml
@@ -254,6 +258,8 @@ http console_auditor "/centres/$APPROVAL"
 expect_match "centre page: the registered certificate's expiry" "<td data-field=\"not-after\">$not_after</td>" "$BODY"
 http console_auditor "/stages/$APPROVAL/CH-2026-1113"
 expect_match "stage page: the attendance grid" '<table data-table="attendance-grid">' "$BODY"
+expect_eq "stage page: one late arrival marked, C's first session" "1|08:45 (retard)" \
+	"$(grep -o 'class="late"' "$WORK/body" | wc -l)|$(grep -o '300000000009</a></td><td>PETIT</td><td>Luc</td><td class="late">[^<]*' "$WORK/body" | sed 's/.*>//')"
 
 # --- the slow-down after five wrong passwords, from another loopback address -------------------------------
 for i in 1 2 3 4 5; do
