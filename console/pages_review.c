@@ -39,7 +39,12 @@ static const char *decision_fr(const char *d)
 
 void pages_review_list(struct http_req *r, struct http_resp *out)
 {
-	const char *after = http_query(r, "after");
+	const char *after = http_query(r, "after"), *centre = http_query(r, "centre");
+	if (centre && (strlen(centre) > 16 || strspn(centre, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+						       strlen(centre))) {
+		http_error(out, 400, "Paramètre centre invalide (un numéro d'agrément).");
+		return;
+	}
 	const char *after_deadline = NULL;
 	int64_t after_id = 0;
 	char deadline[11] = "";
@@ -58,7 +63,8 @@ void pages_review_list(struct http_req *r, struct http_resp *out)
 	}
 	struct store_table t;
 	char *err = NULL;
-	enum store_status rc = store_console_review_list(r->st, after_deadline, after_id, &t, &err);
+	enum store_status rc = store_console_review_list(r->st, centre, after_deadline, after_id, &t,
+							  &err);
 	if (rc != STORE_OK) {
 		page_store_error(out, rc, err);
 		free(err);
@@ -68,6 +74,16 @@ void pages_review_list(struct http_req *r, struct http_resp *out)
 	struct html *h = page_new(r, "File de révision", &main);
 	html_el(main, "p", "Les attestations laissées à une personne, par date limite "
 		"d'enregistrement (un mois après réception).");
+	html_node *form = html_el(main, "form", NULL);
+	html_attr(form, "method", "get");
+	html_attr(form, "class", "filters");
+	html_node *label = html_el(form, "label", "Centre ");
+	html_node *in = html_el(label, "input", NULL);
+	html_attr(in, "type", "text");
+	html_attr(in, "name", "centre");
+	if (centre)
+		html_attr(in, "value", centre);
+	html_el(form, "button", "Filtrer");
 	html_node *table = html_el(main, "table", NULL);
 	html_attr(table, "data-table", "review");
 	static const char *const head[] = { "Attestation", "Centre", "Stage", "Permis", "Motifs",
@@ -91,8 +107,9 @@ void pages_review_list(struct http_req *r, struct http_resp *out)
 	if (t.n_rows == 0)
 		html_el(main, "p", "Aucune attestation en révision.");
 	if (t.more) {
-		char *href = xasprintf("/review?after=%s.%s", store_table_get(&t, t.n_rows - 1, 6),
-				       store_table_get(&t, t.n_rows - 1, 0));
+		char *href = xasprintf("/review?after=%s.%s%s%s", store_table_get(&t, t.n_rows - 1, 6),
+				       store_table_get(&t, t.n_rows - 1, 0), centre ? "&centre=" : "",
+				       centre ? centre : "");
 		html_node *nav = html_el(main, "nav", NULL);
 		html_attr(nav, "class", "pages");
 		html_link(nav, href, "Page suivante");

@@ -274,18 +274,20 @@ enum store_status store_console_file_attestations(struct store *st, int64_t id,
 
 /* --- review ----------------------------------------------------------------------- */
 
-enum store_status store_console_review_list(struct store *st, const char *after_deadline,
-					    int64_t after_id, struct store_table *out, char **err)
+enum store_status store_console_review_list(struct store *st, const char *centre,
+					    const char *after_deadline, int64_t after_id,
+					    struct store_table *out, char **err)
 {
 	char k[24];
 	snprintf(k, sizeof(k), "%" PRId64, after_id);
-	const char *p[] = { after_id > 0 ? after_deadline : NULL, after_id > 0 ? k : NULL };
+	const char *p[] = { after_id > 0 ? after_deadline : NULL, after_id > 0 ? k : NULL, centre };
 	return query(st,
 		"SELECT id, approval, stage_ref, number, licence, reasons, registration_deadline,"
 		" registration_deadline - current_date AS days_left"
 		" FROM console.review_items WHERE decision = 'review'"
 		" AND ($1::date IS NULL OR (registration_deadline, id) > ($1::date, $2::bigint))"
-		" ORDER BY registration_deadline, id LIMIT 51", 2, p, STORE_CONSOLE_PAGE, out, err);
+		" AND ($3::text IS NULL OR approval = $3)"
+		" ORDER BY registration_deadline, id LIMIT 51", 3, p, STORE_CONSOLE_PAGE, out, err);
 }
 
 enum store_status store_console_review_item(struct store *st, int64_t id,

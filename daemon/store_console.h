@@ -79,9 +79,11 @@ enum store_status store_console_file_receipts(struct store *st, int64_t id,
 enum store_status store_console_file_attestations(struct store *st, int64_t id,
 						  struct store_table *out, char **err);
 
-/* The review queue by deadline, after (deadline, id) when after_id > 0. */
-enum store_status store_console_review_list(struct store *st, const char *after_deadline,
-					    int64_t after_id, struct store_table *out, char **err);
+/* The review queue by deadline, after (deadline, id) when after_id > 0;
+ * centre NULL: every centre. */
+enum store_status store_console_review_list(struct store *st, const char *centre,
+					    const char *after_deadline, int64_t after_id,
+					    struct store_table *out, char **err);
 /* One attestation (console.review_items; STORE_INVALID when unknown). */
 enum store_status store_console_review_item(struct store *st, int64_t id,
 					    struct store_table *out, char **err);

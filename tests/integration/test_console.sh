@@ -107,6 +107,10 @@ http console_auditor "/review/$ID_B/scans/$SCAN_B"
 expect_eq "auditor: the scan route is 404" 404 "$CODE"
 http console_auditor "/review"
 expect_match "review queue lists B" "<tr data-id=\"$ID_B\">" "$BODY"
+http console_auditor "/review?centre=R9999999999"
+expect_no_match "review queue filtered by another centre: not B" "<tr data-id=" "$BODY"
+http console_auditor "/review?centre=$APPROVAL"
+expect_match "review queue filtered by B's centre" "<tr data-id=\"$ID_B\">" "$BODY"
 
 # --- scans for a reviewer -------------------------------------------------------------------
 http console_reviewer "/review/$ID_B"
@@ -217,7 +221,8 @@ expect_eq "CLI twin: a bad month" 1 "$RC"
 
 # --- parameters and routes ----------------------------------------------------------------------------
 for p in "/review/abc" "/files/12x" "/licences/abc" "/files?from=yesterday" "/files?status=lost" \
-	"/reports/monthly?month=2026-13" "/licences/120575300042?as_of=2026-02-30" "/review?after=x"; do
+	"/reports/monthly?month=2026-13" "/licences/120575300042?as_of=2026-02-30" "/review?after=x" \
+	"/review?centre=%27%3B--"; do
 	http console_auditor "$p"
 	expect_eq "bad parameter $p: 400" 400 "$CODE"
 done
