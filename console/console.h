@@ -87,6 +87,21 @@ extern const char console_css[];
 /* The decision of a reviewer on the service connection (http.c). */
 int console_decide(struct console_app *app, int64_t id, bool accept, const char *by,
 		   const char *note, char **err);
+/* The dashboard's decisions per closed month (before this_month): counted
+ * once and kept (MONTHS_TTL_S at most), since decisions are dated when
+ * made and a closed month gains none; only the current month is counted
+ * on each request.  Every signed-in person is an auditor and these are
+ * counts of audit data, the same for all of them. */
+struct console_month {
+	char month[8];
+	long v[3];			/* credited, no_credit, rejected */
+};
+#define CONSOLE_MONTHS 12
+bool console_months_get(struct console_app *app, const char *this_month,
+			struct console_month out[static CONSOLE_MONTHS], size_t *n);
+void console_months_put(struct console_app *app, const char *this_month,
+			const struct console_month *in, size_t n);
+
 /* The archive root, for scans and originals. */
 const char *console_archive(const struct console_app *app);
 

@@ -81,6 +81,10 @@ struct console_app {
 	size_t n_cache;
 	struct rate_slot rates[RATE_SLOTS];
 	struct store *service;		/* the daemon's role: decisions, healthz */
+	char months_for[8];		/* console_months_*: the month they were counted in */
+	time_t months_at;
+	struct console_month months[CONSOLE_MONTHS];
+	size_t n_months;
 	struct pipeline *pipeline;
 	struct config service_cfg;	/* cfg without the receipt key (see console_decide) */
 };
@@ -391,6 +395,35 @@ static bool origin_ok(const struct console_app *app, struct MHD_Connection *c)
 	free(https);
 	free(http);
 	return ok;
+}
+
+/* --- the dashboard's closed months ------------------------------------------------------ */
+
+#define MONTHS_TTL_S 300
+
+bool console_months_get(struct console_app *app, const char *this_month,
+			struct console_month out[static CONSOLE_MONTHS], size_t *n)
+{
+	pthread_mutex_lock(&app->lock);
+	bool hit = strcmp(app->months_for, this_month) == 0 &&
+		   time(NULL) - app->months_at < MONTHS_TTL_S;
+	if (hit) {
+		memcpy(out, app->months, sizeof(app->months));
+		*n = app->n_months;
+	}
+	pthread_mutex_unlock(&app->lock);
+	return hit;
+}
+
+void console_months_put(struct console_app *app, const char *this_month,
+			const struct console_month *in, size_t n)
+{
+	pthread_mutex_lock(&app->lock);
+	snprintf(app->months_for, sizeof(app->months_for), "%s", this_month);
+	app->months_at = time(NULL);
+	app->n_months = n < CONSOLE_MONTHS ? n : CONSOLE_MONTHS;
+	memcpy(app->months, in, app->n_months * sizeof(*in));
+	pthread_mutex_unlock(&app->lock);
 }
 
 /* --- decisions -------------------------------------------------------------------------- */

@@ -200,16 +200,18 @@ enum store_status store_console_files_per_day(struct store *st, const char *from
 }
 
 enum store_status store_console_decisions_per_month(struct store *st, const char *from,
-						    struct store_table *out, char **err)
+						    const char *to, struct store_table *out,
+						    char **err)
 {
-	const char *p[] = { from };
+	const char *p[] = { from, to };
 	return query(st,
 		"SELECT to_char(decided_at, 'YYYY-MM') AS month,"
 		" count(*) FILTER (WHERE decision = 'credited') AS credited,"
 		" count(*) FILTER (WHERE decision = 'no_credit') AS no_credit,"
 		" count(*) FILTER (WHERE decision = 'rejected') AS rejected"
-		" FROM audit.attestation_decisions WHERE decided_at >= $1::date"
-		" GROUP BY 1 ORDER BY 1 LIMIT 400", 1, p, 400, out, err);
+		" FROM console.decisions WHERE decided_at >= $1::date"
+		" AND ($2::date IS NULL OR decided_at < $2::date)"
+		" GROUP BY 1 ORDER BY 1 LIMIT 400", 2, p, 400, out, err);
 }
 
 /* --- files ------------------------------------------------------------------------ */
@@ -562,7 +564,7 @@ static const char *const monthly_sql[STORE_CONSOLE_MONTHLY_N] = {
 	"SELECT kind, status, count(*) AS files FROM audit.submissions WHERE" MONTH("received_at")
 	" GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 1001",
 	"SELECT decision, count(*) AS attestations, coalesce(sum(points), 0) AS points"
-	" FROM audit.attestation_decisions WHERE" MONTH("decided_at")
+	" FROM console.decisions WHERE" MONTH("decided_at")
 	" GROUP BY 1 ORDER BY 1 LIMIT 1001",
 	"SELECT approval, count(*) AS files_late, max(days_after_last_day) AS max_days_after"
 	" FROM audit.late_transmissions WHERE" MONTH("received_at")

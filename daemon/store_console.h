@@ -61,9 +61,11 @@ enum store_status store_console_today(struct store *st, struct store_table *out,
 /* Rows (day, accepted, rejected, duplicate) for days since from with files. */
 enum store_status store_console_files_per_day(struct store *st, const char *from,
 					      struct store_table *out, char **err);
-/* Rows (month, credited, no_credit, rejected) for months since from. */
+/* Rows (month, credited, no_credit, rejected) for decisions from the day
+ * from to before the day to (NULL: up to now). */
 enum store_status store_console_decisions_per_month(struct store *st, const char *from,
-						    struct store_table *out, char **err);
+						    const char *to, struct store_table *out,
+						    char **err);
 
 struct store_console_file_filter {
 	const char *centre, *from, *to, *status, *reason, *name;	/* NULL: any */
