@@ -202,6 +202,8 @@ expect_eq "licence after the retrait and the stage: 7 + 4 = 11" "11" \
 	"$(grep -o '<span data-field="balance">[^<]*' "$WORK/body" | sed 's/.*>//')"
 expect_match "the stage credit is marked on the chart" '<circle class="credit" data-date="2026-11-15"' "$BODY"
 expect_match "the chart is a step line" '<path class="step"' "$BODY"
+http console_auditor "/licences/999999999999"
+expect_eq "a licence nothing is recorded for: 404" 404 "$CODE"
 run_attestd audit licence 120575300042 --as-of 2026-02-15 --format csv
 expect_eq "CLI twin: the same balance" "0|120575300042,2026-02-15,12,12,valid" "$RC|$(printf '%s\n' "$OUT" | sed -n 2p)"
 run_attestd audit licence 120575300042 --as-of 2026-11-30 --format table
