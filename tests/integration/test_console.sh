@@ -289,6 +289,18 @@ if [ "$elapsed" -ge 1900 ]; then pass "sixth failure slowed down (${elapsed} ms 
 http console_auditor "/"
 expect_eq "another address is not slowed (answers)" 200 "$CODE"
 
+# --- help ---------------------------------------------------------------------------------------------------
+run_attestd help console
+expect_match "help console: its usage" '^usage: attestd console \[--foreground\] \[--config F\]$' "$OUT"
+run_attestd help audit report
+expect_match "help audit report: its usage" '^usage: attestd audit report --month YYYY-MM \[--format html\|csv\] \[--config F\]$' "$OUT"
+run_attestd help audit licence
+expect_match "help audit licence: --as-of" 'attestd audit licence L \[--as-of D\]' "$OUT"
+run_attestd console --bogus
+expect_eq "console: an unknown option is a usage error" 2 "$RC"
+run_attestd audit report
+expect_eq "audit report without --month: usage error" 2 "$RC"
+
 # --- the README's role block, as a DBA would paste it ---------------------------------------------------
 readme_sql=$(awk '/^### Console/ { c = 1 } c && /^```sql$/ { s = 1; next } s && /^```$/ { exit } s' "$TOP/README.md")
 expect_match "README: the console's role block" 'GRANT attestd_reviewer TO amartin' "$readme_sql"
