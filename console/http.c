@@ -86,7 +86,6 @@ struct console_app {
 	struct console_month months[CONSOLE_MONTHS];
 	size_t n_months;
 	struct pipeline *pipeline;
-	struct config service_cfg;	/* cfg without the receipt key (see console_decide) */
 };
 
 /* One request's state across the handler's calls. */
@@ -440,10 +439,11 @@ int console_decide(struct console_app *app, int64_t id, bool accept, const char 
 	}
 	if (app->service == NULL)
 		app->service = store_connect(app->cfg->conninfo, err);
-	/* Without the receipt key: the console never reads it; the receipt is
-	 * queued in the database and the daemon signs and writes it. */
+	/* The receipt is built and signed in the decision's transaction, as
+	 * `review accept` does (so with the receipt key); its file is written
+	 * to the outbox by the daemon's next pass, never by the console. */
 	if (app->service && app->pipeline == NULL)
-		app->pipeline = pipeline_new(&app->service_cfg, app->service, false, err);
+		app->pipeline = pipeline_new(app->cfg, app->service, false, err);
 	if (app->service && app->pipeline)
 		rc = review_apply(app->pipeline, app->service, id, accept, by, note, &rv, err);
 	pthread_mutex_unlock(&app->lock);
@@ -789,9 +789,6 @@ struct console_app *http_start(const struct config *cfg, int listen_fd, const ch
 	struct console_app *app = xcalloc(1, sizeof(*app));
 	app->cfg = cfg;
 	app->tls = cert != NULL;
-	app->service_cfg = *cfg;
-	app->service_cfg.receipt_key = NULL;
-	app->service_cfg.receipt_cert = NULL;
 	pthread_mutex_init(&app->lock, NULL);
 	if (getrandom(app->key, sizeof(app->key), 0) != (ssize_t)sizeof(app->key) ||
 	    getrandom(app->salt, sizeof(app->salt), 0) != (ssize_t)sizeof(app->salt)) {

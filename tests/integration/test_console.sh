@@ -178,6 +178,8 @@ expect_eq "the daemon writes the queued receipt" "$((receipts_before + 1))|0" \
 	"$(ls "$WORK/outbox/$APPROVAL" | grep -c '^att1\.')|$(sql "SELECT count(*) FROM attestd.receipts WHERE written_at IS NULL")"
 expect_match "the receipt carries the reviewer's decision" 'number="CH-2026-1113-02" licence="210412300077" decision="credited" points="3"' \
 	"$(cat "$(latest_receipt att1.xml)")"
+expect_eq "the receipt is signed by the prefecture, as review accept's are" "OK" \
+	"$(xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$WORK/pki/root.pem" "$(latest_receipt att1.xml)" 2>&1 | grep -o '^OK$')"
 http console_reviewer "/review/$ID_B" -b "$JAR_R" --data-urlencode decision=reject --data-urlencode note=again \
 	--data-urlencode "csrf=$TOKEN_R"
 expect_eq "a decided item cannot be decided again: 409" 409 "$CODE"
