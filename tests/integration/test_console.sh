@@ -346,4 +346,19 @@ if console_run; then
 else
 	fail "README's TLS configuration: the console starts" "$(cat "$WORK/console.err")"
 fi
+
+# A UNIX socket (for a proxy on the same host): plain HTTP is allowed there.
+sed -i '/^\[console\]/,$d' "$CONF"
+printf '[console]\nlisten = %s\n' "$WORK/console.sock" >> "$CONF"
+CONSOLE_URL=http://localhost CURL_OPTS="--unix-socket $WORK/console.sock"
+if console_run; then
+	pass "listen on a UNIX socket without TLS"
+	expect_eq "the socket is for its owner and group only" "660" "$(stat -c %a "$WORK/console.sock")"
+	expect_eq "a page through the socket" 200 \
+		"$(curl -s --unix-socket "$WORK/console.sock" -o /dev/null -w '%{http_code}' -u console_auditor:pw-console_auditor http://localhost/review)"
+	console_stop
+	expect_eq "socket console: SIGTERM, exit 0" 0 "$CONSOLE_RC"
+else
+	fail "listen on a UNIX socket" "$(cat "$WORK/console.err")"
+fi
 finish
