@@ -78,6 +78,9 @@ void page_reason(html_node *parent, const char *code);
 void page_reasons(html_node *parent, const char *array);
 /* The subject and expiry (YYYY-MM-DD) of a certificate given as base64 DER. */
 bool page_cert_info(const char *der_b64, char subject[static 256], char not_after[static 32]);
+/* The French word for a decision, a file's outcome or kind, a licence
+ * status (the code itself when it is none of those). */
+const char *page_fr(const char *code);
 /* A page's failed query: 400 for bad input, 503 unavailable, else 500. */
 void page_store_error(struct http_resp *out, int store_status, const char *err);
 

@@ -157,3 +157,19 @@ bool page_cert_info(const char *der_b64, char subject[static 256], char not_afte
 	free(der);
 	return ok;
 }
+
+const char *page_fr(const char *code)
+{
+	static const char *const map[][2] = {
+		{ "credited", "crédité" }, { "no_credit", "sans crédit" }, { "rejected", "rejeté" },
+		{ "pending", "en attente" }, { "review", "en révision" },
+		{ "accepted", "accepté" }, { "duplicate", "doublon" },
+		{ "attestations", "attestations" }, { "signin-sheet", "feuille d'émargement" },
+		{ "unknown", "inconnu" }, { "valid", "valide" }, { "suspended", "suspendu" },
+		{ "invalidated", "invalidé" }, { "cancelled", "annulé" },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], code) == 0)
+			return map[i][1];
+	return code;
+}

@@ -105,7 +105,7 @@ void pages_licence(struct http_req *r, struct http_resp *out, const char *licenc
 	snprintf(num, sizeof(num), "%d", v.ceiling);
 	dd(dl, "Plafond", "ceiling", known ? num : "—");
 	dd(dl, "Statut (registre)", "status", v.ledger.registered
-	   ? ledger_status_name(v.ledger.licence.status) : "inconnu du registre");
+	   ? page_fr(ledger_status_name(v.ledger.licence.status)) : "inconnu du registre");
 
 	/* The chart: one step per event up to as_of. */
 	struct svg_step *steps = xcalloc(v.timeline.n + 1, sizeof(*steps));
@@ -182,7 +182,8 @@ void pages_licence(struct http_req *r, struct http_resp *out, const char *licenc
 		html_link(html_td(tr, NULL), href, store_table_get(&dec, i, 1));
 		free(href);
 		for (size_t c = 2; c < 8; c++)
-			html_td(tr, store_table_get(&dec, i, c));
+			html_td(tr, c == 5 ? page_fr(store_table_get(&dec, i, c))
+					   : store_table_get(&dec, i, c));
 		page_reasons(html_td(tr, NULL), store_table_get(&dec, i, 8));
 		html_td(tr, store_table_get(&dec, i, 9));
 	}

@@ -25,18 +25,6 @@
 
 #define SCAN_MAX (64u * 1024 * 1024)
 
-static const char *decision_fr(const char *d)
-{
-	static const char *const map[][2] = {
-		{ "credited", "crédité" }, { "no_credit", "sans crédit" }, { "rejected", "rejeté" },
-		{ "pending", "en attente" }, { "review", "en révision" },
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], d) == 0)
-			return map[i][1];
-	return d;
-}
-
 void pages_review_list(struct http_req *r, struct http_resp *out)
 {
 	const char *after = http_query(r, "after"), *centre = http_query(r, "centre");
@@ -290,7 +278,7 @@ void pages_review_item(struct http_req *r, struct http_resp *out, int64_t id)
 	href = xasprintf("/licences/%s", licence);
 	field(dl, "Permis", "licence", licence, href);
 	free(href);
-	field(dl, "Décision", "decision", decision_fr(decision), NULL);
+	field(dl, "Décision", "decision", page_fr(decision), NULL);
 	field(dl, "Points", "points", store_table_get(&t, 0, 6), NULL);
 	field(dl, "Reçue le", "received", store_table_get(&t, 0, 9), NULL);
 	field(dl, "Date limite d'enregistrement", "deadline", store_table_get(&t, 0, 10), NULL);
@@ -346,7 +334,7 @@ void pages_review_item(struct http_req *r, struct http_resp *out, int64_t id)
 		html_td(tr, store_table_get(&hist, i, 0));
 		html_td(tr, store_table_get(&hist, i, 1));
 		html_td(tr, store_table_get(&hist, i, 2));
-		html_td(tr, decision_fr(store_table_get(&hist, i, 3)));
+		html_td(tr, page_fr(store_table_get(&hist, i, 3)));
 		html_td(tr, store_table_get(&hist, i, 4));
 		page_reasons(html_td(tr, NULL), store_table_get(&hist, i, 5));
 		html_td(tr, store_table_get(&hist, i, 6));

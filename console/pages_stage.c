@@ -156,7 +156,7 @@ void pages_stage(struct http_req *r, struct http_resp *out, const char *approval
 		html_link(html_td(tr, NULL), href, store_table_get(&att, i, 1));
 		free(href);
 		html_td(tr, store_table_get(&att, i, 2));
-		html_td(tr, store_table_get(&att, i, 3));
+		html_td(tr, page_fr(store_table_get(&att, i, 3)));
 		html_td(tr, store_table_get(&att, i, 4));
 		page_reasons(html_td(tr, NULL), store_table_get(&att, i, 5));
 	}

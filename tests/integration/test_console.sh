@@ -202,6 +202,7 @@ expect_eq "licence before the retrait: balance 12, ceiling 12" "200|12|12|2026-0
 http console_auditor "/licences/120575300042?as_of=2026-11-30"
 expect_eq "licence after the retrait and the stage: 7 + 4 = 11" "11" \
 	"$(grep -o '<span data-field="balance">[^<]*' "$WORK/body" | sed 's/.*>//')"
+expect_match "licence status in French" '<span data-field="status">valide</span>' "$BODY"
 expect_match "the stage credit is marked on the chart" '<circle class="credit" data-date="2026-11-15"' "$BODY"
 expect_match "the chart is a step line" '<path class="step"' "$BODY"
 http console_auditor "/licences/999999999999"
@@ -257,6 +258,7 @@ http console_auditor "/reports/monthly.csv?month=2026-11&table=rejected-files"
 expect_eq "monthly CSV: rejected files by centre and reason" "\"approval\",\"reason\",\"files\"|\"$APPROVAL\",\"bad_file_name\",\"60\"" \
 	"$(tr -d '\r' < "$WORK/body" | paste -sd'|')"
 http console_auditor "/reports/monthly?month=2026-11"
+expect_match "monthly report: values in French (the CSV keeps the codes)" "<td>feuille d'émargement</td><td>accepté</td><td>1</td>" "$BODY"
 expect_match "monthly report: the reason with its code" '<code>bad_file_name</code></span></td><td>60</td>' "$BODY"
 
 http console_auditor "/x%0Aaction=forged%20outcome=ok"
