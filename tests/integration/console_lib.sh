@@ -16,28 +16,32 @@
 
 console_people() {
 	local db=$1 hba
-	pg_admin -q -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_auditor') THEN
-			CREATE ROLE console_auditor LOGIN IN ROLE attestd_auditor; END IF;
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_reviewer') THEN
-			CREATE ROLE console_reviewer LOGIN IN ROLE attestd_reviewer; END IF;
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_nobody') THEN
-			CREATE ROLE console_nobody LOGIN; END IF;
-	END \$\$" \
-		-c "ALTER ROLE console_auditor PASSWORD 'pw-console_auditor'" \
-		-c "ALTER ROLE console_reviewer PASSWORD 'pw-console_reviewer'" \
-		-c "ALTER ROLE console_nobody PASSWORD 'pw-console_nobody'" >/dev/null || return 1
-	pg_admin -q -c "GRANT CONNECT ON DATABASE \"$db\" TO console_nobody" >/dev/null
-	# The test cluster trusts every local login: passwords are checked for
-	# these three on this database only (first match wins).
-	hba=$(pg_admin -At -c "SHOW hba_file")
-	# (+attestd_auditor: every member, the roles a README block creates too).
-	if ! grep -q "^local $db +attestd_auditor" "$hba"; then
-		{ echo "local $db +attestd_auditor,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
-			cat "$hba.new" > "$hba" && rm -f "$hba.new"
-		pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null
-		sleep 1
-	fi
+	hba=$(pg_admin -At -c "SHOW hba_file") || return 1
+	# Test files run side by side on one cluster: the roles (cluster-wide)
+	# and pg_hba.conf are changed by one of them at a time.
+	(
+		flock 9
+		pg_admin -q -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_auditor') THEN
+				CREATE ROLE console_auditor LOGIN IN ROLE attestd_auditor; END IF;
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_reviewer') THEN
+				CREATE ROLE console_reviewer LOGIN IN ROLE attestd_reviewer; END IF;
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_nobody') THEN
+				CREATE ROLE console_nobody LOGIN; END IF;
+		END \$\$" \
+			-c "ALTER ROLE console_auditor PASSWORD 'pw-console_auditor'" \
+			-c "ALTER ROLE console_reviewer PASSWORD 'pw-console_reviewer'" \
+			-c "ALTER ROLE console_nobody PASSWORD 'pw-console_nobody'" >/dev/null || exit 1
+		# The test cluster trusts every local login: passwords are checked
+		# on this database for every member of attestd_auditor (the roles a
+		# README block creates too) and console_nobody (first match wins).
+		if ! grep -q "^local $db +attestd_auditor" "$hba"; then
+			{ echo "local $db +attestd_auditor,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
+				cat "$hba.new" > "$hba" && rm -f "$hba.new" || exit 1
+			pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null || exit 1
+		fi
+	) 9>"$hba.lock" || return 1
+	sleep 1
 }
 
 console_free_port() {
