@@ -19,7 +19,9 @@
 #include "check.h"
 #include "confcheck.h"
 #include "config.h"
+#include "console.h"
 #include "date.h"
+#include "licence_view.h"
 #include "log.h"
 #include "pipeline.h"
 #include "registry.h"
@@ -29,6 +31,8 @@
 #include "run.h"
 #include "status.h"
 #include "store.h"
+#include "store_console.h"
+#include "store_report.h"
 
 #define EXIT_INVALID	1
 #define EXIT_USAGE	2
@@ -42,6 +46,9 @@
 #define OPT_REVIEWER	(1u << 2)	/* --by --note */
 #define OPT_RUN		(1u << 3)	/* --once --foreground */
 #define OPT_DRY_RUN	(1u << 4)	/* --dry-run */
+#define OPT_AS_OF	(1u << 5)	/* --as-of */
+#define OPT_MONTH	(1u << 6)	/* --month */
+#define OPT_FOREGROUND	(1u << 7)	/* --foreground alone (console) */
 #define POS_ANY		(-1)		/* no limit on the arguments */
 
 struct command;
@@ -54,6 +61,7 @@ struct cli {
 	const char *format;
 	const char *centre, *licence, *from, *to;
 	const char *by, *note;
+	const char *as_of, *month;
 	bool once, foreground, dry_run, help;
 	char **pos;			/* owned array, borrowed strings */
 	int n_pos;
@@ -82,6 +90,8 @@ static int cmd_review(struct cli *o);
 static int cmd_audit(struct cli *o);
 static int cmd_purge(struct cli *o);
 static int cmd_config_check(struct cli *o);
+static int cmd_console(struct cli *o);
+static int cmd_audit_report(struct cli *o);
 
 /* Anchors one verify-log checks (SEQ:HASH arguments). */
 #define VERIFY_LOG_MAX_ANCHORS 64
@@ -120,9 +130,10 @@ static const struct command commands[] = {
 	  "attestd audit attestations [--centre A] [--licence L] [--from D] [--to D] "
 	  "[--format table|csv|json] [--config F]",
 	  "decisions, filtered by centre, licence, stages held from D to D" },
-	{ "audit", "licence", cmd_audit, OPT_FORMAT, 1,
-	  "attestd audit licence L [--format table|csv|json] [--config F]",
-	  "a licence's balance, ledger, balance history, attestations and decision history" },
+	{ "audit", "licence", cmd_audit, OPT_FORMAT | OPT_AS_OF, 1,
+	  "attestd audit licence L [--as-of D] [--format table|csv|json] [--config F]",
+	  "a licence's balance, ledger, balance history, attestations and decision history; "
+	  "--as-of D: its balance and ceiling on D by the daemon's replay, and the events up to D" },
 	{ "audit", "centre", cmd_audit, OPT_FORMAT, 1,
 	  "attestd audit centre A [--format table|csv|json] [--config F]",
 	  "a centre's submissions, late transmissions and rejections" },
@@ -139,6 +150,14 @@ static const struct command commands[] = {
 	  "action=audit-anchor line of the daemon's log) must still be that row's hash" },
 	{ "audit", "verify-archive", cmd_audit, 0, 0, "attestd audit verify-archive [--config F]",
 	  "re-hash every archived original and identity scan against the database" },
+	{ "audit", "report", cmd_audit_report, OPT_FORMAT | OPT_MONTH, 0,
+	  "attestd audit report --month YYYY-MM [--format html|csv] [--config F]",
+	  "the monthly compliance report, the console's page as one self-contained HTML file "
+	  "(default) or its tables as CSV" },
+	{ "console", NULL, cmd_console, OPT_FOREGROUND, 0,
+	  "attestd console [--foreground] [--config F]",
+	  "the web console for the back office and the auditors ([console] in the "
+	  "configuration): each person signs in with their own PostgreSQL role" },
 	{ "check", NULL, cmd_check, 0, POS_ANY, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
 	{ "config", "check", cmd_config_check, 0, 0, "attestd config check [--config F]",
@@ -189,14 +208,16 @@ struct option_spec {
 static const struct option_spec option_specs[] = {
 	{ "once", 0, false, OPT_RUN, NULL, "process what is in the spool and the inbox now, then exit "
 	  "(exit 4 when a fault of this machine kept files for later)" },
-	{ "foreground", 0, false, OPT_RUN, NULL, "log to stderr too" },
+	{ "foreground", 0, false, OPT_RUN | OPT_FOREGROUND, NULL, "log to stderr too" },
 	{ "dry-run", 0, false, OPT_DRY_RUN, NULL, "say what would be removed, remove nothing" },
 	{ "centre", 0, true, OPT_FILTERS, "A", "the centre of approval number A only" },
 	{ "licence", 0, true, OPT_FILTERS, "L", "licence number L only" },
 	{ "from", 0, true, OPT_FILTERS, "D", "stages whose first day is on or after D (YYYY-MM-DD)" },
 	{ "to", 0, true, OPT_FILTERS, "D", "stages whose last day is on or before D" },
 	{ "format", 0, true, OPT_FORMAT, "FMT", "table, csv or json (default: table on a terminal, "
-	  "csv otherwise)" },
+	  "csv otherwise); audit report: html (default) or csv" },
+	{ "as-of", 0, true, OPT_AS_OF, "D", "the balance and ceiling on day D (YYYY-MM-DD)" },
+	{ "month", 0, true, OPT_MONTH, "YYYY-MM", "the month of the report" },
 	{ "by", 0, true, OPT_REVIEWER, "NAME", "who decides (one line, at most 100 bytes)" },
 	{ "note", 0, true, OPT_REVIEWER, "TEXT", "why (one line, at most 2000 bytes)" },
 	{ "config", 'c', true, 0, "F", "the configuration file (default $ATTESTD_CONFIG, else "
@@ -214,6 +235,7 @@ static const char **option_slot(struct cli *o, const char *name)
 		{ "centre", offsetof(struct cli, centre) }, { "licence", offsetof(struct cli, licence) },
 		{ "from", offsetof(struct cli, from) }, { "to", offsetof(struct cli, to) },
 		{ "by", offsetof(struct cli, by) }, { "note", offsetof(struct cli, note) },
+		{ "as-of", offsetof(struct cli, as_of) }, { "month", offsetof(struct cli, month) },
 	};
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
 		if (strcmp(slots[i].name, name) == 0)
@@ -659,6 +681,9 @@ static int cmd_review(struct cli *op)
 	return status;
 }
 
+static int audit_licence_as_of(const struct config *cfg, const char *licence, const char *day,
+			       enum report_format format, FILE *out);
+
 /* audit attestations | licence L | centre A | overdue | verify-archive */
 static int cmd_audit(struct cli *op)
 {
@@ -680,6 +705,8 @@ static int cmd_audit(struct cli *op)
 		status = date_of(o.from, usage);
 	if (status == 0)
 		status = date_of(o.to, usage);
+	if (status == 0)
+		status = date_of(o.as_of, usage);
 	if (status == 0 && o.from && o.to && strcmp(o.from, o.to) > 0)
 		status = usage_error(usage, "--from %s is after --to", o.from);
 	if (status == 0 && !archive)
@@ -690,7 +717,10 @@ static int cmd_audit(struct cli *op)
 	req.filter = (struct store_report_filter){ .centre = o.centre, .licence = o.licence,
 						   .from = o.from, .to = o.to };
 	req.subject = o.pos[0];
-	status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
+	if (o.as_of)
+		status = audit_licence_as_of(cfg, req.subject, o.as_of, req.format, stdout);
+	else
+		status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
 	config_free(cfg);
 	return status;
 }
@@ -723,6 +753,83 @@ static int cmd_check(struct cli *o)
 	struct config *cfg = status == 0 ? config_or_exit(o->config, &status) : NULL;
 	if (cfg)
 		status = check_files(cfg, o->pos, o->n_pos, time(NULL), stdout, stderr);
+	config_free(cfg);
+	return status;
+}
+
+/* audit licence L --as-of D: the replay of the console's licence page. */
+static int audit_licence_as_of(const struct config *cfg, const char *licence, const char *day,
+			       enum report_format format, FILE *out)
+{
+	date_t d;
+	date_parse(day, &d);
+	if (!licence_view_number_ok(licence)) {
+		fprintf(stderr, "attestd: '%s' is not a licence number (9 to 15 digits or capitals)\n",
+			licence);
+		return EXIT_INVALID;
+	}
+	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
+	if (st == NULL)
+		return EXIT_DATABASE;
+	char *err = NULL;
+	bool known = false;
+	struct licence_view v;
+	enum store_status rc = store_report_session(st, cfg->timezone, &err);
+	if (rc == STORE_OK)
+		rc = licence_view_load(st, licence, d, &v, &known, &err);
+	if (rc == STORE_OK && !known) {
+		fprintf(stderr, "attestd: nothing is recorded for licence %s (no registry entry or "
+			"ledger event)\n", licence);
+		rc = STORE_INVALID;
+	} else if (rc == STORE_OK) {
+		licence_view_print(&v, licence, (int)format, out);
+		licence_view_free(&v);
+	} else {
+		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+	}
+	free(err);
+	store_free(st);
+	return store_exit_code(rc);
+}
+
+/* audit report --month M [--format html|csv] */
+static int cmd_audit_report(struct cli *o)
+{
+	const char *usage = o->cmd->usage;
+	const char *format = o->format ? o->format : "html";
+	if (o->month == NULL)
+		return usage_error(usage, "%s", "--month YYYY-MM is required");
+	if (strcmp(format, "html") != 0 && strcmp(format, "csv") != 0)
+		return usage_error(usage, "unknown format '%s' (html or csv)", format);
+	int status = 0;
+	struct store *st;
+	struct config *cfg = config_and_store(o->config, &st, &status);
+	if (st) {
+		char *err = NULL;
+		enum store_status rc = store_console_session(st, cfg->timezone, &err);
+		if (rc == STORE_OK)
+			rc = console_report_monthly(st, o->month, strcmp(format, "csv") == 0, stdout,
+						    &err);
+		if (rc != STORE_OK)
+			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+		free(err);
+		status = store_exit_code(rc);
+	}
+	store_free(st);
+	config_free(cfg);
+	return status;
+}
+
+/* console: the web console, in the foreground of its unit (console.h). */
+static int cmd_console(struct cli *o)
+{
+	int status = 0;
+	struct config *cfg = config_or_exit(o->config, &status);
+	if (cfg == NULL)
+		return status;
+	log_open(o->foreground);
+	status = console_main(cfg, o->foreground);
+	log_close();
 	config_free(cfg);
 	return status;
 }

@@ -56,18 +56,39 @@ instantiate() {
 		L) echo USAGE0000001 ;;
 		D) if [ $d -eq 0 ]; then echo 2026-01-01; else echo 2026-12-31; fi; d=$((d + 1)) ;;
 		SEQ:HASH) echo "$ANCHOR" ;;
+		YYYY-MM) echo 2026-11 ;;
 		...) ;;
 		*) echo "$w" ;;
 		esac
 	done
 }
 
+# The console serves until SIGTERM: its line runs in the background, on a
+# UNIX socket of this test, until /healthz answers; then SIGTERM must end it
+# with exit 0.  Same variables as run_attestd (RC, OUT, ERR).
+printf '\n[console]\nlisten = %s\n' "$WORK/console.sock" >>"$CONF"
+run_console() {
+	"$ATTESTD" "$@" >"$WORK/console.out" 2>"$WORK/stderr" &
+	local pid=$! tries=0
+	until curl -sf --unix-socket "$WORK/console.sock" http://console/healthz >/dev/null 2>&1; do
+		tries=$((tries + 1))
+		if [ $tries -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	kill -TERM $pid 2>/dev/null
+	wait $pid; RC=$?
+	OUT=$(cat "$WORK/console.out"); ERR=$(cat "$WORK/stderr")
+}
+run_line() {
+	if [ "$1" = console ]; then run_console "$@"; else run_attestd "$@"; fi
+}
+
 HELP=$("$ATTESTD" help)
 mapfile -t LINES < <(printf '%s\n' "$HELP" | sed -n 's/^  \(attestd .*\)$/\1/p')
-expect_eq "help prints the usage line of every command (19 and --version)" 20 "${#LINES[@]}"
+expect_eq "help prints the usage line of every command (21 and --version)" 22 "${#LINES[@]}"
 for line in "${LINES[@]}"; do
 	mapfile -t ARGS < <(instantiate "$line")
-	run_attestd "${ARGS[@]}"
+	run_line "${ARGS[@]}"
 	if [ "$RC" -eq 0 ]; then pass "as printed: attestd ${ARGS[*]}"
 	else fail "as printed: attestd ${ARGS[*]}" "exit $RC" "$ERR"; fi
 	# The same with --config F right after the command words, and last.
@@ -84,7 +105,7 @@ for line in "${LINES[@]}"; do
 		else
 			v=("${ARGS[@]:0:nwords}" "${rest[@]}" --config "$CONF")
 		fi
-		run_attestd "${v[@]}"
+		run_line "${v[@]}"
 		if [ "$RC" -ne 2 ] && ! printf '%s\n' "$ERR" | grep -q '^usage:'; then
 			pass "--config $variant: attestd ${v[*]}"
 		else
@@ -98,7 +119,7 @@ expect_eq "review accept and reject as printed took effect" "credited rejected" 
 # --- CMD --help, CMD -h: that command's help, exit 0, wherever it stands ----------
 ALL_HELP=$HELP
 for line in "${LINES[@]}"; do
-	words=$(printf '%s\n' "$line" | awk '{ w = $2; if ($2 ~ /^(db|registry|review|audit)$/) w = w " " $3; print w }')
+	words=$(printf '%s\n' "$line" | awk '{ w = $2; if ($2 ~ /^(db|registry|review|audit|config)$/) w = w " " $3; print w }')
 	[ "$words" = --version ] && continue
 	for h in --help -h; do
 		# shellcheck disable=SC2086
