@@ -73,6 +73,9 @@ static const struct config_key config_keys[] = {
 	  CK_RESTART, 0, 0 },
 	{ "paths", "metrics", CT_PATH, F(metrics), NULL, CK_OPTIONAL, 0, 0 },
 	{ "database", "conninfo", CT_STRING, F(conninfo), "service=attestd", CK_RESTART, 0, 0 },
+	/* Set on every session: see durability_check(). */
+	{ "database", "synchronous_commit", CT_STRING, F(synchronous_commit), "on", CK_RESTART,
+	  0, 0 },
 	{ "trust", "centres_ca", CT_PATH, F(centres_ca), "/etc/attestd/centres-ca.pem", 0, 0, 0 },
 	{ "trust", "crl", CT_PATH, F(crl), NULL, CK_OPTIONAL, 0, 0 },
 	{ "trust", "receipt_key", CT_PATH, F(receipt_key), NULL, CK_OPTIONAL, 0, 0 },
@@ -479,6 +482,27 @@ static size_t key_index(const char *name)
 	abort();
 }
 
+/*
+ * synchronous_commit: "off" and "local" are refused, not warned about: with
+ * them a crash of the database server takes back commits whose receipts
+ * are already in the centres' outboxes (interfaces.md, Durability).
+ */
+static void durability_check(struct loader *ld)
+{
+	size_t i = key_index("synchronous_commit");
+	const char *v = ld->cfg->synchronous_commit;
+	if (v == NULL || strcmp(v, "on") == 0 || strcmp(v, "remote_write") == 0 ||
+	    strcmp(v, "remote_apply") == 0)
+		return;
+	if (strcmp(v, "off") == 0 || strcmp(v, "local") == 0)
+		key_error(ld, ld->seen[i], &config_keys[i], "\"%s\" is refused: a crash of the "
+			  "database server could take back decisions already receipted (use on, "
+			  "remote_write or remote_apply)", v);
+	else
+		key_error(ld, ld->seen[i], &config_keys[i], "\"%s\" is not one of on, "
+			  "remote_write, remote_apply", v);
+}
+
 struct config *config_load(const char *path, char **errors)
 {
 	struct loader ld = { .path = path };
@@ -508,6 +532,7 @@ struct config *config_load(const char *path, char **errors)
 		else if (k->flags & CK_REQUIRED)
 			key_error(&ld, 0, k, "missing (required)");
 	}
+	durability_check(&ld);
 	size_t ki = key_index("receipt_key"), ci = key_index("receipt_cert");
 	if (!ld.cfg->receipt_key != !ld.cfg->receipt_cert) {
 		size_t set = ld.cfg->receipt_key ? ki : ci, unset = ld.cfg->receipt_key ? ci : ki;

@@ -209,6 +209,15 @@ static struct config *config_and_store(const char *config_path, struct store **s
 	*st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
 	if (cfg && *st == NULL)
 		*status = EXIT_DATABASE;
+	/* What these commands change is told once committed: durably. */
+	char *err = NULL;
+	if (*st && store_set_synchronous_commit(*st, cfg->synchronous_commit, &err) != STORE_OK) {
+		fprintf(stderr, "attestd: %s\n", err);
+		store_free(*st);
+		*st = NULL;
+		*status = EXIT_DATABASE;
+	}
+	free(err);
 	return cfg;
 }
 
@@ -242,7 +251,7 @@ static int cmd_db_migrate(int argc, char **argv)
 
 static int cmd_db_status(int argc, char **argv)
 {
-	return cmd_db(argc, argv, command_usage("db", "status"), store_schema_status);
+	return cmd_db(argc, argv, command_usage("db", "status"), store_db_status);
 }
 
 static int cmd_registry_import(int argc, char **argv)

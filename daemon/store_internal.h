@@ -18,6 +18,7 @@ struct store {
 	char *conninfo;			/* to reconnect */
 	bool prepared;			/* the pipeline's statements, once per connection */
 	char sqlstate[6];		/* of the last error, "" when none */
+	char synchronous_commit[16];	/* set on every session, reconnects too */
 	/*
 	 * A pipelined transaction (store_begin_pipelined .. store_commit or
 	 * store_abort): statements go out without waiting for their results,
