@@ -182,6 +182,11 @@ bool store_col_bool(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col)[0] == 't';
 }
 
+bool store_connection_lost(struct store *st)
+{
+	return PQstatus(st->conn) != CONNECTION_OK;
+}
+
 enum store_status store_result_status(struct store *st, PGresult *res, char **err)
 {
 	ExecStatusType rs = PQresultStatus(res);
@@ -192,9 +197,12 @@ enum store_status store_result_status(struct store *st, PGresult *res, char **er
 	if (state)
 		snprintf(st->sqlstate, sizeof(st->sqlstate), "%s", state);
 	/* Class 08 (connection) and 57P (server shutting down) are ours, not
-	 * the data's: the file waits for the database to come back. */
-	if (PQstatus(st->conn) != CONNECTION_OK || strncmp(st->sqlstate, "08", 2) == 0 ||
-	    strncmp(st->sqlstate, "57P", 3) == 0) {
+	 * the data's: the file waits for the database to come back.  So is an
+	 * error libpq made itself (no SQLSTATE: the server said nothing) on a
+	 * connection that turns out closed when read again. */
+	if (store_connection_lost(st) || strncmp(st->sqlstate, "08", 2) == 0 ||
+	    strncmp(st->sqlstate, "57P", 3) == 0 ||
+	    (state == NULL && (!PQconsumeInput(st->conn) || store_connection_lost(st)))) {
 		*err = xasprintf("lost the database connection: %s",
 				 store_trim(PQerrorMessage(st->conn)));
 		return STORE_UNAVAILABLE;
@@ -238,8 +246,26 @@ static char *lost_connection(struct store *st)
 	return xasprintf("lost the database connection: %s", store_trim(PQerrorMessage(st->conn)));
 }
 
+/*
+ * A statement that failed for want of a server is no fault of the data:
+ * whatever the first failure looked like (a statement skipped, an error
+ * without SQLSTATE), a connection found closed after it makes the whole
+ * pipeline's failure a lost database.
+ */
+static void pipe_classify(struct store *st)
+{
+	if (st->pipe_rc != STORE_ERROR || !store_connection_lost(st))
+		return;
+	char *was = st->pipe_err;
+	st->pipe_rc = STORE_UNAVAILABLE;
+	st->pipe_err = xasprintf("lost the database connection: %s (%s)",
+				 store_trim(PQerrorMessage(st->conn)), was ? was : "");
+	free(was);
+}
+
 static enum store_status pipe_status(struct store *st, char **err)
 {
+	pipe_classify(st);
 	if (st->pipe_rc != STORE_OK)
 		*err = xstrdup(st->pipe_err);
 	return st->pipe_rc;
@@ -356,6 +382,7 @@ static void pipe_finish(struct store *st)
 	}
 	st->n_awaiting = 0;
 	st->piping = false;
+	pipe_classify(st);
 	if (!PQexitPipelineMode(st->conn) && PQstatus(st->conn) == CONNECTION_OK) {
 		/* Results we could not account for: start afresh. */
 		PQreset(st->conn);
