@@ -22,7 +22,9 @@
 command -v python3 >/dev/null || { fail "python3 is needed (the NOTIFY_SOCKET listener)"; finish; exit 1; }
 
 PG2=$WORK/pg
-PG_SERVER_OPTIONS="-c fsync=on -c full_page_writes=on -c synchronous_commit=off" pg_start "$PG2" ||
+# Exported: every pg_start of this file (restarts too) starts it so.
+export PG_SERVER_OPTIONS="-c fsync=on -c full_page_writes=on -c synchronous_commit=off"
+pg_start "$PG2" ||
 	{ fail "a second cluster (fsync on, synchronous_commit off)"; finish; exit 1; }
 trap 'pg_stop "$PG2"; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 expect_eq "own cluster: synchronous_commit off, fsync on" "off on" \
@@ -34,6 +36,9 @@ service_start() {
 	pid=$!
 }
 log_count() { grep -c -E -- "$1" "$R/daemon.log" 2>/dev/null; }
+told() { log_count 'outcome=(accepted|rejected|duplicate)'; }
+told_at_least() { [ "$(told)" -ge "$1" ]; }
+log_at_least() { [ "$(log_count "$1")" -ge "$2" ]; }
 log_has() { grep -q -E -- "$1" "$R/daemon.log"; }
 status_has() { grep -q -E -- "$1" "$R/spool/.status.$pid" 2>/dev/null; }
 # shas_with_row STATUS SHA...: how many of the hashes have a submission row with that status.
@@ -74,15 +79,15 @@ service_start
 batch_wait 60 test -f "$R/spool/.status.$pid"
 batch_drop
 stops=0
-for k in 1 2 3 4; do
-	# A stop every fifth of the batch, in the middle of the work.
-	batch_wait 600 test "$(log_count 'outcome=(accepted|rejected|duplicate)')" -ge $((k * B_FILES / 5))
+for k in 1 2 3 4 5; do
+	# A stop after every few files told, in the middle of the work.
+	batch_wait 600 told_at_least $(($(told) + B_FILES / 10))
 	[ -n "$(ls -A "$R/inbox/$APPROVAL")" ] || break
 	pg_stop "$PG2" immediate
 	stops=$((stops + 1))
-	batch_wait 30 log_has "action=pause fault=db_unavailable"
-	sleep 1
+	batch_wait 60 log_at_least 'action=pause fault=db_unavailable' "$stops"
 	pg_start "$PG2" || fail "PostgreSQL started again ($k)"
+	batch_wait 60 log_at_least 'action=resume fault=db_unavailable' "$stops"
 done
 if [ "$stops" -ge 3 ]; then pass "PostgreSQL stopped -m immediate $stops times mid-batch"
 else fail "PostgreSQL stopped mid-batch at least 3 times" "only $stops: the batch ran out first"; fi
@@ -195,7 +200,8 @@ sanitizer_clean "idle: sanitizer clean" "$R/daemon.log"
 
 # --- the server's fsync=off reported (the shared cluster runs so) --------------------
 pg_stop "$PG2" fast
-PG_SERVER_OPTIONS="-c fsync=off -c full_page_writes=on -c synchronous_commit=off" pg_start "$PG2" ||
+PG_SERVER_OPTIONS="-c fsync=off -c full_page_writes=on -c synchronous_commit=off"
+pg_start "$PG2" ||
 	fail "own cluster restarted with fsync=off"
 run_attestd db status
 expect_match "db status: fsync=off shown" '^durability: fsync=off full_page_writes=on ' "$OUT"
@@ -204,10 +210,24 @@ expect_match "db status: the warning" \
 run_attestd status
 expect_match "status: the warning" \
 	'^warning: the database server runs with fsync=off: a crash of its machine can lose decisions already receipted$' "$OUT"
+readme_warning=$(sed -n '/^### Durability/,/^### Metrics/p' "$TOP/README.md" | sed -n 's/^    \(warning: .*\)$/\1/p')
+expect_eq "README (Durability): the warning is the one status prints" "$readme_warning" \
+	"$(printf '%s\n' "$OUT" | grep '^warning:')"
 : > "$R/daemon.log"
 run_once
 expect_eq "run --once with fsync=off: exit 0 (reported, not refused)" 0 "$RC"
 expect_match "run --once: the warning logged" \
 	'level=warning action=durability outcome=warning fsync=off full_page_writes=on detail="the database server runs with fsync=off' "$ERR"
+# --- values from outside quoted in the log --------------------------------------------
+# A database name built to end the error="..." value and forge a key after it.
+sed -i "s|dbname=[^ ]*|dbname='nosuch\" reason=forged x=\"'|" "$CONF"
+run_once
+expect_eq "run --once, no such database: exit 4" 4 "$RC"
+line=$(printf '%s\n' "$ERR" | grep 'action=start outcome=error reason=db_unavailable')
+expect_match "the PostgreSQL error's quotes are escaped in error=\"...\"" \
+	'database \\"nosuch\\" reason=forged x=\\"\\" does not exist' "$line"
+expect_match "... the value is one quoted string to the end of the line" \
+	'error="([^"\\]|\\.)*"$' "$line"
+expect_no_match "... no unescaped quote lets reason=forged out" '[^\\]" reason=forged' "$line"
 
 finish
