@@ -218,6 +218,13 @@ run_once
 expect_eq "run --once with fsync=off: exit 0 (reported, not refused)" 0 "$RC"
 expect_match "run --once: the warning logged" \
 	'level=warning action=durability outcome=warning fsync=off full_page_writes=on detail="the database server runs with fsync=off' "$ERR"
+: > "$R/daemon.log"
+service_start
+batch_wait 60 log_has 'level=warning action=durability outcome=warning fsync=off '
+expect_eq "the service: the warning logged at start" 0 $?
+kill -TERM "$pid"; wait "$pid"
+expect_eq "the service, fsync=off: runs (exit 0 on SIGTERM)" 0 $?
+expect_eq "... warned once" 1 "$(log_count 'action=durability')"
 # --- values from outside quoted in the log --------------------------------------------
 # A database name built to end the error="..." value and forge a key after it.
 sed -i "s|dbname=[^ ]*|dbname='nosuch\" reason=forged x=\"'|" "$CONF"
