@@ -12,6 +12,7 @@
 #    (ATTESTD_HOLD_AT: its backend terminated, or the server stopped): the
 #    log says reason=db_unavailable, never internal_error, the fault is
 #    db_unavailable (not io_error), and each file is processed once after.
+#    A registry import whose COPY loses the server exits 4, blaming no line.
 # 3. Idle (empty inbox): the server stopped is noticed within the rescan
 #    interval in the status file, the metrics and systemd's STATUS=, and
 #    its return clears all three.
@@ -152,6 +153,28 @@ for step in after_parse before_commit after_commit; do
 			"$(sql "SELECT count(*) || ' ' || count(DISTINCT file_name) FROM attestd.submissions")"
 	done
 done
+
+# --- a registry import's COPY, the server stopped in the middle -------------------------
+batch_env copy || fail "batch_env copy"
+awk 'BEGIN { print "licence,effective_date,kind,points,ref";
+	for (i = 0; i < 3000000; i++) printf "1400%08d,2020-01-01,grant,12,BIG%d\n", i, i }' > "$WORK/big-events.csv"
+"$ATTESTD" registry import events "$WORK/big-events.csv" >"$R/import.out" 2>"$R/import.err" &
+ipid=$!
+copying() {
+	[ "$(pg_admin -At -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB'
+		AND state = 'active' AND query LIKE 'COPY pg_temp.staging%'")" -gt 0 ]
+}
+batch_wait 120 copying
+expect_eq "registry import: caught in its COPY" 0 $?
+pg_stop "$PG2" immediate
+wait "$ipid"
+expect_eq "registry import, server stopped mid-COPY: exit 4 (environment), not 1 (bad file)" 4 $?
+expect_match "... says the connection was lost" 'lost the database connection' "$(cat "$R/import.err")"
+expect_no_match "... blames no line of the file" '(line|record) [0-9]' "$(cat "$R/import.err")"
+sanitizer_clean "registry import: sanitizer clean" "$R/import.err"
+pg_start "$PG2" || fail "PostgreSQL started again (COPY)"
+expect_eq "... nothing imported" 0 "$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref LIKE 'BIG%'")"
+rm -f "$WORK/big-events.csv"
 
 # --- 3. idle: the fault seen without a file, and its end ------------------------------
 batch_env idle || { fail "batch_env idle"; finish; exit 1; }
