@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -73,6 +74,9 @@ static const struct config_key config_keys[] = {
 	  CK_RESTART, 0, 0 },
 	{ "paths", "metrics", CT_PATH, F(metrics), NULL, CK_OPTIONAL, 0, 0 },
 	{ "database", "conninfo", CT_STRING, F(conninfo), "dbname=attestd", CK_RESTART, 0, 0 },
+	/* Set on every session: see durability_check(). */
+	{ "database", "synchronous_commit", CT_STRING, F(synchronous_commit), "on", CK_RESTART,
+	  0, 0 },
 	{ "trust", "centres_ca", CT_PATH, F(centres_ca), "/etc/attestd/centres-ca.pem", 0, 0, 0 },
 	{ "trust", "crl", CT_PATH, F(crl), NULL, CK_OPTIONAL, 0, 0 },
 	{ "trust", "receipt_key", CT_PATH, F(receipt_key), NULL, CK_OPTIONAL, 0, 0 },
@@ -483,6 +487,54 @@ static size_t key_index(const char *name)
 	abort();
 }
 
+/*
+ * synchronous_commit: "off" and "local" are refused, not warned about: with
+ * them a crash of the database server takes back commits whose receipts
+ * are already in the centres' outboxes (interfaces.md, Durability).
+ */
+static void durability_check(struct loader *ld)
+{
+	size_t i = key_index("synchronous_commit");
+	const char *v = ld->cfg->synchronous_commit;
+	if (v == NULL || strcmp(v, "on") == 0 || strcmp(v, "remote_write") == 0 ||
+	    strcmp(v, "remote_apply") == 0)
+		return;
+	if (strcmp(v, "off") == 0 || strcmp(v, "local") == 0)
+		key_error(ld, ld->seen[i], &config_keys[i], "\"%s\" is refused: a crash of the "
+			  "database server could take back decisions already receipted (use on, "
+			  "remote_write or remote_apply)", v);
+	else
+		key_error(ld, ld->seen[i], &config_keys[i], "\"%s\" is not one of on, "
+			  "remote_write, remote_apply", v);
+}
+
+/*
+ * A private key named in the configuration is kept private, as sshd keeps
+ * its host keys: not readable by group or others, owned by the user the
+ * service runs as or by root.  A key that is not there is for its user to
+ * report (the receipt signer says which file it cannot open).
+ */
+static void key_file_check(struct loader *ld, const char *name)
+{
+	size_t i = key_index(name);
+	const char *path = *(char *const *)field(ld->cfg, &config_keys[i]);
+	struct stat st;
+	if (path == NULL || stat(path, &st) != 0)
+		return;
+	/* The service's user is the one running, or the unit's "attestd"
+	 * when an operator runs a command as root. */
+	const struct passwd *pw = NULL;
+	if (st.st_uid != 0 && st.st_uid != geteuid() && !((pw = getpwnam("attestd")) &&
+							   st.st_uid == pw->pw_uid))
+		key_error(ld, ld->seen[i], &config_keys[i], "%s is owned by uid %ld, neither the "
+			  "service's user nor root: chown attestd %s (or root), chmod 600 %s", path,
+			  (long)st.st_uid, path, path);
+	else if (st.st_mode & 077)
+		key_error(ld, ld->seen[i], &config_keys[i], "permissions %04o for %s are too open: "
+			  "a private key must not be readable by group or others (chmod 600 %s)",
+			  (unsigned)(st.st_mode & 07777), path, path);
+}
+
 struct config *config_load(const char *path, char **errors)
 {
 	struct loader ld = { .path = path };
@@ -512,6 +564,8 @@ struct config *config_load(const char *path, char **errors)
 		else if (k->flags & CK_REQUIRED)
 			key_error(&ld, 0, k, "missing (required)");
 	}
+	durability_check(&ld);
+	key_file_check(&ld, "receipt_key");
 	size_t ki = key_index("receipt_key"), ci = key_index("receipt_cert");
 	if (!ld.cfg->receipt_key != !ld.cfg->receipt_cert) {
 		size_t set = ld.cfg->receipt_key ? ki : ci, unset = ld.cfg->receipt_key ? ci : ki;

@@ -28,6 +28,7 @@ struct config {
 
 	/* [database] */
 	char *conninfo;			/* default "dbname=attestd" */
+	char *synchronous_commit;	/* on | remote_write | remote_apply, default on */
 
 	/* [trust] */
 	char *centres_ca;		/* required */

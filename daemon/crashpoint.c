@@ -2,6 +2,7 @@
  * crashpoint - see crashpoint.h.  The environment is read once; the count
  * of passages is the only state (a test facility, not configuration).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 static const char *crash_step;
 static long crash_countdown;
 static int crash_read;
+
+static void crashpoint_hold(const char *step);
 
 void crashpoint(const char *step)
 {
@@ -30,8 +33,45 @@ void crashpoint(const char *step)
 			crash_step = buf;
 		}
 	}
+	crashpoint_hold(step);
 	if (crash_step == NULL || strcmp(step, crash_step) != 0 || --crash_countdown > 0)
 		return;
 	kill(getpid(), SIGKILL);
 	_exit(137);
+}
+
+/*
+ * ATTESTD_HOLD_AT=STEP[:N] with ATTESTD_HOLD_FILE=PATH: at the N-th passage
+ * the process creates PATH and waits until it is removed, so that a test
+ * can take the database away at that very step (a killed backend, a
+ * stopped server) and watch what the process makes of it.
+ */
+static void crashpoint_hold(const char *step)
+{
+	static int read_env;
+	static char want[64];
+	static long countdown;
+	static const char *path;
+	if (!read_env) {
+		read_env = 1;
+		const char *env = getenv("ATTESTD_HOLD_AT");
+		path = getenv("ATTESTD_HOLD_FILE");
+		if (env && env[0] && path && path[0] && strlen(env) < sizeof(want)) {
+			strcpy(want, env);
+			char *colon = strchr(want, ':');
+			countdown = 1;
+			if (colon) {
+				*colon = '\0';
+				countdown = strtol(colon + 1, NULL, 10);
+			}
+		}
+	}
+	if (want[0] == '\0' || strcmp(step, want) != 0 || --countdown != 0)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	close(fd);
+	while (access(path, F_OK) == 0)
+		usleep(20000);
 }

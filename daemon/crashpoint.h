@@ -5,6 +5,8 @@
  * after_parse, before_commit, after_commit, after_archive, after_receipt.
  * Tests use it to prove that a restart after any of them ends as if
  * nothing had happened; operators may rehearse with it on a test system.
+ * ATTESTD_HOLD_AT=STEP[:N] and ATTESTD_HOLD_FILE=PATH hold the process at
+ * STEP (PATH created, removed by the test to let it go on) instead.
  */
 #ifndef ATTESTD_CRASHPOINT_H
 #define ATTESTD_CRASHPOINT_H

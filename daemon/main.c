@@ -382,6 +382,15 @@ static struct config *config_and_store(const char *config_path, struct store **s
 	*st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
 	if (cfg && *st == NULL)
 		*status = EXIT_DATABASE;
+	/* What these commands change is told once committed: durably. */
+	char *err = NULL;
+	if (*st && store_set_synchronous_commit(*st, cfg->synchronous_commit, &err) != STORE_OK) {
+		fprintf(stderr, "attestd: %s\n", err);
+		store_free(*st);
+		*st = NULL;
+		*status = EXIT_DATABASE;
+	}
+	free(err);
 	return cfg;
 }
 
@@ -410,7 +419,7 @@ static int cmd_db_migrate(struct cli *o)
 
 static int cmd_db_status(struct cli *o)
 {
-	return cmd_db(o, store_schema_status);
+	return cmd_db(o, store_db_status);
 }
 
 static int cmd_registry_import(struct cli *o)

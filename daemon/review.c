@@ -135,7 +135,10 @@ int review_decide(const struct config *cfg, int64_t id, bool accept, const char 
 	int status = 0;
 	struct pipeline *p = NULL;
 	struct pipeline_review rv;
-	enum store_status rc = store_schema_status(st, NULL, &err);
+	/* The decision is told (printed, logged) once committed: durably. */
+	enum store_status rc = store_set_synchronous_commit(st, cfg->synchronous_commit, &err);
+	if (rc == STORE_OK)
+		rc = store_schema_status(st, NULL, &err);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err);
 		status = store_exit_code(rc);

@@ -57,6 +57,24 @@ static bool audit_anchor(struct store *st)
 	return rc == STORE_OK;
 }
 
+/* The server's fsync and full_page_writes: off is the DBA's choice, not
+ * refused, but never silent (interfaces.md, Durability).  True when read. */
+static bool durability_warn(struct store *st)
+{
+	struct store_durability d;
+	char *err = NULL, buf[256];
+	if (store_durability(st, &d, &err) != STORE_OK) {
+		free(err);
+		return false;
+	}
+	if (store_durability_warning(&d, buf, sizeof(buf)))
+		log_warn("action=durability outcome=warning fsync=%s full_page_writes=%s "
+			 "detail=\"%s\" hint=\"ask the DBA to run the server with fsync and "
+			 "full_page_writes on\"", d.fsync ? "on" : "off",
+			 d.full_page_writes ? "on" : "off", buf);
+	return true;
+}
+
 /* Processes one claim; false when the batch must stop (database gone,
  * disk full).  A fault of our environment that kept the file for later
  * (interfaces.md: database, stale CRL or unreadable trust files, disk,
@@ -308,6 +326,14 @@ int run_once(const struct config *cfg)
 		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
 		return EXIT_DATABASE;
 	}
+	if (store_set_synchronous_commit(st, cfg->synchronous_commit, &err) != STORE_OK) {
+		log_error("action=start outcome=error reason=db_unavailable error=\"%s\"", err);
+		free(err);
+		store_free(st);
+		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
+		return EXIT_DATABASE;
+	}
+	durability_warn(st);
 	if (store_schema_status(st, NULL, &err) != STORE_OK) {
 		log_error("action=start outcome=error error=\"%s\" hint=\"run attestd db migrate\"", err);
 		free(err);
@@ -437,6 +463,8 @@ struct service {
 	struct timespec metrics_next;	/* CLOCK_MONOTONIC: the file is rewritten by then */
 	time_t anchored_at;		/* the audit log's head last logged (0: never) */
 	bool metrics_failing;
+	bool faults_changed;		/* a fault began or ended: metrics now, not later */
+	date_t durability_on;		/* the day the server's settings were last read */
 };
 
 static time_t now_s(void)
@@ -458,6 +486,7 @@ static void fault_set(struct service *sv, enum run_fault f, const char *fmt, ...
 	if (sv->fault_since[f] == 0) {
 		sv->fault_since[f] = now;
 		sv->status_dirty = true;
+		sv->faults_changed = true;
 	}
 	if (now - sv->fault_logged[f] >= FAULT_RELOG_SECONDS) {
 		log_error("action=pause fault=%s since=%lld detail=\"%s\" hint=\"processing resumes "
@@ -481,6 +510,21 @@ static void fault_clear(struct service *sv, enum run_fault f)
 	sv->fault_logged[f] = 0;
 	sv->fault_detail[f][0] = '\0';
 	sv->status_dirty = true;
+	sv->faults_changed = true;
+	/* systemctl status shows the last STATUS= sent: say the pause is over
+	 * (or which fault still holds). */
+	bool still = false;
+	for (int g = 0; g < FAULT_COUNT && !still; g++) {
+		if (sv->fault_since[g]) {
+			char status[320];
+			snprintf(status, sizeof(status), "STATUS=paused: %s (%s)", fault_names[g],
+				 sv->fault_detail[g]);
+			sd_notify(0, status);
+			still = true;
+		}
+	}
+	if (!still && sv->ready)
+		sd_notify(0, "STATUS=processing");
 	/* Files seen while paused may have had their only event: look at the
 	 * whole inbox now rather than at the next periodic rescan. */
 	clock_gettime(CLOCK_MONOTONIC, &sv->next_scan);
@@ -573,7 +617,10 @@ static bool environment_ok(struct service *sv)
 			free(err);
 			return false;
 		}
-		enum store_status s = store_schema_status(sv->st, NULL, &err);
+		enum store_status s = store_set_synchronous_commit(sv->st, sv->cfg->synchronous_commit,
+								   &err);
+		if (s == STORE_OK)
+			s = store_schema_status(sv->st, NULL, &err);
 		if (s != STORE_OK) {
 			if (s == STORE_SCHEMA_MISMATCH)
 				fault_set(sv, FAULT_SCHEMA, "%s", err);
@@ -602,8 +649,10 @@ static bool environment_ok(struct service *sv)
  * rescan interval whatever happens, paused or idle. */
 static void service_metrics(struct service *sv, bool file_done)
 {
-	if (!sv->cfg->metrics || (!file_done && !monotonic_due(&sv->metrics_next)))
+	if (!sv->cfg->metrics || (!file_done && !sv->faults_changed &&
+				  !monotonic_due(&sv->metrics_next)))
 		return;
+	sv->faults_changed = false;
 	bool db_ok = sv->st && !sv->fault_since[FAULT_DATABASE] && !sv->fault_since[FAULT_SCHEMA];
 	gauges_sample(&sv->gauges, sv->cfg, db_ok ? sv->st : NULL, false);
 	bool faults[FAULT_COUNT];
@@ -756,6 +805,18 @@ static void service_anchor(struct service *sv)
 		sv->anchored_at = now_s();
 }
 
+/* Once per local day (and at start): the server's durability settings. */
+static void service_durability(struct service *sv)
+{
+	date_t today;
+	struct timespec now = clock_now();
+	if (!date_local_from_epoch(now.tv_sec, sv->cfg->timezone, &today) ||
+	    today == sv->durability_on)
+		return;
+	if (durability_warn(sv->st))
+		sv->durability_on = today;
+}
+
 /* Once per local day: flag overdue items (rules.md §7). */
 static void service_daily(struct service *sv)
 {
@@ -788,7 +849,8 @@ static void schedule_scan(struct service *sv, unsigned ms)
 
 int run_service(struct config *cfg, const char *config_path)
 {
-	struct service sv = { .cfg = cfg, .config_path = config_path, .swept_on = DATE_NONE };
+	struct service sv = { .cfg = cfg, .config_path = config_path, .swept_on = DATE_NONE,
+			      .durability_on = DATE_NONE };
 	config_swap(cfg);
 	sv.started = now_s();
 	inbox_status_sweep(cfg->spool, status_swept, NULL);
@@ -838,6 +900,7 @@ int run_service(struct config *cfg, const char *config_path)
 			}
 		}
 		service_daily(&sv);
+		service_durability(&sv);
 		service_anchor(&sv);
 
 		/* Idle from here: the state file says where things stand. */
@@ -863,6 +926,12 @@ int run_service(struct config *cfg, const char *config_path)
 		bool rescan = false;
 		if (n > 0 && inbox_watch_read(sv.watch, &ready, &rescan) != 0)
 			rescan = true;
+		/* Idle, a connection does not notice the server gone: one round
+		 * trip per rescan, so that the fault shows before the next file. */
+		if (n == 0 && timespec_ms_until(&sv.next_scan) == 0 && !store_ping(sv.st)) {
+			schedule_scan(&sv, 0);
+			continue;
+		}
 		if (rescan || timespec_ms_until(&sv.next_scan) == 0) {
 			/* One list with the events', oldest first: files whose
 			 * events came after a pause must not pass the older ones

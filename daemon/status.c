@@ -134,6 +134,13 @@ int status_show(const struct config *cfg, FILE *out)
 		} else {
 			fputs("none yet\n", out);
 		}
+		struct store_durability d;
+		char buf[256];
+		free(err);
+		err = NULL;
+		if (store_durability(st, &d, &err) == STORE_OK &&
+		    store_durability_warning(&d, buf, sizeof(buf)))
+			fprintf(out, "warning: %s\n", buf);
 	}
 	free(err);
 	store_free(st);

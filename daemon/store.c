@@ -30,6 +30,44 @@ struct migration {
 	char sha256[65];
 };
 
+/*
+ * What every session gets before it changes anything.  synchronous_commit:
+ * a COMMIT returns only once its WAL is on disk (or further, as
+ * configured), whatever the server's own setting; a server tuned to "off"
+ * would otherwise take back, in a crash, decisions already receipted,
+ * logged and moved out of the spool.  Our messages carry what matters;
+ * NOTICEs of IF NOT EXISTS are noise.
+ */
+static bool session_setup(struct store *st)
+{
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SET client_min_messages = warning; SET synchronous_commit = %s",
+		 st->synchronous_commit);
+	PGresult *res = PQexec(st->conn, sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok;
+}
+
+bool store_synchronous_commit_valid(const char *level)
+{
+	return strcmp(level, "on") == 0 || strcmp(level, "remote_write") == 0 ||
+	       strcmp(level, "remote_apply") == 0;
+}
+
+enum store_status store_set_synchronous_commit(struct store *st, const char *level, char **err)
+{
+	if (!store_synchronous_commit_valid(level)) {
+		*err = xasprintf("synchronous_commit \"%s\" is not durable (on, remote_write or "
+				 "remote_apply)", level);
+		return STORE_ERROR;
+	}
+	snprintf(st->synchronous_commit, sizeof(st->synchronous_commit), "%s", level);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "SET synchronous_commit = %s", level);
+	return store_exec(st, sql, err);
+}
+
 struct store *store_connect(const char *conninfo, char **err)
 {
 	const char *keys[] = { "dbname", "application_name", "client_encoding", NULL };
@@ -49,8 +87,13 @@ struct store *store_connect(const char *conninfo, char **err)
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->conn = conn;
 	st->conninfo = xstrdup(conninfo);
-	/* Our messages carry what matters; NOTICEs of IF NOT EXISTS are noise. */
-	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	snprintf(st->synchronous_commit, sizeof(st->synchronous_commit), "on");
+	if (!session_setup(st)) {
+		*err = xasprintf("cannot set up the database session (%s): %s", conninfo,
+				 store_trim(PQerrorMessage(conn)));
+		store_free(st);
+		return NULL;
+	}
 	return st;
 }
 
@@ -97,8 +140,15 @@ bool store_ok(struct store *st)
 	st->prepared = false;
 	if (PQstatus(st->conn) != CONNECTION_OK)
 		return false;
-	PQclear(PQexec(st->conn, "SET client_min_messages = warning"));
-	return true;
+	return session_setup(st);
+}
+
+bool store_ping(struct store *st)
+{
+	PGresult *res = PQexec(st->conn, "SELECT 1");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	return ok && PQstatus(st->conn) == CONNECTION_OK;
 }
 
 char *store_trim(char *s)
@@ -132,6 +182,11 @@ bool store_col_bool(const PGresult *res, int row, int col)
 	return PQgetvalue(res, row, col)[0] == 't';
 }
 
+bool store_connection_lost(struct store *st)
+{
+	return PQstatus(st->conn) != CONNECTION_OK;
+}
+
 enum store_status store_result_status(struct store *st, PGresult *res, char **err)
 {
 	ExecStatusType rs = PQresultStatus(res);
@@ -142,9 +197,12 @@ enum store_status store_result_status(struct store *st, PGresult *res, char **er
 	if (state)
 		snprintf(st->sqlstate, sizeof(st->sqlstate), "%s", state);
 	/* Class 08 (connection) and 57P (server shutting down) are ours, not
-	 * the data's: the file waits for the database to come back. */
-	if (PQstatus(st->conn) != CONNECTION_OK || strncmp(st->sqlstate, "08", 2) == 0 ||
-	    strncmp(st->sqlstate, "57P", 3) == 0) {
+	 * the data's: the file waits for the database to come back.  So is an
+	 * error libpq made itself (no SQLSTATE: the server said nothing) on a
+	 * connection that turns out closed when read again. */
+	if (store_connection_lost(st) || strncmp(st->sqlstate, "08", 2) == 0 ||
+	    strncmp(st->sqlstate, "57P", 3) == 0 ||
+	    (state == NULL && (!PQconsumeInput(st->conn) || store_connection_lost(st)))) {
 		*err = xasprintf("lost the database connection: %s",
 				 store_trim(PQerrorMessage(st->conn)));
 		return STORE_UNAVAILABLE;
@@ -188,8 +246,26 @@ static char *lost_connection(struct store *st)
 	return xasprintf("lost the database connection: %s", store_trim(PQerrorMessage(st->conn)));
 }
 
+/*
+ * A statement that failed for want of a server is no fault of the data:
+ * whatever the first failure looked like (a statement skipped, an error
+ * without SQLSTATE), a connection found closed after it makes the whole
+ * pipeline's failure a lost database.
+ */
+static void pipe_classify(struct store *st)
+{
+	if (st->pipe_rc != STORE_ERROR || !store_connection_lost(st))
+		return;
+	char *was = st->pipe_err;
+	st->pipe_rc = STORE_UNAVAILABLE;
+	st->pipe_err = xasprintf("lost the database connection: %s (%s)",
+				 store_trim(PQerrorMessage(st->conn)), was ? was : "");
+	free(was);
+}
+
 static enum store_status pipe_status(struct store *st, char **err)
 {
+	pipe_classify(st);
 	if (st->pipe_rc != STORE_OK)
 		*err = xstrdup(st->pipe_err);
 	return st->pipe_rc;
@@ -306,10 +382,12 @@ static void pipe_finish(struct store *st)
 	}
 	st->n_awaiting = 0;
 	st->piping = false;
+	pipe_classify(st);
 	if (!PQexitPipelineMode(st->conn) && PQstatus(st->conn) == CONNECTION_OK) {
 		/* Results we could not account for: start afresh. */
 		PQreset(st->conn);
 		st->prepared = false;
+		session_setup(st);
 	}
 }
 
@@ -592,6 +670,59 @@ out:
 	applied_free(app, n_app);
 	free(mig);
 	return s;
+}
+
+enum store_status store_durability(struct store *st, struct store_durability *out, char **err)
+{
+	memset(out, 0, sizeof(*out));
+	/* reset_val: the server's (or the role's, the database's) own value,
+	 * which our SET hides from current_setting(). */
+	PGresult *res = PQexec(st->conn,
+		"SELECT current_setting('fsync')::bool, current_setting('full_page_writes')::bool,"
+		" (SELECT reset_val FROM pg_settings WHERE name = 'synchronous_commit'),"
+		" current_setting('synchronous_commit')");
+	enum store_status rc = store_result_status(st, res, err);
+	if (rc == STORE_OK) {
+		out->fsync = store_col_bool(res, 0, 0);
+		out->full_page_writes = store_col_bool(res, 0, 1);
+		store_col_text(res, 0, 2, out->server_synchronous_commit,
+			       sizeof(out->server_synchronous_commit));
+		store_col_text(res, 0, 3, out->session_synchronous_commit,
+			       sizeof(out->session_synchronous_commit));
+	}
+	PQclear(res);
+	return rc;
+}
+
+const char *store_durability_warning(const struct store_durability *d, char *buf, size_t size)
+{
+	if (d->fsync && d->full_page_writes)
+		return NULL;
+	snprintf(buf, size, "the database server runs with %s: a crash of its machine can lose "
+		 "decisions already receipted", !d->fsync && !d->full_page_writes
+		 ? "fsync=off and full_page_writes=off" : !d->fsync ? "fsync=off"
+		 : "full_page_writes=off");
+	return buf;
+}
+
+enum store_status store_db_status(struct store *st, FILE *out, char **err)
+{
+	enum store_status rc = store_schema_status(st, out, err);
+	struct store_durability d;
+	char *e = NULL;
+	if (store_durability(st, &d, &e) != STORE_OK) {
+		fprintf(out, "durability: cannot read the server's settings: %s\n", e);
+		free(e);
+		return rc == STORE_OK ? STORE_ERROR : rc;
+	}
+	fprintf(out, "durability: fsync=%s full_page_writes=%s synchronous_commit=%s "
+		"(attestd's sessions: %s)\n", d.fsync ? "on" : "off",
+		d.full_page_writes ? "on" : "off", d.server_synchronous_commit,
+		d.session_synchronous_commit);
+	char buf[256];
+	if (store_durability_warning(&d, buf, sizeof(buf)))
+		fprintf(out, "warning: %s\n", buf);
+	return rc;
 }
 
 enum store_status store_audit_head(struct store *st, long *seq, char hash[static 65], char **err)

@@ -34,6 +34,29 @@ int store_exit_code(enum store_status s);
 void store_free(struct store *st);
 /* True when the connection is usable (reconnects when it is not). */
 bool store_ok(struct store *st);
+/* A round trip to the server: false when it is gone (store_ok then
+ * reconnects), which an idle connection does not notice by itself. */
+bool store_ping(struct store *st);
+
+/* The [database] synchronous_commit values that make a COMMIT durable. */
+bool store_synchronous_commit_valid(const char *level);
+/* Sets synchronous_commit for this session and every reconnection of it
+ * (store_connect sets "on"); STORE_ERROR for a level that is not durable. */
+enum store_status store_set_synchronous_commit(struct store *st, const char *level, char **err);
+
+/* The server's settings that decide whether a commit survives a crash. */
+struct store_durability {
+	bool fsync;
+	bool full_page_writes;
+	char server_synchronous_commit[16];	/* the server's own (or role's) */
+	char session_synchronous_commit[16];	/* this session's: ours */
+};
+enum store_status store_durability(struct store *st, struct store_durability *out, char **err);
+/* The operator's warning (in buf) when the server can lose committed work
+ * in a crash of its machine; NULL when it cannot. */
+const char *store_durability_warning(const struct store_durability *d, char *buf, size_t size);
+/* `attestd db status`: store_schema_status, then the durability settings. */
+enum store_status store_db_status(struct store *st, FILE *out, char **err);
 
 /* Applies the embedded migrations not yet applied, each in its own
  * transaction, under an advisory lock; writes one line per migration. */

@@ -18,6 +18,7 @@ struct store {
 	char *conninfo;			/* to reconnect */
 	bool prepared;			/* the pipeline's statements, once per connection */
 	char sqlstate[6];		/* of the last error, "" when none */
+	char synchronous_commit[16];	/* set on every session, reconnects too */
 	/*
 	 * A pipelined transaction (store_begin_pipelined .. store_commit or
 	 * store_abort): statements go out without waiting for their results,
@@ -31,7 +32,10 @@ struct store {
 	char *pipe_err;
 };
 
-/* STORE_OK for a successful result; otherwise sets *err (allocated). */
+/* True when the connection is closed (the server gone, or the link). */
+bool store_connection_lost(struct store *st);
+/* STORE_OK for a successful result; otherwise sets *err (allocated);
+ * STORE_UNAVAILABLE when the failure is the connection's, not the SQL's. */
 enum store_status store_result_status(struct store *st, PGresult *res, char **err);
 /* Runs SQL without parameters or rows wanted. */
 enum store_status store_exec(struct store *st, const char *sql, char **err);

@@ -8,6 +8,9 @@
 #   pg_admin ...    psql as the cluster's superuser
 #   pg_createdb N   a fresh database N owned by attestd
 #
+# The server runs with fsync, synchronous_commit and full_page_writes off,
+# for speed; PG_SERVER_OPTIONS (postgres -c options) replaces those three.
+#
 # initdb refuses to run as root: as root the cluster runs as the 'postgres'
 # system user (created by Debian's postgresql-common), or 'attestd-test'
 # which is created when neither exists.
@@ -60,7 +63,7 @@ pg_start() {
 		return 0
 	fi
 	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-		-o "-c listen_addresses='' -k $dir/socket -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+		-o "-c listen_addresses='' -k $dir/socket ${PG_SERVER_OPTIONS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off} -c max_connections=50" \
 		start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
 	pg_admin -q -f "$(dirname "${BASH_SOURCE[0]}")/../../sql/roles.sql" >/dev/null
 }

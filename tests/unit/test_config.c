@@ -212,6 +212,7 @@ Test(config, spec_example_loads)
 	struct config *cfg = load_ok(text);
 	cr_expect_str_eq(cfg->inbox, "/var/spool/attestd/inbox");
 	cr_expect_str_eq(cfg->conninfo, "dbname=attestd");
+	cr_expect_str_eq(cfg->synchronous_commit, "on");
 	cr_expect_str_eq(cfg->crl, "/etc/attestd/centres.crl");
 	cr_expect_str_eq(cfg->receipt_key, "/etc/attestd/prefecture.key");
 	cr_expect_str_eq(cfg->departements[0], "28");
@@ -339,6 +340,17 @@ static const struct bad_case bad_cases[] = {
 	{ "relative_optional_path", DEP "[trust]\ncrl = centres.crl\n", 0,
 	  ":4: [trust] crl: \"centres.crl\" is not an absolute path\n" },
 	{ "empty_required_path", DEP "[paths]\ninbox =\n", 0, ":4: [paths] inbox: needs a value\n" },
+	{ "synchronous_commit_off", DEP "[database]\nsynchronous_commit = off\n", 0,
+	  ":4: [database] synchronous_commit: \"off\" is refused: a crash of the database "
+	  "server could take back decisions already receipted (use on, remote_write or "
+	  "remote_apply)\n" },
+	{ "synchronous_commit_local", DEP "[database]\nsynchronous_commit = local\n", 0,
+	  ":4: [database] synchronous_commit: \"local\" is refused: a crash of the database "
+	  "server could take back decisions already receipted (use on, remote_write or "
+	  "remote_apply)\n" },
+	{ "synchronous_commit_unknown", DEP "[database]\nsynchronous_commit = always\n", 0,
+	  ":4: [database] synchronous_commit: \"always\" is not one of on, remote_write, "
+	  "remote_apply\n" },
 	{ "receipt_key_without_cert", DEP "[trust]\nreceipt_key = /k\n", 0,
 	  ":4: [trust] receipt_key: set without receipt_cert "
 	  "(set both to sign receipts, or neither)\n" },
@@ -505,4 +517,68 @@ Test(config, key_lines_for_findings)
 	cr_expect_eq(config_key_line(cfg, "trust", "centres_ca"), 0);
 	cr_expect_eq(config_key_line(cfg, "nope", "crl"), 0);
 	config_free(cfg);
+}
+
+/* The receipt key kept private, as sshd keeps its host keys: readable by
+ * group or others is refused, naming the file and the mode to give it;
+ * 0600 and 0400 load. */
+Test(config, receipt_key_too_open)
+{
+	char key[256], cert[256], text[1024], *errors = NULL;
+	in_tmp(key, sizeof(key), "prefecture.key");
+	in_tmp(cert, sizeof(cert), "prefecture.pem");
+	write_file(key, "key", 3);
+	snprintf(text, sizeof(text), "[prefecture]\ndepartements = 28\n[trust]\n"
+		 "receipt_key = %s\nreceipt_cert = %s\n", key, cert);
+	const mode_t open_modes[] = { 0644, 0640, 0604, 0660 };
+	for (size_t i = 0; i < sizeof(open_modes) / sizeof(open_modes[0]); i++) {
+		cr_assert_eq(chmod(key, open_modes[i]), 0);
+		struct config *cfg = load_text(text, 0, &errors);
+		cr_expect_null(cfg, "mode %04o loaded", (unsigned)open_modes[i]);
+		config_free(cfg);
+		char want[1024];
+		snprintf(want, sizeof(want), "%s:4: [trust] receipt_key: permissions %04o for %s "
+			 "are too open: a private key must not be readable by group or others "
+			 "(chmod 600 %s)\n", conf_path, (unsigned)open_modes[i], key, key);
+		cr_expect_str_eq(errors ? errors : "", want);
+		free(errors);
+		errors = NULL;
+	}
+	const mode_t private_modes[] = { 0600, 0400 };
+	for (size_t i = 0; i < sizeof(private_modes) / sizeof(private_modes[0]); i++) {
+		cr_assert_eq(chmod(key, private_modes[i]), 0);
+		struct config *cfg = load_text(text, 0, &errors);
+		cr_expect_not_null(cfg, "mode %04o: %s", (unsigned)private_modes[i],
+				   errors ? errors : "");
+		config_free(cfg);
+		free(errors);
+		errors = NULL;
+	}
+	unlink(key);
+}
+
+/* Owned by someone else than the service's user or root: refused, naming
+ * the owner.  (Giving a file away needs root: reported as skipped else.) */
+Test(config, receipt_key_foreign_owner)
+{
+	if (geteuid() != 0)
+		cr_skip_test("giving a file to another user needs root");
+	char key[256], cert[256], text[1024], *errors = NULL;
+	in_tmp(key, sizeof(key), "prefecture.key");
+	in_tmp(cert, sizeof(cert), "prefecture.pem");
+	write_file(key, "key", 3);
+	cr_assert_eq(chmod(key, 0600), 0);
+	cr_assert_eq(chown(key, 54321, 54321), 0);
+	snprintf(text, sizeof(text), "[prefecture]\ndepartements = 28\n[trust]\n"
+		 "receipt_key = %s\nreceipt_cert = %s\n", key, cert);
+	struct config *cfg = load_text(text, 0, &errors);
+	cr_expect_null(cfg);
+	config_free(cfg);
+	char want[1024];
+	snprintf(want, sizeof(want), "%s:4: [trust] receipt_key: %s is owned by uid 54321, "
+		 "neither the service's user nor root: chown attestd %s (or root), chmod 600 %s\n",
+		 conf_path, key, key, key);
+	cr_expect_str_eq(errors ? errors : "", want);
+	free(errors);
+	unlink(key);
 }

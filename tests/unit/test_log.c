@@ -49,3 +49,21 @@ Test(log, fatal_exits_with_its_status, .init = redirect, .exit_code = 3)
 	log_open(true);
 	log_fatal(3, "outcome=fatal");
 }
+
+/* A value from outside between quotes cannot end the value and forge a
+ * key=value after it: " and \ are escaped, a newline cannot start a line;
+ * the other conversions come out as printf writes them. */
+Test(log, quoted_values_escaped, .init = redirect)
+{
+	log_open(true);
+	log_error("outcome=retry error=\"%s\" n=%d", "duplicate key \"x\" reason=forged \\ end\nlevel=info",
+		  7);
+	log_info("a=%zu b=%lld c=%.*s d=%5s e=%c f=%%s g=\"%.3s\" h=\"%s\" i=%s", (size_t)1, -2LL,
+		 2, "xyz", "ab", 'q', "ab\"cd", "", "plain \"unquoted\"");
+	log_close();
+	fflush(stderr);
+	cr_expect_stderr_eq_str("attestd: level=error outcome=retry error=\"duplicate key \\\"x\\\" "
+				"reason=forged \\\\ end\\nlevel=info\" n=7\n"
+				"attestd: level=info a=1 b=-2 c=xy d=   ab e=q f=%s g=\"ab\\\"\" h=\"\" "
+				"i=plain \"unquoted\"\n");
+}
