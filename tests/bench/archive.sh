@@ -116,8 +116,8 @@ archive_bench() {
 	pg_start "$W/pg"
 	export ARCHIVE_CA=$W/pki/ca-bundle.pem
 	export ARCHIVE_TRUST_EXTRA="crl = $W/pki/crl.pem
-receipt_key = $W/pki/prefecture.key
-receipt_cert = $W/pki/prefecture.pem"
+receipt_key = $W/pki/prefecture-ec.key
+receipt_cert = $W/pki/prefecture-ec.pem"
 	local t
 	for side in empty full; do
 		pg_createdb "$side"
