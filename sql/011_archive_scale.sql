@@ -18,16 +18,18 @@ CREATE INDEX submissions_processed_at ON attestd.submissions (processed_at);
 --   SELECT ... FROM audit.submissions WHERE approval = $1 ORDER BY received_at, id
 CREATE INDEX submissions_centre_received ON attestd.submissions
 	((coalesce(approval, inbox_dir)), received_at);
+-- ... which replaces 002's (approval, received_at): no query of ours reads
+-- submissions by approval but through that coalesce, and each file's
+-- insert wrote it.
+DROP INDEX attestd.submissions_approval_received_at_idx;
 
--- `attestd audit attestations --centre A --from D --to D` (one centre's
--- month):
---   SELECT ... FROM audit.attestation_decisions WHERE approval = $1
+-- `attestd audit attestations --from D --to D` (all centres' month) and
+-- `--centre A --from D --to D` (one centre's month: the month's entries of
+-- the index are read, approval checked in the index, only the centre's
+-- rows fetched; one index for both rather than two to write per row):
+--   SELECT ... FROM audit.attestation_decisions WHERE ($1 IS NULL OR approval = $1)
 --	AND first_day >= $3 AND last_day <= $4 ORDER BY received_at, ...
-CREATE INDEX attestations_approval_first_day ON attestd.attestations (approval, first_day);
-
--- `attestd audit attestations --from D --to D` (all centres' month):
---   SELECT ... FROM audit.attestation_decisions WHERE first_day >= $3 AND last_day <= $4
-CREATE INDEX attestations_first_day ON attestd.attestations (first_day);
+CREATE INDEX attestations_first_day ON attestd.attestations (first_day, approval);
 
 -- `attestd audit overdue` and `status`'s overdue count (audit.registrations_overdue:
 -- WHERE 'registration_overdue' = ANY (flags)); a few thousand rows of
