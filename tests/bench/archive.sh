@@ -21,7 +21,9 @@
 # (3000000), BENCH_STAGES (files of the run --once measures: 2 per stage,
 # default 200), BENCH_DIR (default /dev/shm), ATTESTD (default ./attestd),
 # BENCH_KEEP=1 (leave the cluster and the directory), BENCH_PURGE=0 (skip
-# the purge).
+# the purge), BENCH_REUSE=DIR (a directory BENCH_KEEP left: its data again,
+# the benchmark's own files and rows forgotten first, the schema migrated
+# by this attestd: the same data measured before and after a change).
 set -euo pipefail
 ARCHIVE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ATTESTD=${ATTESTD:-$ARCHIVE_TOP/attestd}
@@ -94,7 +96,11 @@ archive_bench() {
 	if [ -z "$base" ]; then
 		if [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; else base=${TMPDIR:-/tmp}; fi
 	fi
-	W=$(mktemp -d "$base/attestd-archive.XXXXXX")
+	if [ -n "${BENCH_REUSE:-}" ]; then
+		W=$BENCH_REUSE
+	else
+		W=$(mktemp -d "$base/attestd-archive.XXXXXX")
+	fi
 	if [ -n "${BENCH_KEEP:-}" ]; then
 		trap 'echo "kept: $W (PGHOST=$W/pg/socket)"' EXIT
 	else
@@ -105,8 +111,10 @@ archive_bench() {
 	since() { awk -v s="$1" -v e="$(secs)" 'BEGIN { printf "%.2f", e - s }'; }
 	echo "== attestd on $years years of national volume ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 	echo "   work directory $W ($(df -T "$W" | awk 'NR == 2 { print $2 }')), PostgreSQL as the tests run it (fsync off)"
-	sh "$ARCHIVE_TOP/tests/fixtures/pki.sh" "$W/pki" >/dev/null 2>&1 || { echo "archive.sh: pki.sh failed" >&2; return 1; }
-	"$ARCHIVE_GEN" make "$W/pki" "$W/gen" "$n_stages" 2048
+	if [ -z "${BENCH_REUSE:-}" ]; then
+		sh "$ARCHIVE_TOP/tests/fixtures/pki.sh" "$W/pki" >/dev/null 2>&1 || { echo "archive.sh: pki.sh failed" >&2; return 1; }
+		"$ARCHIVE_GEN" make "$W/pki" "$W/gen" "$n_stages" 2048
+	fi
 	local fp
 	fp=$(openssl x509 -in "$W/pki/centre-rsa.pem" -outform DER | sha256sum | cut -d' ' -f1)
 	printf 'approval,name,departement,valid_from,valid_to,cert_sha256\nR2402800010,Centre du banc,28,2024-01-01,,%s\n' \
@@ -120,13 +128,20 @@ receipt_key = $W/pki/prefecture-ec.key
 receipt_cert = $W/pki/prefecture-ec.pem"
 	local t
 	for side in empty full; do
-		pg_createdb "$side"
-		archive_conf "$side" "$W/$side"
-		if [ "$side" = full ]; then
+		if [ -n "${BENCH_REUSE:-}" ]; then
+			forget "$side"
+			t=$(secs)
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" db migrate >/dev/null
+			echo "   $side: schema migrated by this attestd in $(since "$t") s"
+		elif [ "$side" = full ]; then
+			pg_createdb "$side"
+			archive_conf "$side" "$W/$side"
 			t=$(secs)
 			archive_generate full "$W/full" "$years"
 			echo "   generated $years years in $(since "$t") s"
 		else
+			pg_createdb "$side"
+			archive_conf "$side" "$W/$side"
 			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" db migrate >/dev/null
 		fi
 		for kind in centres facilitators licences events; do
@@ -143,6 +158,35 @@ receipt_cert = $W/pki/prefecture-ec.pem"
 		$1 ~ /^archive size/ { printf "   archive per year of data: %.0f MiB\n", ($4 - $2) / y }
 		$1 ~ /^archive: files/ { printf "   archived files per year: %.0f\n", ($4 - $2) / y }'
 	if [ "${BENCH_PURGE:-1}" != 0 ]; then purge_year; fi
+}
+
+# forget SIDE: the rows and files of the benchmark's own centre (the
+# generated data has none), as if its files had never come.
+forget() {
+	local d=$W/$1
+	rm -rf "$d"/inbox/* "$d"/outbox/* "$d"/spool/*
+	psql -X -At -d "$1" -v ON_ERROR_STOP=1 -c "SELECT sha256 FROM attestd.submissions
+		WHERE inbox_dir = 'R2402800010' AND status = 'accepted'
+		UNION SELECT p.id_sha256 FROM attestd.signin_participants p JOIN attestd.submissions s
+		ON s.id = p.submission_id WHERE s.inbox_dir = 'R2402800010'" |
+	while read -r h; do rm -f "$d/archive/${h:0:2}/${h:2:2}/$h"; done
+	psql -X -q -d "$1" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+BEGIN;
+CREATE TEMP TABLE bs AS SELECT id FROM attestd.submissions WHERE inbox_dir = 'R2402800010';
+DELETE FROM attestd.decision_history WHERE attestation_id IN
+	(SELECT id FROM attestd.attestations WHERE submission_id IN (SELECT id FROM bs));
+DELETE FROM attestd.attestations WHERE submission_id IN (SELECT id FROM bs);
+DELETE FROM attestd.signin_participants WHERE submission_id IN (SELECT id FROM bs);
+DELETE FROM attestd.signin_sheets WHERE submission_id IN (SELECT id FROM bs);
+DELETE FROM attestd.receipts WHERE submission_id IN (SELECT id FROM bs);
+DELETE FROM attestd.submissions WHERE id IN (SELECT id FROM bs);
+DELETE FROM attestd.stages WHERE approval = 'R2402800010';
+DELETE FROM attestd.balance_history WHERE licence LIKE 'B%';
+DELETE FROM attestd.licence_balances WHERE licence LIKE 'B%';
+DELETE FROM attestd.licence_events WHERE licence LIKE 'B%' AND source = 'stage';
+COMMIT;
+VACUUM ANALYZE attestd.submissions, attestd.attestations, attestd.stages;
+SQL
 }
 
 # p50 and p95 of N runs of a command, in ms.

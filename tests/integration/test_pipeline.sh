@@ -118,5 +118,11 @@ printf 'stray' > "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
 run_once
 expect_match "a stray file after the mark: reported" "action=reconcile orphan=archive id=$fake" "$ERR"
 expect_match "and only its directory read" 'outcome=alarm archive_orphans=1 archive_missing=0' "$ERR"
+# The README's way to ask for a full comparison: forget the mark.
+rm "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
+sql "DELETE FROM attestd.reconcile_mark" >/dev/null
+run_once
+dirs=$(printf '%s\n' "$ERR" | sed -n 's/.*action=reconcile outcome=ok since=0 dirs=\([0-9]*\) dirs_read=\([0-9]*\) .*/\1 \2/p')
+expect_match "without a mark: every directory and row compared" '^([1-9][0-9]*) \1$' "$dirs"
 
 finish
