@@ -231,11 +231,13 @@ measure() {
 	n_files=$(wc -l < "$W/gen/order")
 	ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time" "$ATTESTD" run --once 2>"$d/run.log" ||
 		{ tail "$d/run.log" >&2; return 1; }
-	read -r wall rss _ _ < "$W/time"
+	local user sys
+	read -r wall rss user sys < "$W/time"
 	local acc
 	acc=$(psql -X -At -d "$side" -c "SELECT count(*) FROM attestd.submissions WHERE status = 'accepted' AND approval = 'R2402800010'")
 	[ "$acc" = "$n_files" ] || { echo "archive.sh: $side: $acc of $n_files accepted" >&2; grep -v outcome=accepted "$d/run.log" | head >&2; return 1; }
 	fig "run --once, $n_files files: files/s" "$(awk -v w="$wall" -v n="$n_files" 'BEGIN { printf "%.0f", n / w }')"
+	fig "  attestd CPU per file, ms" "$(awk -v u="$user" -v s="$sys" -v n="$n_files" 'BEGIN { printf "%.2f", 1000 * (u + s) / n }')"
 	fig "  its peak RSS, MiB" "$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
 	fig "status, ms p50 / p95" "$(pctl 10 "$ATTESTD" status)"
 	local lic centre
