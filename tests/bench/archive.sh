@@ -269,8 +269,9 @@ purge_year() {
 	echo
 	echo "== purge of one year's worth (as of $when), while run --once processes files"
 	psql -X -q -d full -c "DELETE FROM attestd.receipts r USING attestd.submissions s WHERE s.id = r.submission_id AND s.approval = 'R2402800010'" >/dev/null 2>&1 || true
-	local t s2
+	local t s2 t0
 	t=$(secs)
+	t0=$(date +%s)
 	ATTESTD_TEST_NOW=$when "$ATTESTD" purge > "$W/purge.txt" 2>&1 &
 	local pid=$!
 	# A second batch of the benchmark's files, as new files (other names).
@@ -287,12 +288,12 @@ purge_year() {
 		rounds=$((rounds + 1))
 		done_files=$((done_files + $(wc -l < "$W/gen2/order")))
 		echo "   meanwhile: run --once round $rounds, $(wc -l < "$W/gen2/order") files in $(since "$s2") s"
-		[ $rounds -ge 3 ] && break
 	done
 	wait "$pid" || { cat "$W/purge.txt" >&2; return 1; }
 	echo "   purge: $(since "$t") s in all; $(grep -c . "$W/purge.txt") lines of report:"
 	sed 's/^/   | /' "$W/purge.txt" | head -20
-	echo "   files processed meanwhile: $(grep -c 'outcome=' "$d/during-purge.log" || true)"
+	echo "   files processed meanwhile (rows of submissions since the purge began): $(psql -X -At -d full \
+		-c "SELECT count(*) FROM attestd.submissions WHERE processed_at >= to_timestamp($t0)")"
 }
 
 # Sourced: only the functions.
