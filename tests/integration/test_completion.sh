@@ -24,14 +24,14 @@ expect_match "commands: config among them" '(^| )config( |$)' "$(complete_words 
 expect_eq "commands starting with re" "registry review" "$(complete_words attestd re)"
 expect_eq "config's sub-command" "check" "$(complete_words attestd config '')"
 expect_eq "db's sub-commands" "migrate status" "$(complete_words attestd db '')"
-expect_match "audit's sub-commands" '^attestations centre licence overdue verify-archive verify-log' \
+expect_match "audit's sub-commands" '^attestations centre licence log overdue report verify-archive verify-log$' \
 	"$(complete_words attestd audit '')"
 expect_eq "registry import kinds" "centres events facilitators licences" \
 	"$(complete_words attestd registry import '')"
 expect_eq "run's options" "--config --foreground --once" "$(complete_words attestd run --)"
 expect_eq "purge's options" "--config --dry-run" "$(complete_words attestd purge --)"
 expect_eq "--format values" "csv json table" "$(complete_words attestd review list --format '')"
-expect_eq "help COMMAND" "check config" "$(complete_words attestd help c)"
+expect_eq "help COMMAND" "check config console" "$(complete_words attestd help c)"
 touch "$WORK/some.conf"
 expect_eq "--config completes files" "$WORK/some.conf" "$(complete_words attestd status --config "$WORK/so")"
 expect_eq "attestd-centre commands" "add key remove" "$(complete_words attestd-centre '')"

@@ -220,6 +220,10 @@ sed -e "s|^inbox = .*|inbox = $CHROOT/inbox|" -e "s|^outbox = .*|outbox = $CHROO
     "$CONF" > "$T/etc/attestd.conf"
 chgrp -R "$SVC" "$T/etc"
 chmod -R g+rX,o-rwx "$T/etc"
+# The receipt key is private to the service's account (attestd refuses a
+# key that group or others may read, as sshd does).
+chown "$SVC" "$T/etc/pki/prefecture.key"
+chmod 0600 "$T/etc/pki/prefecture.key"
 run_service() {
 	OUT=$(cd / && setpriv --reuid="$SVC" --regid="$SVC" --init-groups \
 		env ATTESTD_TEST_NOW="$NOW" "$T/bin/attestd" run --once --foreground \
