@@ -43,6 +43,9 @@ int audit_report(const struct config *cfg, const struct audit_request *req, FILE
 		case AUDIT_OVERDUE:
 			rc = store_report_overdue(st, req->format, out, &err);
 			break;
+		case AUDIT_LOG:
+			rc = store_report_log(st, &req->filter, req->format, out, &err);
+			break;
 		}
 	}
 	if (rc != STORE_OK)

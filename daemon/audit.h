@@ -19,6 +19,7 @@ enum audit_query {
 	AUDIT_LICENCE,			/* subject: the licence */
 	AUDIT_CENTRE,			/* subject: the approval */
 	AUDIT_OVERDUE,
+	AUDIT_LOG,			/* filter: action, from, to */
 };
 
 struct audit_request {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "check.h"
@@ -61,8 +62,11 @@ static const struct command commands[] = {
 	{ "db", "status", cmd_db_status, "attestd db status [--config F]",
 	  "show applied and pending migrations; exit 4 unless up to date" },
 	{ "registry", "import", cmd_registry_import,
-	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
-	  "load or update a registry from CSV, in one transaction" },
+	  "attestd registry import centres|facilitators|licences|events FILE.csv "
+	  "[--encoding windows-1252|latin-1] [--by NAME] [--config F]",
+	  "load or update a registry from CSV (`,` or `;` as the header has it; UTF-8 unless "
+	  "--encoding), in one transaction with its audit-log row; --by: the person acting "
+	  "through a shared account" },
 	{ "run", NULL, cmd_run, "attestd run [--once] [--foreground] [--config F]",
 	  "the service: watch the inbox and process files as they come; --once: process "
 	  "what is there now (the spool first), then exit" },
@@ -92,6 +96,11 @@ static const struct command commands[] = {
 	{ "audit", "centre", cmd_audit,
 	  "attestd audit centre A [--format table|csv|json] [--config F]",
 	  "a centre's submissions, late transmissions and rejections" },
+	{ "audit", "log", cmd_audit,
+	  "attestd audit log [--action A] [--from D] [--to D] [--format table|csv|json] "
+	  "[--config F]",
+	  "the audit log's rows, oldest first: who did what (registry imports, reviews, "
+	  "redecisions); --action registry: every registry.* action" },
 	{ "audit", "overdue", cmd_audit,
 	  "attestd audit overdue [--format table|csv|json] [--config F]",
 	  "attestations not decided within one month of reception" },
@@ -245,14 +254,64 @@ static int cmd_db_status(int argc, char **argv)
 	return cmd_db(argc, argv, command_usage("db", "status"), store_schema_status);
 }
 
+/* registry import's options (anywhere after its words): --config,
+ * --encoding, --by, --help; the positional ones in pos[0..2). */
+static int options_import(int argc, char **argv, const char *usage, const char **config,
+			  struct registry_options *opt, char **pos, int *n_pos)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "encoding", required_argument, NULL, 'e' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*config = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG") : CONFIG_DEFAULT_PATH;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":c:h", longopts, NULL)) != -1) {
+		if (c == 'c') {
+			*config = optarg;
+		} else if (c == 'e') {
+			if (!csv_encoding_from_name(optarg, &opt->encoding))
+				return usage_error(usage, "unknown encoding '%s' (windows-1252, "
+						   "latin-1 or utf-8)", optarg);
+		} else if (c == 'b') {
+			if (optarg[0] == '\0' || strlen(optarg) > 100 || strpbrk(optarg, "\n\r\t"))
+				return usage_error(usage, "%s", "--by wants the name of the person "
+						   "acting (1 to 100 characters, one line)");
+			opt->by = optarg;
+		} else if (c == 'h') {
+			printf("usage: %s\n", usage);
+			for (size_t i = 0; i < N_COMMANDS; i++)
+				if (commands[i].usage == usage)
+					printf("%s\n", commands[i].summary);
+			return -1;
+		} else if (c == ':') {
+			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
+		} else {
+			return usage_error(usage, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	*n_pos = 0;
+	for (int i = optind; i < argc; i++) {
+		if (*n_pos == 2)
+			return usage_error(usage, "unexpected argument '%s'", argv[i]);
+		pos[(*n_pos)++] = argv[i];
+	}
+	return 0;
+}
+
 static int cmd_registry_import(int argc, char **argv)
 {
 	const char *usage = command_usage("registry", "import");
 	const char *config_path;
 	char *pos[2];
-	int n_pos, status = options_common(argc, argv, usage, &config_path, pos, 2, &n_pos);
+	struct registry_options opt = { .encoding = CSV_UTF8, .progress = isatty(2) };
+	int n_pos, status = options_import(argc, argv, usage, &config_path, &opt, pos, &n_pos);
 	if (status)
-		return status;
+		return status < 0 ? 0 : status;
 	if (n_pos != 2)
 		return usage_error(usage, "%s", "registry import needs a kind and a file");
 	enum registry_kind kind = registry_kind_from_name(pos[0]);
@@ -280,20 +339,27 @@ static int cmd_registry_import(int argc, char **argv)
 	if (st) {
 		struct registry_report rep = { 0 };
 		struct registry_hook hook = { .ctx = p, .after_merge = pipeline_registry_changed };
-		enum store_status s = registry_import_file(st, kind, pos[1], p ? &hook : NULL, &rep,
-							   &err);
+		char sep = ',';
+		opt.timezone = cfg->timezone;
+		log_open(false);
+		enum store_status s = registry_import_file(st, kind, pos[1], &opt, p ? &hook : NULL,
+							   &rep, &sep, &err);
+		log_close();
 		if (s == STORE_OK && p && pipeline_flush_receipts(p) != REASON_OK)
 			fprintf(stderr, "attestd: the import is committed but some receipts could not be "
 				"written yet; the next run writes them\n");
 		if (s == STORE_OK) {
-			printf("%s: %ld records: %ld new, %ld updated, %ld unchanged\n", pos[1],
+			printf("%s: separator '%c', encoding %s: %ld records: %ld new, %ld updated, "
+			       "%ld unchanged\n", pos[1], sep, csv_encoding_name(opt.encoding),
 			       rep.records, rep.inserted, rep.updated, rep.unchanged);
 		} else if (s == STORE_INVALID && err == NULL) {
 			for (size_t i = 0; i < rep.n_problems; i++) {
 				const struct registry_problem *pr = &rep.problems[i];
-				if (pr->line > 0)
+				if (pr->line > 0 && pr->record > 0)
 					fprintf(stderr, "%s:%ld: record %ld: %s\n", pos[1], pr->line,
 						pr->record, pr->message);
+				else if (pr->line > 0)
+					fprintf(stderr, "%s:%ld: %s\n", pos[1], pr->line, pr->message);
 				else
 					fprintf(stderr, "%s: %s\n", pos[1], pr->message);
 			}
@@ -477,12 +543,13 @@ static int cmd_audit_verify_log(int argc, char **argv)
 #define CLI_FORMAT	(1u << 0)
 #define CLI_FILTERS	(1u << 1)
 #define CLI_REVIEWER	(1u << 2)
+#define CLI_ACTION	(1u << 3)
 
 struct cli {
 	const char *config;
 	const char *format;
 	const char *centre, *licence, *from, *to;
-	const char *by, *note;
+	const char *by, *note, *action;
 	char *pos[1];
 	int n_pos;
 };
@@ -500,6 +567,7 @@ static int options_cli(int argc, char **argv, const char *usage, unsigned allowe
 		{ "to", required_argument, NULL, 'T' },
 		{ "by", required_argument, NULL, 'b' },
 		{ "note", required_argument, NULL, 'n' },
+		{ "action", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	memset(o, 0, sizeof(*o));
@@ -513,13 +581,14 @@ static int options_cli(int argc, char **argv, const char *usage, unsigned allowe
 		if (c == '?')
 			return usage_error(usage, "unknown option %s", argv[optind - 1]);
 		unsigned kind = c == 'f' ? CLI_FORMAT : strchr("CLFT", c) ? CLI_FILTERS
-						      : strchr("bn", c) ? CLI_REVIEWER : 0;
+						      : strchr("bn", c) ? CLI_REVIEWER
+						      : c == 'A' ? CLI_ACTION : 0;
 		if (kind && !(allowed & kind))
 			return usage_error(usage, "option %s does not apply here", argv[optind - 1]);
 		const char **slot = c == 'c' ? &o->config : c == 'f' ? &o->format
 				    : c == 'C' ? &o->centre : c == 'L' ? &o->licence
 				    : c == 'F' ? &o->from : c == 'T' ? &o->to
-				    : c == 'b' ? &o->by : &o->note;
+				    : c == 'b' ? &o->by : c == 'A' ? &o->action : &o->note;
 		*slot = optarg;
 	}
 	for (int i = optind; i < argc; i++) {
@@ -606,6 +675,9 @@ static int cmd_audit(int argc, char **argv)
 	if (strcmp(sub, "attestations") == 0) {
 		req.query = AUDIT_ATTESTATIONS;
 		allowed |= CLI_FILTERS;
+	} else if (strcmp(sub, "log") == 0) {
+		req.query = AUDIT_LOG;
+		allowed |= CLI_FILTERS | CLI_ACTION;
 	} else if (strcmp(sub, "licence") == 0 || strcmp(sub, "centre") == 0) {
 		req.query = sub[0] == 'l' ? AUDIT_LICENCE : AUDIT_CENTRE;
 		max_pos = 1;
@@ -615,6 +687,9 @@ static int cmd_audit(int argc, char **argv)
 	if (status == 0 && o.n_pos != max_pos)
 		status = usage_error(usage, "%s", req.query == AUDIT_LICENCE ? "which licence?"
 						  : "which centre? give its approval number");
+	if (status == 0 && req.query == AUDIT_LOG && (o.centre || o.licence))
+		status = usage_error(usage, "%s", "the audit log is filtered by --action, --from "
+				     "and --to");
 	if (status == 0)
 		status = date_of(o.from, usage);
 	if (status == 0)
@@ -627,7 +702,7 @@ static int cmd_audit(int argc, char **argv)
 	if (cfg == NULL)
 		return status;
 	req.filter = (struct store_report_filter){ .centre = o.centre, .licence = o.licence,
-						   .from = o.from, .to = o.to };
+						   .from = o.from, .to = o.to, .action = o.action };
 	req.subject = o.pos[0];
 	status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
 	config_free(cfg);

@@ -1352,10 +1352,11 @@ static enum store_status refresh_balances(struct pipeline *p, struct job *job,
 		size_t nb = 0;
 		for (size_t k = 0; rc == STORE_OK && k < lics.n; k++) {
 			struct store_licence *l = &lics.items[k];
-			if (!l->found || !l->has_cache)
+			bool grant = l->found && ledger_has_grant(l->events, l->n_events);
+			/* A licence with a grant has its balance, cached or not yet. */
+			if (!l->found || (!l->has_cache && !grant))
 				continue;
-			int after = ledger_has_grant(l->events, l->n_events) ? licence_final_balance(l)
-									     : LEDGER_NO_BALANCE;
+			int after = grant ? licence_final_balance(l) : LEDGER_NO_BALANCE;
 			b[nb++] = (struct store_balance){
 				.licence = l->licence,
 				.old_balance = l->cached_balance,
