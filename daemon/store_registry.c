@@ -34,7 +34,8 @@ struct registry_def {
 
 /* Reusable message fragments. */
 #define DATE_REQUIRED(col) \
-	"CASE WHEN NOT attestd.is_date(" col ") THEN '" col ": ' || attestd.show(" col ") || " \
+	"CASE WHEN NOT coalesce(attestd.is_date(" col "), false) THEN '" col ": ' || " \
+	"attestd.show(" col ") || " \
 	"' is not a date (YYYY-MM-DD)' END"
 #define DATE_OPTIONAL(col) \
 	"CASE WHEN " col " IS NOT NULL AND " col " <> '' AND NOT attestd.is_date(" col ") THEN '" \
@@ -129,10 +130,13 @@ static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
 		"licence,surname,given_names,birth_date,issued,probation_end,status,status_date",
 		"licence",
 		LICENCE_FORMAT "," NAME_REQUIRED("surname") "," NAME_REQUIRED("given_names") ","
-		DATE_REQUIRED("birth_date") "," DATE_REQUIRED("issued") ","
-		"CASE WHEN attestd.is_date(birth_date) AND (birth_date::date < '1900-01-01' OR "
-		"birth_date::date > " TODAY ") THEN 'birth_date: ' || attestd.show(birth_date) || "
-		"' is not plausible: before 1900 or after today (' || " TODAY " || ')' END,"
+		/* attestd.is_date refuses years before 1900: say why for a birth. */
+		"CASE WHEN coalesce(birth_date ~ '^1[0-8][0-9][0-9]-[01][0-9]-[0-3][0-9]$', false) OR "
+		"(attestd.is_date(birth_date) AND birth_date::date > " TODAY ") THEN 'birth_date: ' || "
+		"attestd.show(birth_date) || ' is not plausible: before 1900 or after today (' || "
+		TODAY " || ')' WHEN NOT coalesce(attestd.is_date(birth_date), false) THEN 'birth_date: ' || "
+		"attestd.show(birth_date) || ' is not a date (YYYY-MM-DD)' END,"
+		DATE_REQUIRED("issued") ","
 		DATE_OPTIONAL("probation_end") "," DATE_OPTIONAL("status_date") ","
 		"CASE WHEN status IS NULL OR status NOT IN ('valid', 'suspended', 'invalidated', "
 		"'cancelled') THEN 'status: ' || attestd.show(status) || ' must be valid, "
