@@ -462,7 +462,7 @@ static int cmd_purge(int argc, char **argv)
 			status = store_exit_code(s);
 		} else {
 			log_open(false);
-			status = retention_purge(cfg, st, dry_run, stdout);
+			status = retention_purge(cfg, st, dry_run, isatty(2), stdout);
 			log_close();
 		}
 		free(err);
@@ -704,7 +704,8 @@ static int cmd_audit(int argc, char **argv)
 	req.filter = (struct store_report_filter){ .centre = o.centre, .licence = o.licence,
 						   .from = o.from, .to = o.to, .action = o.action };
 	req.subject = o.pos[0];
-	status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
+	status = archive ? audit_verify_archive(cfg, isatty(2), stdout)
+			: audit_report(cfg, &req, stdout);
 	config_free(cfg);
 	return status;
 }

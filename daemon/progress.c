@@ -16,6 +16,7 @@ struct progress {
 	FILE *out;
 	bool terminal;
 	char *what;
+	const char *unit;
 	long long total;
 	long long rows, done;
 	long long start_ns, drawn_ns;
@@ -30,12 +31,14 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-struct progress *progress_new(FILE *out, bool terminal, const char *what, long long total)
+struct progress *progress_new(FILE *out, bool terminal, const char *what, const char *unit,
+			      long long total)
 {
 	struct progress *p = xcalloc(1, sizeof(*p));
 	p->out = out;
 	p->terminal = terminal;
 	p->what = xstrdup(what);
+	p->unit = unit;
 	p->total = total;
 	p->start_ns = now_ns();
 	return p;
@@ -44,10 +47,10 @@ struct progress *progress_new(FILE *out, bool terminal, const char *what, long l
 static void draw(struct progress *p, long long t)
 {
 	double s = (double)(t - p->start_ns) / 1e9;
-	fprintf(p->out, "\r\033[K%s: %lld rows, %.0f rows/s", p->what, p->rows,
-		s > 0.001 ? (double)p->rows / s : 0.0);
+	fprintf(p->out, "\r\033[K%s: %lld %s, %.0f %s/s", p->what, p->rows, p->unit,
+		s > 0.001 ? (double)p->rows / s : 0.0, p->unit);
 	if (p->total > 0)
-		fprintf(p->out, ", %lld%%", p->done * 100 / p->total);
+		fprintf(p->out, ", %lld%%", (p->done < p->total ? p->done : p->total) * 100 / p->total);
 	if (p->phase)
 		fprintf(p->out, ", %s", p->phase);
 	fflush(p->out);

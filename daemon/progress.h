@@ -13,10 +13,12 @@
 
 struct progress;
 
-/* what: the line's label (copied); total: the units percent is of (bytes
- * of a file, rows of a list), 0 when unknown.  Never NULL. */
-struct progress *progress_new(FILE *out, bool terminal, const char *what, long long total);
-/* rows so far, done of total; drawn at most four times a second. */
+/* what: the line's label (copied); unit: what is counted ("rows", static);
+ * total: the units percent is of (bytes of a file, files of a list), 0
+ * when unknown.  Never NULL. */
+struct progress *progress_new(FILE *out, bool terminal, const char *what, const char *unit,
+			      long long total);
+/* rows (units) so far, done of total; drawn at most four times a second. */
 void progress_update(struct progress *p, long long rows, long long done);
 /* A phase after the rows (e.g. "validating"): drawn at once. */
 void progress_phase(struct progress *p, const char *phase);

@@ -194,7 +194,7 @@ enum store_status registry_import_file(struct store *st, enum registry_kind kind
 	struct file_reader f = {
 		.fd = fd, .kind = kind, .encoding = opt->encoding, .sha = EVP_MD_CTX_new(),
 		.src = &src, .size = sb.st_size,
-		.progress = progress_new(stderr, opt->progress, base, sb.st_size),
+		.progress = progress_new(stderr, opt->progress, base, "rows", sb.st_size),
 	};
 	if (f.sha == NULL) {
 		*err = xstrdup("out of memory (SHA-256)");

@@ -144,5 +144,17 @@ expect_match "on a terminal: the phases" 'more.csv: 2000 rows, [0-9]+ rows/s, 10
 run_attestd registry import licences "$C/more.csv"
 expect_no_match "not a terminal: no progress" 'rows/s' "$ERR$OUT"
 expect_eq "not a terminal: nothing on stderr" "" "$ERR"
+script -qec "$ATTESTD audit verify-archive" /dev/null > "$WORK/tty.out" 2>&1
+expect_match "verify-archive on a terminal: files, files/s" '^.*archive: 0 files, [0-9]+ files/s' "$(tr '\r' '\n' < "$WORK/tty.out")"
+run_attestd audit verify-archive
+expect_no_match "verify-archive elsewhere: silent" 'files/s' "$ERR$OUT"
+# The log's rows are stamped with the real clock: purge on it (a shifted
+# one earlier than them is refused, rightly).
+unset ATTESTD_TEST_NOW
+script -qec "$ATTESTD purge" /dev/null > "$WORK/tty.out" 2>&1
+expect_match "purge on a terminal: files, files/s" '^.*purge: 0 files, [0-9]+ files/s' "$(tr '\r' '\n' < "$WORK/tty.out")"
+run_attestd purge
+expect_eq "purge elsewhere: exit 0" 0 "$RC"
+expect_no_match "purge elsewhere: silent" 'files/s' "$ERR$OUT"
 
 finish
