@@ -157,4 +157,17 @@ run_attestd purge
 expect_eq "purge elsewhere: exit 0" 0 "$RC"
 expect_no_match "purge elsewhere: silent" 'files/s' "$ERR$OUT"
 
+# --- the README's block, as printed ------------------------------------------------------------
+block=$(awk '/<!-- test_registry_audit.sh runs this block -->/ { on = 1; next }
+	on && /^```sh/ { inside = 1; next } inside && /^```/ { exit } inside { print }' "$TOP/README.md")
+expect_eq "README block found (3 commands)" 3 "$(printf '%s\n' "$block" | grep -c '^attestd ')"
+mkdir -p "$WORK/readme"
+printf 'licence;surname;given_names;birth_date;issued;probation_end;status;status_date\r\n500000000001;L\xc9GER;\xc9lodie;1980-01-01;2000-01-01;;valid;\r\n' > "$WORK/readme/licences.csv"
+printf 'licence,effective_date,kind,points,ref\n500000000001,2000-01-01,grant,12,G-500000000001\n' > "$WORK/readme/events.csv"
+readme_out=$(cd "$WORK/readme" && attestd() { "$ATTESTD" "$@"; } && eval "$(printf '%s\n' "$block" | sed 's/$/ || echo "FAILED: $?"/')" 2>&1)
+expect_no_match "README block: every command succeeds" 'FAILED' "$readme_out"
+expect_match "README block: the import says separator and encoding" "licences.csv: separator ';', encoding windows-1252: 1 records: 1 new" "$readme_out"
+expect_match "README block: audit log shows the imports by Marie Dupont" ',Marie Dupont,registry\.import,events,' "$readme_out"
+expect_eq "README block: the balance is there" "12" "$(sql "SELECT balance FROM audit.licence_balances WHERE licence = '500000000001'")"
+
 finish
