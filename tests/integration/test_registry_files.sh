@@ -104,4 +104,15 @@ printf 'authorisation,role,surname,given_names,valid_from,valid_to\nPSY-1,psycho
 run_attestd registry import facilitators "$C/validity.csv"
 expect_match "valid_to before valid_from" 'validity.csv:2: record 1: valid_to: "2019-12-31" is before valid_from' "$ERR"
 
+# --- the command line: --help, options after the words, --by checked -------------------
+run_attestd registry import licences --help
+expect_eq "--help: exit 0" 0 "$RC"
+expect_eq "--help: the usage line help prints" "$("$ATTESTD" help registry | head -1)" "$(printf '%s\n' "$OUT" | head -1)"
+expect_match "--help: says the options" '\[--encoding windows-1252\|latin-1\] \[--by NAME\] \[--config F\]' "$OUT"
+run_attestd registry import licences "$C/excel.csv" --config "$CONF" --encoding cp1252 --by "Agent 7"
+expect_eq "options after the file: exit 0" 0 "$RC"
+run_attestd registry import licences "$C/excel.csv" --by ""
+expect_eq "--by empty: usage error" 2 "$RC"
+expect_match "--by empty: what it wants" '--by wants the name of the person acting' "$ERR"
+
 finish
