@@ -159,11 +159,16 @@ enum store_status registry_import_file(struct store *st, enum registry_kind kind
 		*err = xstrdup("unknown registry kind");
 		return STORE_ERROR;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given by mistake must not hang the open. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat sb;
-	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		*err = xasprintf("%s: cannot open: %s", path,
-				 fd < 0 || errno ? strerror(errno) : "not a regular file");
+	const char *why = NULL;
+	if (fd < 0 || fstat(fd, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode))
+		why = "not a regular file";
+	if (why) {
+		*err = xasprintf("%s: cannot open: %s", path, why);
 		if (fd >= 0)
 			close(fd);
 		return STORE_INVALID;
