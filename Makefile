@@ -110,6 +110,8 @@ DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmls
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
 	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata prometheus \
 	systemd openssh-server openssh-client acl strace
+# test_registry_audit: a private /dev/log (unshare) read by a python3 listener; script(1) for a pty.
+DEBIAN_PACKAGES += python3 util-linux bsdutils
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
