@@ -132,6 +132,19 @@ expect_eq "audit log: --licence is no filter of it" 2 "$RC"
 run_attestd audit verify-log
 expect_eq "verify-log: the chain holds with the imports" 0 "$RC"
 expect_match "verify-log: counts them" "$(sql "SELECT max(seq) FROM audit.log") rows" "$OUT"
+# An import's row changed afterwards (another file's hash): verify-log names it.
+seq1=$(sql "SELECT min(seq) FROM audit.log WHERE action = 'registry.import'")
+pg_admin -q -d "$DB" -c "ALTER TABLE audit.log_entries DISABLE TRIGGER USER" \
+	-c "UPDATE audit.log_entries SET detail = replace(detail, '$LIC_SHA', repeat('0', 64)) WHERE seq = $seq1" \
+	-c "ALTER TABLE audit.log_entries ENABLE TRIGGER USER" >/dev/null
+run_attestd audit verify-log
+expect_eq "verify-log: an import's row edited: exit 1" 1 "$RC"
+expect_match "verify-log: names the import's row" "BROKEN at row $seq1" "$OUT"
+pg_admin -q -d "$DB" -c "ALTER TABLE audit.log_entries DISABLE TRIGGER USER" \
+	-c "UPDATE audit.log_entries SET detail = replace(detail, repeat('0', 64), '$LIC_SHA') WHERE seq = $seq1" \
+	-c "ALTER TABLE audit.log_entries ENABLE TRIGGER USER" >/dev/null
+run_attestd audit verify-log
+expect_eq "verify-log: restored, intact again" 0 "$RC"
 
 # --- progress: on a terminal only --------------------------------------------------------------
 { echo 'licence,surname,given_names,birth_date,issued,probation_end,status,status_date'
