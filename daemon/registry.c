@@ -119,6 +119,8 @@ static ssize_t registry_read(void *ctx, char *buf, size_t len)
 		progress_update(f->progress, csv_records(f->csv), f->bytes);
 	}
 	size_t n = f->out_len - f->out_pos < len ? f->out_len - f->out_pos : len;
+	if (n == 0)
+		return 0;	/* the end (out may still be NULL: no good record) */
 	memcpy(buf, f->out + f->out_pos, n);
 	f->out_pos += n;
 	return (ssize_t)n;
