@@ -365,12 +365,16 @@ static enum store_status registry_after_merge(struct store *st, const struct reg
 	enum store_status rc = store_result_status(st, stages, err);
 	PGresult *lics = NULL;
 	if (rc == STORE_OK) {
-		/* The licences whose events or registry row the import changed,
-		 * and every licence with a grant but no balance yet (rules.md §6:
-		 * the balance is a cache of the replay; a licence no file has
-		 * touched has one too). */
+		/* The licences whose events or registry row the import changed
+		 * and that have a grant (no grant, no balance: a new licence of
+		 * a licences file has nothing to replay), and every licence with
+		 * a grant but no balance yet (rules.md §6: the balance is a
+		 * cache of the replay; a licence no file has touched has one
+		 * too). */
 		lics = PQexec(st->conn,
-			"SELECT licence FROM pg_temp.touched UNION"
+			"SELECT t.licence FROM pg_temp.touched t WHERE EXISTS (SELECT FROM"
+			" attestd.licence_events g WHERE g.licence = t.licence AND g.kind = 'grant')"
+			" UNION"
 			" SELECT DISTINCT e.licence FROM attestd.licence_events e"
 			" WHERE e.kind = 'grant' AND NOT EXISTS (SELECT FROM"
 			" attestd.licence_balances b WHERE b.licence = e.licence) ORDER BY 1");
