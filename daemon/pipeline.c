@@ -1336,6 +1336,11 @@ out:
 	return rc;
 }
 
+/* Licences replayed per round trip: an import may bring a million (the
+ * first events file gives each licence with a grant its balance), and the
+ * round trips, not the rows, are then what costs. */
+#define REFRESH_BATCH 5000
+
 /* The cached balances of these licences replayed again (events may have
  * come before decisions already taken: a fine paid late), with a history
  * row naming the import wherever the balance moved. */
@@ -1344,8 +1349,8 @@ static enum store_status refresh_balances(struct pipeline *p, struct job *job,
 					  char **err)
 {
 	enum store_status rc = STORE_OK;
-	for (size_t from = 0; from < n && rc == STORE_OK; from += 500) {
-		size_t count = n - from < 500 ? n - from : 500;
+	for (size_t from = 0; from < n && rc == STORE_OK; from += REFRESH_BATCH) {
+		size_t count = n - from < REFRESH_BATCH ? n - from : REFRESH_BATCH;
 		struct store_licences lics = { 0 };
 		rc = store_load_licences(p->st, (const char *const *)licences + from, count, &lics, err);
 		struct store_balance *b = xcalloc(lics.n ? lics.n : 1, sizeof(*b));

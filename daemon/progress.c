@@ -1,7 +1,8 @@
 /*
  * progress - see progress.h.  "\r" and erase-to-end-of-line redraw the
- * line in place; the rate is over the whole run, so that it does not
- * jump with each redraw.
+ * line in place; the rate is over the whole run up to the last count, so
+ * that it neither jumps with each redraw nor sinks during a phase that
+ * counts nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ struct progress {
 	const char *unit;
 	long long total;
 	long long rows, done;
-	long long start_ns, drawn_ns;
+	long long start_ns, drawn_ns, counted_ns;
 	bool drawn;
 	const char *phase;
 };
@@ -40,13 +41,13 @@ struct progress *progress_new(FILE *out, bool terminal, const char *what, const 
 	p->what = xstrdup(what);
 	p->unit = unit;
 	p->total = total;
-	p->start_ns = now_ns();
+	p->start_ns = p->counted_ns = now_ns();
 	return p;
 }
 
 static void draw(struct progress *p, long long t)
 {
-	double s = (double)(t - p->start_ns) / 1e9;
+	double s = (double)(p->counted_ns - p->start_ns) / 1e9;
 	fprintf(p->out, "\r\033[K%s: %lld %s, %.0f %s/s", p->what, p->rows, p->unit,
 		s > 0.001 ? (double)p->rows / s : 0.0, p->unit);
 	if (p->total > 0)
@@ -65,6 +66,7 @@ void progress_update(struct progress *p, long long rows, long long done)
 	if (!p->terminal)
 		return;
 	long long t = now_ns();
+	p->counted_ns = t;
 	if (!p->drawn || t - p->drawn_ns >= PROGRESS_EVERY_NS)
 		draw(p, t);
 }
