@@ -115,6 +115,8 @@ DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmls
 	systemd openssh-server openssh-client acl strace \
 	dpkg-dev debhelper lintian mandoc fakeroot man-db bsdextrautils postgresql
 DEBIAN_PACKAGES += libmicrohttpd-dev
+# test_registry_audit: a private /dev/log (unshare) read by a python3 listener; script(1) for a pty.
+DEBIAN_PACKAGES += python3 util-linux bsdutils
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)

@@ -15,6 +15,7 @@
 
 #include "archive.h"
 #include "audit.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 #define EXIT_INVALID	1
@@ -43,6 +44,9 @@ int audit_report(const struct config *cfg, const struct audit_request *req, FILE
 		case AUDIT_OVERDUE:
 			rc = store_report_overdue(st, req->format, out, &err);
 			break;
+		case AUDIT_LOG:
+			rc = store_report_log(st, &req->filter, req->format, out, &err);
+			break;
 		}
 	}
 	if (rc != STORE_OK)
@@ -55,6 +59,7 @@ int audit_report(const struct config *cfg, const struct audit_request *req, FILE
 struct verify {
 	const char *root;
 	FILE *out;
+	struct progress *progress;
 	long checked, missing, corrupt, unreadable;
 };
 
@@ -83,10 +88,11 @@ static void verify_one(const struct store_archived_file *f, void *ctx)
 	if (problem)
 		fprintf(v->out, "%s %s: %s of submission %" PRId64 " (%s/%s)\n", problem, path,
 			f->kind, f->submission, f->approval, f->file_name);
+	progress_update(v->progress, v->checked, 0);
 	free(path);
 }
 
-int audit_verify_archive(const struct config *cfg, FILE *out)
+int audit_verify_archive(const struct config *cfg, bool progress, FILE *out)
 {
 	if (archive_root_readable(cfg->archive) != 0) {
 		fprintf(stderr, "attestd: cannot read the archive %s: %s; run as a user who may "
@@ -96,9 +102,12 @@ int audit_verify_archive(const struct config *cfg, FILE *out)
 	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
 		return EXIT_DATABASE;
-	struct verify v = { .root = cfg->archive, .out = out };
+	/* The total is not known before the rows stream: no percent. */
+	struct verify v = { .root = cfg->archive, .out = out,
+			    .progress = progress_new(stderr, progress, "archive", "files", 0) };
 	char *err = NULL;
 	enum store_status rc = store_report_archived_files(st, verify_one, &v, &err);
+	progress_end(v.progress);
 	int status = store_exit_code(rc);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err ? err : "database error");

@@ -8,6 +8,7 @@
 #ifndef ATTESTD_AUDIT_H
 #define ATTESTD_AUDIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -19,6 +20,7 @@ enum audit_query {
 	AUDIT_LICENCE,			/* subject: the licence */
 	AUDIT_CENTRE,			/* subject: the approval */
 	AUDIT_OVERDUE,
+	AUDIT_LOG,			/* filter: action, from, to */
 };
 
 struct audit_request {
@@ -34,6 +36,6 @@ int audit_report(const struct config *cfg, const struct audit_request *req, FILE
 
 /* One line per archived file missing, corrupt or unreadable, then a
  * summary.  Exit status: 0 all intact; 1 some are not; 4 database. */
-int audit_verify_archive(const struct config *cfg, FILE *out);
+int audit_verify_archive(const struct config *cfg, bool progress, FILE *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "check.h"
@@ -49,6 +50,8 @@
 #define OPT_AS_OF	(1u << 5)	/* --as-of */
 #define OPT_MONTH	(1u << 6)	/* --month */
 #define OPT_FOREGROUND	(1u << 7)	/* --foreground alone (console) */
+#define OPT_IMPORT	(1u << 8)	/* --encoding --by (registry import) */
+#define OPT_ACTION	(1u << 9)	/* --action (audit log) */
 #define POS_ANY		(-1)		/* no limit on the arguments */
 
 struct command;
@@ -62,6 +65,7 @@ struct cli {
 	const char *centre, *licence, *from, *to;
 	const char *by, *note;
 	const char *as_of, *month;
+	const char *encoding, *action;
 	bool once, foreground, dry_run, help;
 	char **pos;			/* owned array, borrowed strings */
 	int n_pos;
@@ -103,9 +107,12 @@ static const struct command commands[] = {
 	  "apply the SQL migrations this binary carries (idempotent)" },
 	{ "db", "status", cmd_db_status, 0, 0, "attestd db status [--config F]",
 	  "show applied and pending migrations; exit 4 unless up to date" },
-	{ "registry", "import", cmd_registry_import, 0, 2,
-	  "attestd registry import centres|facilitators|licences|events FILE.csv [--config F]",
-	  "load or update a registry from CSV, in one transaction" },
+	{ "registry", "import", cmd_registry_import, OPT_IMPORT, 2,
+	  "attestd registry import centres|facilitators|licences|events FILE.csv "
+	  "[--encoding windows-1252|latin-1] [--by NAME] [--config F]",
+	  "load or update a registry from CSV (`,` or `;` as the header has it; UTF-8 unless "
+	  "--encoding), in one transaction with its audit-log row; --by: the person acting "
+	  "through a shared account" },
 	{ "run", NULL, cmd_run, OPT_RUN, 0, "attestd run [--once] [--foreground] [--config F]",
 	  "the service: watch the inbox and process files as they come; --once: process "
 	  "what is there now (the spool first), then exit" },
@@ -137,6 +144,11 @@ static const struct command commands[] = {
 	{ "audit", "centre", cmd_audit, OPT_FORMAT, 1,
 	  "attestd audit centre A [--format table|csv|json] [--config F]",
 	  "a centre's submissions, late transmissions and rejections" },
+	{ "audit", "log", cmd_audit, OPT_FORMAT | OPT_FILTERS | OPT_ACTION, 0,
+	  "attestd audit log [--action A] [--from D] [--to D] [--format table|csv|json] "
+	  "[--config F]",
+	  "the audit log's rows, oldest first: who did what (registry imports, reviews, "
+	  "redecisions); --action registry: every registry.* action" },
 	{ "audit", "overdue", cmd_audit, OPT_FORMAT, 0,
 	  "attestd audit overdue [--format table|csv|json] [--config F]",
 	  "attestations not decided within one month of reception" },
@@ -218,7 +230,12 @@ static const struct option_spec option_specs[] = {
 	  "csv otherwise); audit report: html (default) or csv" },
 	{ "as-of", 0, true, OPT_AS_OF, "D", "the balance and ceiling on day D (YYYY-MM-DD)" },
 	{ "month", 0, true, OPT_MONTH, "YYYY-MM", "the month of the report" },
-	{ "by", 0, true, OPT_REVIEWER, "NAME", "who decides (one line, at most 100 bytes)" },
+	{ "by", 0, true, OPT_REVIEWER | OPT_IMPORT, "NAME", "who decides or acts, e.g. a person "
+	  "acting through a shared account (one line, at most 100 bytes)" },
+	{ "encoding", 0, true, OPT_IMPORT, "ENC", "the file's encoding: utf-8 (default), "
+	  "windows-1252 or latin-1 (a spreadsheet's CSV export)" },
+	{ "action", 0, true, OPT_ACTION, "A", "rows of that action only (registry: every "
+	  "registry.* action)" },
 	{ "note", 0, true, OPT_REVIEWER, "TEXT", "why (one line, at most 2000 bytes)" },
 	{ "config", 'c', true, 0, "F", "the configuration file (default $ATTESTD_CONFIG, else "
 	  CONFIG_DEFAULT_PATH "; see attestd.conf(5))" },
@@ -236,6 +253,7 @@ static const char **option_slot(struct cli *o, const char *name)
 		{ "from", offsetof(struct cli, from) }, { "to", offsetof(struct cli, to) },
 		{ "by", offsetof(struct cli, by) }, { "note", offsetof(struct cli, note) },
 		{ "as-of", offsetof(struct cli, as_of) }, { "month", offsetof(struct cli, month) },
+		{ "encoding", offsetof(struct cli, encoding) }, { "action", offsetof(struct cli, action) },
 	};
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
 		if (strcmp(slots[i].name, name) == 0)
@@ -428,11 +446,18 @@ static int cmd_registry_import(struct cli *o)
 	const char *config_path = o->config;
 	char **pos = o->pos;
 	int n_pos = o->n_pos, status = 0;
+	struct registry_options opt = { .encoding = CSV_UTF8, .progress = isatty(2), .by = o->by };
 	if (n_pos != 2)
 		return usage_error(usage, "%s", "registry import needs a kind and a file");
 	enum registry_kind kind = registry_kind_from_name(pos[0]);
 	if (kind == REGISTRY_KIND_COUNT)
 		return usage_error(usage, "unknown registry '%s'", pos[0]);
+	if (o->encoding && !csv_encoding_from_name(o->encoding, &opt.encoding))
+		return usage_error(usage, "unknown encoding '%s' (windows-1252, latin-1 or utf-8)",
+				   o->encoding);
+	if (o->by && (o->by[0] == '\0' || strlen(o->by) > 100 || strpbrk(o->by, "\n\r\t")))
+		return usage_error(usage, "%s", "--by wants the name of the person acting (1 to 100 "
+				   "characters, one line)");
 
 	struct store *st;
 	struct config *cfg = config_and_store(config_path, &st, &status);
@@ -455,20 +480,27 @@ static int cmd_registry_import(struct cli *o)
 	if (st) {
 		struct registry_report rep = { 0 };
 		struct registry_hook hook = { .ctx = p, .after_merge = pipeline_registry_changed };
-		enum store_status s = registry_import_file(st, kind, pos[1], p ? &hook : NULL, &rep,
-							   &err);
+		char sep = ',';
+		opt.timezone = cfg->timezone;
+		log_open(false);
+		enum store_status s = registry_import_file(st, kind, pos[1], &opt, p ? &hook : NULL,
+							   &rep, &sep, &err);
+		log_close();
 		if (s == STORE_OK && p && pipeline_flush_receipts(p) != REASON_OK)
 			fprintf(stderr, "attestd: the import is committed but some receipts could not be "
 				"written yet; the next run writes them\n");
 		if (s == STORE_OK) {
-			printf("%s: %ld records: %ld new, %ld updated, %ld unchanged\n", pos[1],
+			printf("%s: separator '%c', encoding %s: %ld records: %ld new, %ld updated, "
+			       "%ld unchanged\n", pos[1], sep, csv_encoding_name(opt.encoding),
 			       rep.records, rep.inserted, rep.updated, rep.unchanged);
 		} else if (s == STORE_INVALID && err == NULL) {
 			for (size_t i = 0; i < rep.n_problems; i++) {
 				const struct registry_problem *pr = &rep.problems[i];
-				if (pr->line > 0)
+				if (pr->line > 0 && pr->record > 0)
 					fprintf(stderr, "%s:%ld: record %ld: %s\n", pos[1], pr->line,
 						pr->record, pr->message);
+				else if (pr->line > 0)
+					fprintf(stderr, "%s:%ld: %s\n", pos[1], pr->line, pr->message);
 				else
 					fprintf(stderr, "%s: %s\n", pos[1], pr->message);
 			}
@@ -557,7 +589,7 @@ static int cmd_purge(struct cli *o)
 			status = store_exit_code(s);
 		} else {
 			log_open(false);
-			status = retention_purge(cfg, st, dry_run, stdout);
+			status = retention_purge(cfg, st, dry_run, isatty(2), stdout);
 			log_close();
 		}
 		free(err);
@@ -704,6 +736,8 @@ static int cmd_audit(struct cli *op)
 	int max_pos = o.cmd->max_pos;
 	if (strcmp(sub, "attestations") == 0)
 		req.query = AUDIT_ATTESTATIONS;
+	else if (strcmp(sub, "log") == 0)
+		req.query = AUDIT_LOG;
 	else if (strcmp(sub, "licence") == 0 || strcmp(sub, "centre") == 0)
 		req.query = sub[0] == 'l' ? AUDIT_LICENCE : AUDIT_CENTRE;
 	int status = 0;
@@ -716,6 +750,9 @@ static int cmd_audit(struct cli *op)
 		status = date_of(o.to, usage);
 	if (status == 0)
 		status = date_of(o.as_of, usage);
+	if (status == 0 && req.query == AUDIT_LOG && (o.centre || o.licence))
+		status = usage_error(usage, "%s", "the audit log is filtered by --action, --from "
+				     "and --to");
 	if (status == 0 && o.from && o.to && strcmp(o.from, o.to) > 0)
 		status = usage_error(usage, "--from %s is after --to", o.from);
 	if (status == 0 && !archive)
@@ -724,12 +761,13 @@ static int cmd_audit(struct cli *op)
 	if (cfg == NULL)
 		return status;
 	req.filter = (struct store_report_filter){ .centre = o.centre, .licence = o.licence,
-						   .from = o.from, .to = o.to };
+						   .from = o.from, .to = o.to, .action = o.action };
 	req.subject = o.pos[0];
 	if (o.as_of)
 		status = audit_licence_as_of(cfg, req.subject, o.as_of, req.format, stdout);
 	else
-		status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
+		status = archive ? audit_verify_archive(cfg, isatty(2), stdout)
+				 : audit_report(cfg, &req, stdout);
 	config_free(cfg);
 	return status;
 }

@@ -1345,6 +1345,11 @@ out:
 	return rc;
 }
 
+/* Licences replayed per round trip: an import may bring a million (the
+ * first events file gives each licence with a grant its balance), and the
+ * round trips, not the rows, are then what costs. */
+#define REFRESH_BATCH 5000
+
 /* The cached balances of these licences replayed again (events may have
  * come before decisions already taken: a fine paid late), with a history
  * row naming the import wherever the balance moved. */
@@ -1353,18 +1358,19 @@ static enum store_status refresh_balances(struct pipeline *p, struct job *job,
 					  char **err)
 {
 	enum store_status rc = STORE_OK;
-	for (size_t from = 0; from < n && rc == STORE_OK; from += 500) {
-		size_t count = n - from < 500 ? n - from : 500;
+	for (size_t from = 0; from < n && rc == STORE_OK; from += REFRESH_BATCH) {
+		size_t count = n - from < REFRESH_BATCH ? n - from : REFRESH_BATCH;
 		struct store_licences lics = { 0 };
 		rc = store_load_licences(p->st, (const char *const *)licences + from, count, &lics, err);
 		struct store_balance *b = xcalloc(lics.n ? lics.n : 1, sizeof(*b));
 		size_t nb = 0;
 		for (size_t k = 0; rc == STORE_OK && k < lics.n; k++) {
 			struct store_licence *l = &lics.items[k];
-			if (!l->found || !l->has_cache)
+			bool grant = l->found && ledger_has_grant(l->events, l->n_events);
+			/* A licence with a grant has its balance, cached or not yet. */
+			if (!l->found || (!l->has_cache && !grant))
 				continue;
-			int after = ledger_has_grant(l->events, l->n_events) ? licence_final_balance(l)
-									     : LEDGER_NO_BALANCE;
+			int after = grant ? licence_final_balance(l) : LEDGER_NO_BALANCE;
 			b[nb++] = (struct store_balance){
 				.licence = l->licence,
 				.old_balance = l->cached_balance,

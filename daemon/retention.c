@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "date.h"
 #include "log.h"
+#include "progress.h"
 #include "retention.h"
 #include "store_pipeline.h"
 #include "store_retention.h"
@@ -472,7 +473,8 @@ static int finish_interrupted(const struct config *cfg, struct store *st, bool d
 	return status;
 }
 
-int retention_purge(const struct config *cfg, struct store *st, bool dry_run, FILE *out)
+int retention_purge(const struct config *cfg, struct store *st, bool dry_run, bool progress,
+		    FILE *out)
 {
 	char *err = NULL;
 	struct totals t = { 0 };
@@ -532,8 +534,16 @@ int retention_purge(const struct config *cfg, struct store *st, bool dry_run, FI
 	struct store_purge_batch b;
 	store_purge_batch_init(&b);
 	bool more = true;
-	while (more && status == 0)
+	/* Of the files the first walk checked: those the batches remove. */
+	struct progress *pg = progress_new(stderr, progress, "purge", "files",
+					   (long long)checked.n);
+	progress_update(pg, 0, 0);
+	while (more && status == 0) {
 		status = purge_batch(cfg, st, day, cutoff, &b, &checked, &t, &more, out);
+		long long files = t.archive_files + t.quarantine_files + t.kept_files;
+		progress_update(pg, files, files);
+	}
+	progress_end(pg);
 	store_purge_batch_clear(&b);
 	if (t.batches > 0)
 		report(out, &t, false);

@@ -45,6 +45,8 @@
  * (nothing removed), 4 database unreachable, 5 internal or file-system
  * error (files still queued are removed by the next run).
  */
-int retention_purge(const struct config *cfg, struct store *st, bool dry_run, FILE *out);
+/* progress: stderr is a terminal (show how far the removal is there). */
+int retention_purge(const struct config *cfg, struct store *st, bool dry_run, bool progress,
+		    FILE *out);
 
 #endif

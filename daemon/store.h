@@ -175,14 +175,38 @@ struct registry_hook {
 };
 
 /*
- * Streams a registry CSV (header row, RFC 4180) into a staging table with
- * COPY, validates every field in SQL and merges, all in one transaction:
- * STORE_INVALID with rep->problems and nothing imported when any record is
- * wrong.  A leading UTF-8 BOM is dropped.
+ * Where an import's records come from, and what the audit log says of it.
+ * read yields CSV records "RECORD,LINE,field,..." (no header, UTF-8,
+ * checked by csv.h); once it has returned 0, finished adds the problems
+ * the file's reader found (nothing is imported when there are any) and
+ * fills sha256.  phase, when set, is told each step (progress).
+ */
+struct registry_source {
+	store_reader read;
+	void (*finished)(void *ctx, struct registry_report *rep);
+	void (*phase)(void *ctx, const char *phase);
+	void *ctx;
+	const char *file;	/* the file's name, as the operator gave it */
+	const char *actor;	/* audit-log actor: --by NAME, else the OS user */
+	const char *os_user;
+	const char *by;		/* NULL when not given */
+	const char *encoding;
+	char separator;
+	char today[11];		/* YYYY-MM-DD, the prefecture's date */
+	char sha256[65];
+};
+
+/*
+ * Copies the source's records into a staging table (COPY), validates every
+ * field in SQL and merges, and appends the import's audit-log row, all in
+ * one transaction: STORE_INVALID with rep->problems and nothing imported
+ * when any record is wrong.  *audit_detail (allocated) is the audit row's
+ * detail, for the caller's log line once committed.
  */
 enum store_status store_registry_import(struct store *st, enum registry_kind kind,
-					store_reader reader, void *ctx,
+					struct registry_source *src,
 					const struct registry_hook *hook, const char *cause,
-					struct registry_report *rep, char **err);
+					struct registry_report *rep, char **audit_detail,
+					char **err);
 
 #endif

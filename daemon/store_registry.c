@@ -1,10 +1,12 @@
 /*
- * store_registry - the registries' CSV import (interfaces.md).  PostgreSQL
- * reads the CSV (COPY ... FORMAT csv, HEADER MATCH: RFC 4180 quoting,
- * embedded newlines, CRLF) into a staging table of text columns; every
- * field is then validated in one set-based query, and the rows merged with
- * INSERT ... ON CONFLICT, all in one transaction.  Nothing is done row by
- * row: a national licence file has tens of millions of rows.
+ * store_registry - the registries' CSV import (interfaces.md).  The file is
+ * read and checked in C (csv.h: separator, quoting, encoding, one line per
+ * record), which hands its good records, normalised, to COPY into a staging
+ * table of text columns (with each record's number and line); every field
+ * is then validated in one set-based query, and the rows merged with
+ * INSERT ... ON CONFLICT, all in one transaction with the import's
+ * audit-log row.  Nothing is done row by row: a national licence file has
+ * tens of millions of rows.
  *
  * Upsert semantics: rows of the file are inserted or updated, rows not in
  * the file are left alone.  For a centre, the file's cert_sha256 list
@@ -26,13 +28,14 @@ struct registry_def {
 	const char *columns;	/* CSV header, in order */
 	const char *key;	/* column that must be unique within the file */
 	const char *checks;	/* comma-separated CASE ... END messages, NULL when fine */
-	const char *cross;	/* (rec, msg) rows from checks against the tables, or NULL */
+	const char *cross;	/* (rec, line, msg) rows from checks against the tables, or NULL */
 	const char *merge;	/* one row: inserted, updated */
 };
 
 /* Reusable message fragments. */
 #define DATE_REQUIRED(col) \
-	"CASE WHEN NOT attestd.is_date(" col ") THEN '" col ": ' || attestd.show(" col ") || " \
+	"CASE WHEN NOT coalesce(attestd.is_date(" col "), false) THEN '" col ": ' || " \
+	"attestd.show(" col ") || " \
 	"' is not a date (YYYY-MM-DD)' END"
 #define DATE_OPTIONAL(col) \
 	"CASE WHEN " col " IS NOT NULL AND " col " <> '' AND NOT attestd.is_date(" col ") THEN '" \
@@ -48,6 +51,9 @@ struct registry_def {
 #define LICENCE_FORMAT \
 	"CASE WHEN licence IS NULL OR licence !~ '^[0-9A-Z]{9,15}$' THEN 'licence: ' || " \
 	"attestd.show(licence) || ' is not a licence number (9 to 15 of 0-9 A-Z)' END"
+/* The prefecture's date, YYYY-MM-DD, set by the import (registry_source.today):
+ * compared as text with a value attestd.is_date accepted. */
+#define TODAY "current_setting('attestd.today')"
 #define FINGERPRINT "lower(replace(btrim(f), ':', ''))"
 
 static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
@@ -125,7 +131,16 @@ static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
 		"licence,surname,given_names,birth_date,issued,probation_end,status,status_date",
 		"licence",
 		LICENCE_FORMAT "," NAME_REQUIRED("surname") "," NAME_REQUIRED("given_names") ","
-		DATE_REQUIRED("birth_date") "," DATE_REQUIRED("issued") ","
+		/* One attestd.is_date per row (it is the validation's main cost);
+		 * a well-formed date compares with today as text.  is_date
+		 * refuses years before 1900: say why for a birth. */
+		"CASE WHEN NOT coalesce(attestd.is_date(birth_date), false) THEN 'birth_date: ' || "
+		"attestd.show(birth_date) || CASE WHEN birth_date ~ '^1[0-8][0-9][0-9]-' THEN "
+		"' is not plausible: before 1900 or after today (' || " TODAY " || ')' ELSE "
+		"' is not a date (YYYY-MM-DD)' END WHEN birth_date COLLATE \"C\" > " TODAY " THEN 'birth_date: ' || "
+		"attestd.show(birth_date) || ' is not plausible: before 1900 or after today (' || "
+		TODAY " || ')' END,"
+		DATE_REQUIRED("issued") ","
 		DATE_OPTIONAL("probation_end") "," DATE_OPTIONAL("status_date") ","
 		"CASE WHEN status IS NULL OR status NOT IN ('valid', 'suspended', 'invalidated', "
 		"'cancelled') THEN 'status: ' || attestd.show(status) || ' must be valid, "
@@ -149,12 +164,18 @@ static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
 		" WHERE (l.surname, l.given_names, l.birth_date, l.issued, l.probation_end, l.status,"
 		" l.status_date) IS DISTINCT FROM (EXCLUDED.surname, EXCLUDED.given_names,"
 		" EXCLUDED.birth_date, EXCLUDED.issued, EXCLUDED.probation_end, EXCLUDED.status,"
-		" EXCLUDED.status_date) RETURNING (xmax = 0) AS inserted) "
+		" EXCLUDED.status_date) RETURNING licence, (xmax = 0) AS inserted),"
+		"t AS (INSERT INTO pg_temp.touched SELECT licence FROM up) "
 		"SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
 	},
 	[REGISTRY_EVENTS] = {
 		"events", "licence,effective_date,kind,points,ref", "ref",
-		LICENCE_FORMAT "," DATE_REQUIRED("effective_date") ","
+		LICENCE_FORMAT ","
+		"CASE WHEN NOT coalesce(attestd.is_date(effective_date), false) THEN "
+		"'effective_date: ' || attestd.show(effective_date) || ' is not a date (YYYY-MM-DD)' "
+		"WHEN effective_date COLLATE \"C\" > " TODAY " THEN 'effective_date: ' || attestd.show(effective_date) "
+		"|| ' is after today (' || " TODAY " || '): the registry records events that have "
+		"taken effect' END,"
 		"CASE WHEN kind IS NULL OR kind NOT IN ('grant', 'retrait', 'recovery', "
 		"'probation_increment', 'stage_credit') THEN 'kind: ' || attestd.show(kind) || "
 		"' must be grant, retrait, recovery, probation_increment or stage_credit' END,"
@@ -170,11 +191,11 @@ static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
 		"CASE WHEN ref IS NULL OR ref = '' OR length(ref) > 100 OR ref ~ '[[:cntrl:]]' THEN "
 		"'ref: ' || attestd.show(ref) || ' must be 1 to 100 characters without control "
 		"characters' END",
-		"SELECT s.rec, 'licence: ' || attestd.show(s.licence) || ' is not in the licence "
+		"SELECT s.rec, s.line, 'licence: ' || attestd.show(s.licence) || ' is not in the licence "
 		"registry: import it in licences.csv first' FROM pg_temp.staging s"
 		" WHERE s.licence ~ '^[0-9A-Z]{9,15}$' AND NOT EXISTS"
 		" (SELECT FROM attestd.licences l WHERE l.licence = s.licence) "
-		"UNION ALL SELECT s.rec, 'ref: ' || attestd.show(s.ref) || ' is already recorded "
+		"UNION ALL SELECT s.rec, s.line, 'ref: ' || attestd.show(s.ref) || ' is already recorded "
 		"with other content; events never change: give the correction a new ref'"
 		" FROM pg_temp.staging s JOIN attestd.licence_events e ON e.ref = s.ref"
 		" WHERE (e.licence, e.effective_date::text, e.kind, e.points::text) IS DISTINCT FROM"
@@ -182,7 +203,8 @@ static const struct registry_def registry_defs[REGISTRY_KIND_COUNT] = {
 		"  CASE WHEN s.points ~ '^[+-]?[0-9]{1,2}$' THEN s.points::int::text END)",
 		"WITH ins AS (INSERT INTO attestd.licence_events (licence, effective_date, kind,"
 		" points, ref) SELECT licence, effective_date::date, kind, points::int, ref"
-		" FROM pg_temp.staging ON CONFLICT (ref) DO NOTHING RETURNING 1) "
+		" FROM pg_temp.staging ON CONFLICT (ref) DO NOTHING RETURNING licence),"
+		"t AS (INSERT INTO pg_temp.touched SELECT DISTINCT licence FROM ins) "
 		"SELECT count(*), 0 FROM ins",
 	},
 };
@@ -212,28 +234,21 @@ void registry_report_clear(struct registry_report *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
-static void report_add(struct registry_report *rep, long record, const char *message)
+static void report_add(struct registry_report *rep, long record, long line, const char *message)
 {
 	rep->problems = xreallocarray(rep->problems, rep->n_problems + 1, sizeof(*rep->problems));
 	rep->problems[rep->n_problems].record = record;
-	rep->problems[rep->n_problems].line = 0;
+	rep->problems[rep->n_problems].line = line;
 	rep->problems[rep->n_problems].message = xstrdup(message);
 	rep->n_problems++;
 }
 
-/* "COPY staging, line 7, column x: ..." -> 7 (the header is line 1). */
-static long copy_error_line(const char *context)
-{
-	const char *p = context ? strstr(context, ", line ") : NULL;
-	return p ? strtol(p + 7, NULL, 10) : 0;
-}
-
-/* Streams the reader into COPY, without a leading UTF-8 BOM. */
+/* Streams the source's records into COPY; then the source's own problems. */
 static enum store_status registry_copy(struct store *st, const struct registry_def *def,
-				       store_reader reader, void *ctx,
-				       struct registry_report *rep, char **err)
+				       struct registry_source *src, struct registry_report *rep,
+				       char **err)
 {
-	char *sql = xasprintf("COPY pg_temp.staging (%s) FROM STDIN (FORMAT csv, HEADER MATCH)",
+	char *sql = xasprintf("COPY pg_temp.staging (rec, line, %s) FROM STDIN (FORMAT csv)",
 			      def->columns);
 	PGresult *res = PQexec(st->conn, sql);
 	free(sql);
@@ -243,64 +258,58 @@ static enum store_status registry_copy(struct store *st, const struct registry_d
 		return s;
 
 	char *buf = xmalloc(COPY_CHUNK);
-	size_t have = 0;
-	bool first = true, read_failed = false;
+	bool read_failed = false;
 	for (;;) {
-		ssize_t n = reader(ctx, buf + have, COPY_CHUNK - have);
+		ssize_t n = src->read(src->ctx, buf, COPY_CHUNK);
 		if (n < 0) {
 			read_failed = true;
 			break;
 		}
-		have += (size_t)n;
-		/* The BOM test needs 3 bytes; a reader may give fewer. */
-		if (first && n > 0 && have < 3)
-			continue;
-		size_t skip = 0;
-		if (first) {
-			if (have >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
-				skip = 3;
-			first = false;
-		}
-		if (have > skip && PQputCopyData(st->conn, buf + skip, (int)(have - skip)) != 1)
-			break;
-		have = 0;
 		if (n == 0)
+			break;
+		if (PQputCopyData(st->conn, buf, (int)n) != 1)
 			break;
 	}
 	free(buf);
 	PQputCopyEnd(st->conn, read_failed ? "the registry file could not be read" : NULL);
 	res = PQgetResult(st->conn);
 	if (read_failed) {
-		*err = xstrdup("the registry file could not be read");
+		*err = xasprintf("%s: could not be read", src->file);
 		s = STORE_ERROR;
 	} else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		/* The reader checked every record: a refusal here is the
+		 * database's (connection, space), not the file's. */
 		s = store_result_status(st, res, err);
-		if (s == STORE_ERROR) {
-			/* A malformed record: the centre-side fault, not ours. */
-			long line = copy_error_line(PQresultErrorField(res, PG_DIAG_CONTEXT));
-			const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-			report_add(rep, line > 1 ? line - 1 : 0, msg ? msg : *err);
-			rep->problems_total = 1;
-			free(*err);
-			*err = NULL;
-			s = STORE_INVALID;
+		if (s == STORE_OK) {
+			*err = xstrdup("COPY of the registry file failed");
+			s = STORE_ERROR;
 		}
 	}
 	PQclear(res);
 	while ((res = PQgetResult(st->conn)) != NULL)
 		PQclear(res);
+	if (s == STORE_OK && src->finished)
+		src->finished(src->ctx, rep);
 	return s;
+}
+
+static int problem_order(const void *a, const void *b)
+{
+	const struct registry_problem *pa = a, *pb = b;
+	if (pa->record != pb->record)
+		return (pa->record > pb->record) - (pa->record < pb->record);
+	return (pa->line > pb->line) - (pa->line < pb->line);
 }
 
 static enum store_status registry_validate(struct store *st, const struct registry_def *def,
 					   struct registry_report *rep, char **err)
 {
 	char *sql = xasprintf(
-		"SELECT rec, msg, count(*) OVER () FROM ("
-		" SELECT rec, unnest(array_remove(ARRAY[%s]::text[], NULL)) AS msg"
+		"SELECT rec, line, msg, count(*) OVER () FROM ("
+		" SELECT rec, line, unnest(array_remove(ARRAY[%s]::text[], NULL)) AS msg"
 		" FROM pg_temp.staging"
-		" UNION ALL SELECT rec, '%s: ' || attestd.show(%s) || ' appears more than once"
-		" in the file' FROM (SELECT rec, %s, count(*) OVER (PARTITION BY %s) AS n"
+		" UNION ALL SELECT rec, line, '%s: ' || attestd.show(%s) || ' appears more than once"
+		" in the file' FROM (SELECT rec, line, %s, count(*) OVER (PARTITION BY %s) AS n"
 		" FROM pg_temp.staging) d WHERE n > 1 AND %s IS NOT NULL"
 		" %s%s) e ORDER BY rec, msg LIMIT %d",
 		def->checks, def->key, def->key, def->key, def->key, def->key,
@@ -309,13 +318,21 @@ static enum store_status registry_validate(struct store *st, const struct regist
 	PGresult *res = PQexec(st->conn, sql);
 	free(sql);
 	enum store_status s = store_result_status(st, res, err);
-	if (s == STORE_OK && PQntuples(res) > 0) {
+	if (s == STORE_OK) {
 		for (int i = 0; i < PQntuples(res); i++)
-			report_add(rep, strtol(PQgetvalue(res, i, 0), NULL, 10), PQgetvalue(res, i, 1));
-		rep->problems_total = strtol(PQgetvalue(res, 0, 2), NULL, 10);
-		s = STORE_INVALID;
+			report_add(rep, strtol(PQgetvalue(res, i, 0), NULL, 10),
+				   strtol(PQgetvalue(res, i, 1), NULL, 10), PQgetvalue(res, i, 2));
+		if (PQntuples(res) > 0)
+			rep->problems_total += strtol(PQgetvalue(res, 0, 3), NULL, 10);
 	}
 	PQclear(res);
+	if (s == STORE_OK && rep->problems_total > 0) {
+		/* The reader's problems and the fields', in the file's order. */
+		qsort(rep->problems, rep->n_problems, sizeof(*rep->problems), problem_order);
+		while (rep->n_problems > REGISTRY_MAX_LISTED)
+			free(rep->problems[--rep->n_problems].message);
+		s = STORE_INVALID;
+	}
 	return s;
 }
 
@@ -354,9 +371,19 @@ static enum store_status registry_after_merge(struct store *st, const struct reg
 	enum store_status rc = store_result_status(st, stages, err);
 	PGresult *lics = NULL;
 	if (rc == STORE_OK) {
+		/* The licences whose events or registry row the import changed
+		 * and that have a grant (no grant, no balance: a new licence of
+		 * a licences file has nothing to replay), and every licence with
+		 * a grant but no balance yet (rules.md §6: the balance is a
+		 * cache of the replay; a licence no file has touched has one
+		 * too). */
 		lics = PQexec(st->conn,
-			"SELECT DISTINCT b.licence FROM attestd.licence_balances b"
-			" JOIN pg_temp.staging s USING (licence) ORDER BY 1");
+			"SELECT t.licence FROM pg_temp.touched t WHERE EXISTS (SELECT FROM"
+			" attestd.licence_events g WHERE g.licence = t.licence AND g.kind = 'grant')"
+			" UNION"
+			" SELECT DISTINCT e.licence FROM attestd.licence_events e"
+			" WHERE e.kind = 'grant' AND NOT EXISTS (SELECT FROM"
+			" attestd.licence_balances b WHERE b.licence = e.licence) ORDER BY 1");
 		rc = store_result_status(st, lics, err);
 	}
 	if (rc == STORE_OK) {
@@ -377,11 +404,63 @@ static enum store_status registry_after_merge(struct store *st, const struct reg
 	return rc;
 }
 
-enum store_status store_registry_import(struct store *st, enum registry_kind kind,
-					store_reader reader, void *ctx,
-					const struct registry_hook *hook, const char *cause,
-					struct registry_report *rep, char **err)
+/* A value for a key="value" pair: `"` and `\` escaped, control bytes as
+ * \xNN, so that no file name can end the value and forge a key after it. */
+static char *quoted(const char *v)
 {
+	size_t n = strlen(v);
+	char *q = xmalloc(4 * n + 3), *o = q;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			o += sprintf(o, "\\x%02x", *p);
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o++ = '"';
+	*o = '\0';
+	return q;
+}
+
+/* The import's row of the audit log (audit.append chains it). */
+static enum store_status registry_audit(struct store *st, enum registry_kind kind,
+					const struct registry_source *src,
+					const struct registry_report *rep, char **detail, char **err)
+{
+	char *file = quoted(src->file), *by = src->by ? quoted(src->by) : NULL;
+	char *user = quoted(src->os_user);
+	*detail = xasprintf("kind=%s file=%s sha256=%s records=%ld added=%ld changed=%ld "
+			    "removed=0 unchanged=%ld encoding=%s separator=\"%c\" os_user=%s%s%s",
+			    registry_kind_name(kind), file, src->sha256, rep->records,
+			    rep->inserted, rep->updated, rep->unchanged, src->encoding,
+			    src->separator, user, by ? " by=" : "", by ? by : "");
+	free(file);
+	free(by);
+	free(user);
+	const char *v[] = { src->actor, registry_kind_name(kind), *detail };
+	PGresult *res = PQexecParams(st->conn, "SELECT audit.append($1, 'registry.import', $2, $3)",
+				     3, NULL, v, NULL, NULL, 0);
+	enum store_status s = store_result_status(st, res, err);
+	PQclear(res);
+	return s;
+}
+
+static void phase(const struct registry_source *src, const char *what)
+{
+	if (src->phase)
+		src->phase(src->ctx, what);
+}
+
+enum store_status store_registry_import(struct store *st, enum registry_kind kind,
+					struct registry_source *src,
+					const struct registry_hook *hook, const char *cause,
+					struct registry_report *rep, char **audit_detail, char **err)
+{
+	*audit_detail = NULL;
 	if (kind >= REGISTRY_KIND_COUNT) {
 		*err = xstrdup("unknown registry kind");
 		return STORE_ERROR;
@@ -393,37 +472,54 @@ enum store_status store_registry_import(struct store *st, enum registry_kind kin
 					 "SET LOCAL work_mem = '256MB'", err);
 	if (s != STORE_OK)
 		return s;
+	const char *today[] = { src->today };
+	PGresult *res = PQexecParams(st->conn, "SELECT set_config('attestd.today', $1, true)", 1,
+				     NULL, today, NULL, NULL, 0);
+	s = store_result_status(st, res, err);
+	PQclear(res);
+	if (s != STORE_OK)
+		goto out;
 	/* Text columns: every value reaches the validation, none aborts COPY. */
 	char *cols = xstrdup(def->columns);
-	char *create = xstrdup("CREATE TEMP TABLE staging (rec bigserial");
+	char *create = xstrdup("CREATE TEMP TABLE staging (rec bigint, line bigint");
 	for (char *save = NULL, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
 		char *more = xasprintf("%s, %s text", create, c);
 		free(create);
 		create = more;
 	}
-	char *sql = xasprintf("%s) ON COMMIT DROP", create);
+	char *sql = xasprintf("%s) ON COMMIT DROP;"
+			      "CREATE TEMP TABLE touched (licence text) ON COMMIT DROP", create);
 	free(create);
 	free(cols);
 	s = store_exec(st, sql, err);
 	free(sql);
 	if (s != STORE_OK)
 		goto out;
-	if ((s = registry_copy(st, def, reader, ctx, rep, err)) != STORE_OK)
+	if ((s = registry_copy(st, def, src, rep, err)) != STORE_OK)
 		goto out;
+	phase(src, "validating");
 	/* Statistics let the planner hash-join millions of staged rows against
 	 * the registry instead of probing an index row by row. */
 	if ((s = store_exec(st, "ANALYZE pg_temp.staging", err)) != STORE_OK)
 		goto out;
 	if ((s = registry_validate(st, def, rep, err)) != STORE_OK)
 		goto out;
+	phase(src, "merging");
 	if ((s = registry_merge(st, def, rep, err)) != STORE_OK)
 		goto out;
+	phase(src, "balances and pending attestations");
 	if (hook && (kind == REGISTRY_LICENCES || kind == REGISTRY_EVENTS) &&
 	    (s = registry_after_merge(st, hook, cause, err)) != STORE_OK)
 		goto out;
+	if ((s = registry_audit(st, kind, src, rep, audit_detail, err)) != STORE_OK)
+		goto out;
+	phase(src, "committing");
 	s = store_exec(st, "COMMIT", err);
 out:
-	if (s != STORE_OK)
+	if (s != STORE_OK) {
 		store_rollback(st);
+		free(*audit_detail);
+		*audit_detail = NULL;
+	}
 	return s;
 }

@@ -327,6 +327,23 @@ enum store_status store_report_overdue(struct store *st, enum report_format form
 	return run_parts(st, &part, 1, NULL, 0, format, out, err);
 }
 
+enum store_status store_report_log(struct store *st, const struct store_report_filter *f,
+				   enum report_format format, FILE *out, char **err)
+{
+	/* --action registry matches registry.import: actions are dotted names. */
+	static const struct part part = {
+		"log", "Audit log",
+		"SELECT seq, at, actor, action, subject, detail FROM audit.log"
+		" WHERE ($1::text IS NULL OR action = $1::text OR action LIKE $1::text || '.%')"
+		" AND ($2::date IS NULL OR at >= $2::date)"
+		" AND ($3::date IS NULL OR at < $3::date + 1)"
+		" ORDER BY seq",
+		false,
+	};
+	const char *params[] = { f->action, f->from, f->to };
+	return run_parts(st, &part, 1, params, 3, format, out, err);
+}
+
 enum store_status store_report_archived_files(struct store *st,
 					      void (*fn)(const struct store_archived_file *f,
 							 void *ctx),

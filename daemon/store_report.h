@@ -26,6 +26,7 @@ struct store_report_filter {
 	const char *licence;
 	const char *from;
 	const char *to;
+	const char *action;	/* audit log: an action or its dotted prefix */
 };
 
 /* Each writes its whole answer to out in one read-only snapshot.
@@ -37,6 +38,9 @@ enum store_status store_report_licence(struct store *st, const char *licence,
 				       enum report_format format, FILE *out, char **err);
 enum store_status store_report_centre(struct store *st, const char *approval,
 				      enum report_format format, FILE *out, char **err);
+/* The audit log's rows (audit.log), oldest first: action, from, to. */
+enum store_status store_report_log(struct store *st, const struct store_report_filter *f,
+				   enum report_format format, FILE *out, char **err);
 enum store_status store_report_overdue(struct store *st, enum report_format format, FILE *out,
 				       char **err);
 enum store_status store_report_review_list(struct store *st, enum report_format format,

@@ -6,6 +6,8 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 . "$TOP/tests/integration/pg.sh"
+# ATTESTD: the binary to time (another build, to compare on the same data).
+ATTESTD=${ATTESTD:-$TOP/attestd}
 N_LIC=${1:-1000000}
 N_EV=${2:-3000000}
 W=$(mktemp -d "${TMPDIR:-/tmp}/attestd-bench.XXXXXX")
@@ -22,7 +24,7 @@ centres_ca = $W/ca.pem
 departements = 28
 CONF
 export ATTESTD_CONFIG=$W/attestd.conf
-"$TOP/attestd" db migrate >/dev/null
+"$ATTESTD" db migrate >/dev/null
 
 echo "generating $N_LIC licences and $N_EV events"
 awk -v n="$N_LIC" 'BEGIN {
@@ -37,13 +39,13 @@ awk -v n="$N_LIC" -v m="$N_EV" 'BEGIN {
 	for (i = 1; i <= m; i++) {
 		l = 1 + (i - 1) % n
 		if (i <= n) printf "%012d,20%02d-01-15,grant,12,G-%d\n", l, l % 25, i
-		else printf "%012d,2026-%02d-%02d,retrait,-%d,R-%d\n", l, 1 + i % 12, 1 + i % 28, 1 + i % 4, i
+		else printf "%012d,2025-%02d-%02d,retrait,-%d,R-%d\n", l, 1 + i % 12, 1 + i % 28, 1 + i % 4, i
 	}
 }' > "$W/events.csv"
 ls -la "$W"/*.csv | awk '{ print "  " $5 " bytes  " $9 }'
 
 t() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { printf "  %.1f s\n", e - s }'; }
-echo "import licences (first)";  t "$TOP/attestd" registry import licences "$W/licences.csv"
-echo "import events (first)";    t "$TOP/attestd" registry import events "$W/events.csv"
-echo "import licences (again)";  t "$TOP/attestd" registry import licences "$W/licences.csv"
-echo "import events (again)";    t "$TOP/attestd" registry import events "$W/events.csv"
+echo "import licences (first)";  t "$ATTESTD" registry import licences "$W/licences.csv"
+echo "import events (first)";    t "$ATTESTD" registry import events "$W/events.csv"
+echo "import licences (again)";  t "$ATTESTD" registry import licences "$W/licences.csv"
+echo "import events (again)";    t "$ATTESTD" registry import events "$W/events.csv"

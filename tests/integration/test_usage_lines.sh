@@ -85,7 +85,7 @@ run_line() {
 
 HELP=$("$ATTESTD" help)
 mapfile -t LINES < <(printf '%s\n' "$HELP" | sed -n 's/^  \(attestd .*\)$/\1/p')
-expect_eq "help prints the usage line of every command (21 and --version)" 22 "${#LINES[@]}"
+expect_eq "help prints the usage line of every command (22 and --version)" 23 "${#LINES[@]}"
 for line in "${LINES[@]}"; do
 	mapfile -t ARGS < <(instantiate "$line")
 	run_line "${ARGS[@]}"
