@@ -133,7 +133,7 @@ done
 # Asking for help after arguments and options, or with an option that does
 # not apply, is still help.
 run_attestd registry import licences x.csv --config /nonexistent --help
-expect_eq "help after the arguments: exit 0" "0|usage: attestd registry import centres|facilitators|licences|events FILE.csv [--config F]" \
+expect_eq "help after the arguments: exit 0" "0|usage: attestd registry import centres|facilitators|licences|events FILE.csv [--encoding windows-1252|latin-1] [--by NAME] [--config F]" \
 	"$RC|$(printf '%s\n' "$OUT" | head -1)"
 run_attestd db --help
 expect_eq "a group's --help: exit 0" 0 "$RC"
