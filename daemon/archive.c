@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "date.h"
 #include "fsutil.h"
 #include "xmalloc.h"
 
@@ -271,15 +272,20 @@ enum reason archive_put_all(const char *root, const struct archive_blob *blobs, 
 }
 
 enum reason archive_quarantine(const char *quarantine, const struct inbox_claim *claim,
-			       enum reason why, const char *detail)
+			       enum reason why, const char *detail, const char *zone)
 {
+	/* Read by people: the prefecture's local time with its offset, as the
+	 * receipts give it, not Unix seconds (issue 18 §4). */
+	char received[26];
+	if (!date_format_local_datetime(claim->received.tv_sec, zone, received))
+		snprintf(received, sizeof(received), "%lld", (long long)claim->received.tv_sec);
 	char *dir = xasprintf("%s/%s", quarantine, claim->dir);
 	const char *base = strrchr(claim->spool_path, '/');
 	base = base ? base + 1 : claim->spool_path;
 	char *dst = xasprintf("%s/%s", dir, base);
 	char *reason_name = xasprintf("%s.reason", base);
-	char *text = xasprintf("file: %s\ninbox: %s\nreceived: %lld\nreason: %s\nmessage: %s\n",
-			       claim->name, claim->dir, (long long)claim->received.tv_sec,
+	char *text = xasprintf("file: %s\ninbox: %s\nreceived: %s\nreason: %s\nmessage: %s\n",
+			       claim->name, claim->dir, received,
 			       reason_code(why), detail ? detail : reason_text(why));
 	enum reason r = REASON_IO_ERROR;
 	/* The reason first: a quarantined file never lacks its explanation. */

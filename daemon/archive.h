@@ -59,11 +59,12 @@ enum archive_state archive_read(const char *root, const char *sha256_hex, size_t
 
 /*
  * Moves a claimed file from the spool into quarantine/<dir>/, beside a
- * <name>.reason text (code, message, reception time), both durable.
+ * <name>.reason text (code, message, reception time as ISO 8601 local time
+ * of ZONE with its offset), both durable.
  * The file is moved as it is (a symlink stays a link, never followed).
  */
 enum reason archive_quarantine(const char *quarantine, const struct inbox_claim *claim,
-			       enum reason why, const char *detail);
+			       enum reason why, const char *detail, const char *zone);
 
 /* True when the archive holds a file of that name (whatever its content). */
 bool archive_has(const char *root, const char *sha256_hex);

@@ -8,9 +8,13 @@
  * first syntax error and treats indented lines as continuations; so the file
  * is fed to ini_parse_stream through our own line reader, which counts lines,
  * drops leading blanks (no continuation can silently extend a value), refuses
- * lines too long for inih's 200-byte buffer (inih would split them) and NUL
- * bytes, and notes which lines must have reached the handler: a key line that
- * did not is a syntax error.  Every problem is collected, not just the first.
+ * NUL bytes, and notes which lines must have reached the handler: a key line
+ * that did not is a syntax error.  Every problem is collected, not just the
+ * first.  A "key = value" line longer than inih's 200-byte buffer (inih would
+ * split it; a long conninfo is the usual one) reaches inih as "key =" while
+ * the reader keeps the value whole for the handler, trimmed as inih trims:
+ * the distribution's library cannot have its limit raised, and values up
+ * to CONFIG_VALUE_MAX are taken (issue 18 §5).
  *
  * Units, decided here and documented in attestd.conf.example: sizes need a
  * unit, B, KiB, MiB or GiB (binary only, so "MB" cannot mean two things);
@@ -117,6 +121,9 @@ static const struct unit minute_units[] = { { "min", 60 * SEC }, { NULL, 0 } };
 
 enum line_kind { LINE_BLANK, LINE_KEY };
 
+/* The longest value a line may carry (inih's own buffer is 200 bytes). */
+#define CONFIG_VALUE_MAX 8192
+
 struct loader {
 	struct config *cfg;
 	const char *path;
@@ -126,6 +133,7 @@ struct loader {
 	unsigned lineno;
 	enum line_kind kind;	/* of the current line */
 	bool handled;		/* the handler saw the current line */
+	char *long_value;	/* the current line's value, too long for inih; owned */
 	unsigned header_line;	/* of the current [section] */
 	unsigned header_reported;	/* header line already reported unknown */
 	unsigned seen[N_KEYS];	/* line where each key was set, 0 = not yet */
@@ -402,6 +410,47 @@ static void loader_check_line(struct loader *ld)
 	ld->kind = LINE_BLANK;
 }
 
+/*
+ * A line longer than inih's buffer of SIZE: a comment is dropped, a
+ * "key = value" line goes to inih as "key =" written into BUF while its value,
+ * trimmed and cut at an inline " ;" comment as inih would, waits in
+ * ld->long_value for the handler; anything else is refused, saying why.
+ */
+static const char *loader_long_line(struct loader *ld, char *s, char *buf, int size)
+{
+	if (strchr(";#", *s))
+		return "\n";
+	char *eq = strchr(s, '=');
+	size_t klen = eq ? (size_t)(eq - s) : 0;
+	while (klen > 0 && strchr(" \t", s[klen - 1]))
+		klen--;
+	if (*s == '[' || eq == NULL || klen == 0 || klen + 4 > (size_t)size) {
+		loader_error(ld, ld->lineno, "the line is longer than %d characters and is not "
+			     "\"key = value\": only a value may be that long", size - 2);
+		return "\n";
+	}
+	char *v = eq + 1 + strspn(eq + 1, " \t");
+	size_t vlen = strcspn(v, "\r\n");
+	for (size_t i = 1; i < vlen; i++) {
+		if (v[i] == ';' && strchr(" \t", v[i - 1])) {
+			vlen = i;
+			break;
+		}
+	}
+	while (vlen > 0 && strchr(" \t\r\n\v\f", v[vlen - 1]))
+		vlen--;
+	if (vlen > CONFIG_VALUE_MAX) {
+		loader_error(ld, ld->lineno, "the value is longer than %d characters: for the "
+			     "database, put the parameters in a pg_service.conf entry and write "
+			     "conninfo = service=NAME", CONFIG_VALUE_MAX);
+		return "\n";
+	}
+	ld->long_value = xstrndup(v, vlen);
+	ld->kind = LINE_KEY;
+	snprintf(buf, (size_t)size, "%.*s =\n", (int)klen, s);
+	return buf;
+}
+
 /* ini_reader: hands inih one line at a time (see the top of the file). */
 static char *loader_read(char *buf, int size, void *stream)
 {
@@ -415,19 +464,21 @@ static char *loader_read(char *buf, int size, void *stream)
 	}
 	ld->lineno++;
 	ld->handled = false;
-	char *s = ld->line;
+	free(ld->long_value);
+	ld->long_value = NULL;
+	const char *s = ld->line;
 	if (ld->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3;
 	s += strspn(s, " \t\r\v\f");
 	size_t len = (size_t)n - (size_t)(s - ld->line);
+	char *line = ld->line + (s - ld->line);
 	if (memchr(s, '\0', len)) {
 		loader_error(ld, ld->lineno, "the line contains a NUL byte");
 		s = "\n";
 	} else if (len > (size_t)size - 1) {
-		loader_error(ld, ld->lineno, "the line is longer than %d characters", size - 2);
-		s = "\n";
+		s = loader_long_line(ld, line, buf, size);
 	} else if (*s == '[') {
-		char *end = strchr(s, ']');
+		char *end = strchr(line, ']');
 		if (!end) {
 			loader_error(ld, ld->lineno, "syntax error: \"[\" without \"]\"");
 		} else {
@@ -442,7 +493,7 @@ static char *loader_read(char *buf, int size, void *stream)
 	} else if (*s != '\0' && *s != '\n' && !strchr(";#", *s)) {
 		ld->kind = LINE_KEY;
 	}
-	memcpy(buf, s, strlen(s) + 1);
+	memmove(buf, s, strlen(s) + 1);
 	return buf;
 }
 
@@ -452,6 +503,8 @@ static int loader_handle(void *user, const char *section, const char *name, cons
 	struct loader *ld = user;
 	unsigned line = ld->lineno;
 	ld->handled = true;
+	if (ld->long_value)
+		value = ld->long_value;
 	if (*section == '\0') {
 		loader_error(ld, line, "%s: key before any [section]", name);
 		return 1;
@@ -582,6 +635,7 @@ out:
 	if (ld.f)
 		fclose(ld.f);
 	free(ld.line);
+	free(ld.long_value);
 	config_free(ld.cfg);
 	if (errors)
 		*errors = ld.errors;

@@ -973,7 +973,7 @@ static enum reason finish(struct pipeline *p, const struct inbox_claim *claim,
 		struct stat st;
 		if (lstat(claim->spool_path, &st) == 0)
 			r = archive_quarantine(p->cfg->quarantine, claim, sub->first_error,
-					       sub->first_message);
+					       sub->first_message, p->cfg->timezone);
 		if (r != REASON_OK)
 			return r;
 		crashpoint("after_archive");

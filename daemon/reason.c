@@ -10,12 +10,14 @@ struct reason_entry {
 	enum reason_class class;
 	enum reason_level level;
 	const char *text;
+	const char *label_fr;
+	const char *rule;
 };
 
 static const struct reason_entry reason_table[REASON_COUNT] = {
-	[REASON_OK] = { "ok", REASON_PERMANENT, REASON_LEVEL_NONE, "no problem" },
-#define REASON(id, code, class, level, text) \
-	[REASON_##id] = { code, REASON_##class, REASON_LEVEL_##level, text },
+	[REASON_OK] = { "ok", REASON_PERMANENT, REASON_LEVEL_NONE, "no problem", "aucun problème", "" },
+#define REASON(id, code, class, level, text, label_fr, rule) \
+	[REASON_##id] = { code, REASON_##class, REASON_LEVEL_##level, text, label_fr, rule },
 #include "reason.def"
 #undef REASON
 };
@@ -29,6 +31,8 @@ static const struct reason_entry *reason_entry(enum reason r)
 
 const char *reason_code(enum reason r) { return reason_entry(r)->code; }
 const char *reason_text(enum reason r) { return reason_entry(r)->text; }
+const char *reason_label_fr(enum reason r) { return reason_entry(r)->label_fr; }
+const char *reason_rule(enum reason r) { return reason_entry(r)->rule; }
 enum reason_class reason_class(enum reason r) { return reason_entry(r)->class; }
 enum reason_level reason_level(enum reason r) { return reason_entry(r)->level; }
 

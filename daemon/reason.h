@@ -10,7 +10,7 @@
 
 enum reason {
 	REASON_OK = 0,
-#define REASON(id, code, class, level, text) REASON_##id,
+#define REASON(id, code, class, level, text, label_fr, rule) REASON_##id,
 #include "reason.def"
 #undef REASON
 	REASON_COUNT
@@ -31,6 +31,11 @@ enum reason_level {
 const char *reason_code(enum reason r);
 /* One sentence for people: what it means and what to do. */
 const char *reason_text(enum reason r);
+/* The short French label auditors and the console show ("signature invalide"). */
+const char *reason_label_fr(enum reason r);
+/* The rule it applies: the rules.md / exchange-format.md section and the
+ * article of the Code de la route or the arrêté; "" for our environment. */
+const char *reason_rule(enum reason r);
 enum reason_class reason_class(enum reason r);
 enum reason_level reason_level(enum reason r);
 /* True when the file must be kept and retried rather than rejected. */

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "reason.h"
 #include "store.h"
 #include "store_internal.h"
 #include "xmalloc.h"
@@ -209,6 +210,17 @@ enum store_status store_result_status(struct store *st, PGresult *res, char **er
 	}
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *ctx = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	/* 42501, a privilege missing: most often an auditor's role running an
+	 * operator's command.  PostgreSQL's "permission denied for table …"
+	 * does not say who may do what; one sentence does (issue 18 §4). */
+	if (strcmp(st->sqlstate, "42501") == 0) {
+		*err = xasprintf("the database role %s may not do this (%s): an auditor's role "
+				 "(attestd_auditor) may only read the audit schema, with psql or "
+				 "'attestd audit', and every other command must run as the attestd "
+				 "role (conninfo user=attestd)",
+				 PQuser(st->conn), msg ? msg : "permission denied");
+		return STORE_ERROR;
+	}
 	*err = xasprintf("%s%s%s", msg ? msg : store_trim(PQerrorMessage(st->conn)),
 			 ctx ? " (" : "", ctx ? ctx : "");
 	if (ctx) {
@@ -605,6 +617,66 @@ static enum store_status roles_check(struct store *st, char **err)
 	return s;
 }
 
+static const char *reason_level_name(enum reason_level l)
+{
+	switch (l) {
+	case REASON_LEVEL_DOCUMENT: return "document";
+	case REASON_LEVEL_STAGE: return "stage";
+	case REASON_LEVEL_ATTESTATION: return "attestation";
+	case REASON_LEVEL_FLAG: return "flag";
+	default: return "environment";
+	}
+}
+
+/*
+ * audit.reason_codes (010) from the binary's own table (reason.def), at
+ * every migrate, in one transaction: the database names exactly the codes
+ * this binary writes, with the labels it shows, and cannot drift from it.
+ * A code the binary no longer knows stays (old rows may hold it), retired.
+ */
+static enum store_status reason_codes_sync(struct store *st, char **err)
+{
+	enum store_status s = store_exec(st, "BEGIN", err);
+	if (s != STORE_OK)
+		return s;
+	size_t cap = 16;
+	for (int r = 1; r < REASON_COUNT; r++)
+		cap += strlen(reason_code((enum reason)r)) + 1;
+	char *codes = xmalloc(cap);
+	size_t used = 0;
+	codes[used++] = '{';
+	for (int r = 1; r < REASON_COUNT && s == STORE_OK; r++) {
+		enum reason rr = (enum reason)r;
+		const char *v[6] = { reason_code(rr), reason_label_fr(rr), reason_rule(rr),
+				     reason_is_temporary(rr) ? "temporary" : "permanent",
+				     reason_level_name(reason_level(rr)), reason_text(rr) };
+		PGresult *res = PQexecParams(st->conn,
+			"INSERT INTO audit.reason_codes (code, label_fr, rule, class, level, description, retired) "
+			"VALUES ($1, $2, $3, $4, $5, $6, false) ON CONFLICT (code) DO UPDATE SET "
+			"label_fr = excluded.label_fr, rule = excluded.rule, class = excluded.class, "
+			"level = excluded.level, description = excluded.description, retired = false",
+			6, NULL, v, NULL, NULL, 0);
+		s = store_result_status(st, res, err);
+		PQclear(res);
+		/* Codes are [a-z0-9_]: an array literal needs no quoting. */
+		used += (size_t)snprintf(codes + used, cap - used, "%s%s", r > 1 ? "," : "", v[0]);
+	}
+	snprintf(codes + used, cap - used, "}");
+	if (s == STORE_OK) {
+		const char *v[1] = { codes };
+		PGresult *res = PQexecParams(st->conn,
+			"UPDATE audit.reason_codes SET retired = true WHERE NOT code = ANY ($1::text[])",
+			1, NULL, v, NULL, NULL, 0);
+		s = store_result_status(st, res, err);
+		PQclear(res);
+	}
+	free(codes);
+	if (s == STORE_OK)
+		return store_exec(st, "COMMIT", err);
+	PQclear(PQexec(st->conn, "ROLLBACK"));
+	return s;
+}
+
 enum store_status store_migrate(struct store *st, FILE *out, char **err)
 {
 	struct migration *mig = NULL;
@@ -635,6 +707,8 @@ enum store_status store_migrate(struct store *st, FILE *out, char **err)
 	if (pending == 0)
 		fprintf(out, "schema is up to date (version %03d)\n",
 			n_mig ? mig[n_mig - 1].version : 0);
+	if ((s = reason_codes_sync(st, err)) != STORE_OK)
+		goto out;
 out:
 	if (locked) {
 		snprintf(lock, sizeof(lock), "SELECT pg_advisory_unlock(%d)", MIGRATION_LOCK_KEY);

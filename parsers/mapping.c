@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <libxml/tree.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "date.h"
@@ -601,35 +602,30 @@ static enum reason mapping_attestations(struct mapping *m, const xmlNode *root,
 
 /* --- sign-in sheet ------------------------------------------------------------- */
 
-/* Base64 by table: the 64 values, 64 for XML whitespace, 65 for '=', XX for the rest
- * (a scan is most of a sheet's bytes, so this is the mapping's hot loop). */
-#define B64_SPACE 0x40
-#define B64_PAD 0x41
-#define XX 0xFF
-static const unsigned char mapping_b64[256] = {
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  64,  64,  XX,  XX,  64,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 64,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  62,  XX,  XX,  XX,  63,
-	 52,  53,  54,  55,  56,  57,  58,  59,  60,  61,  XX,  XX,  XX,  65,  XX,  XX,
-	 XX,   0,   1,   2,   3,   4,   5,   6,   7,   8,   9,  10,  11,  12,  13,  14,
-	 15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25,  XX,  XX,  XX,  XX,  XX,
-	 XX,  26,  27,  28,  29,  30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,
-	 41,  42,  43,  44,  45,  46,  47,  48,  49,  50,  51,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-	 XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,  XX,
-};
-#undef XX
+/* The RFC 4648 alphabet, for the value of the last character before '='. */
+static const char mapping_b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static bool mapping_xml_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 /*
- * Strict base64 (RFC 4648 alphabet, XML whitespace anywhere, '=' padding
- * only at the end, unused bits zero as xs:base64Binary requires).  The size
- * is known before anything is allocated, so an oversized scan costs nothing.
+ * The scan's base64, decoded by OpenSSL (EVP_DecodeBlock), not by code of
+ * ours.  The schema has already checked the lexical form of xs:base64Binary
+ * (alphabet, groups of four, '=' only at the end, canonical padding); what
+ * is checked here anyway, because EVP_DecodeBlock does not and a document
+ * may reach the mapping by another way than the pipeline's:
+ *   - XML whitespace may sit anywhere: removed first (EVP_DecodeBlock only
+ *     trims the ends and fails on inner spaces);
+ *   - '=' only as the last one or two characters (EVP_DecodeBlock decodes
+ *     "Q===" or "QQ=A" as zero bits), their bytes removed from the length;
+ *   - the bits left unused before the padding are zero (xs:base64Binary's
+ *     canonical form: one scan, one text, one hash);
+ *   - any other character makes EVP_DecodeBlock fail: refused the same way.
+ * The size is known before the decoded scan is allocated, so an oversized
+ * scan costs nothing.
  */
 static enum reason mapping_base64(struct mapping *m, const xmlNode *node, const char *text,
 				  unsigned char **out, size_t *out_len)
@@ -637,12 +633,11 @@ static enum reason mapping_base64(struct mapping *m, const xmlNode *node, const 
 	const unsigned char *s = (const unsigned char *)text;
 	size_t sig = 0, pad = 0;
 	for (const unsigned char *p = s; *p; p++) {
-		unsigned v = mapping_b64[*p];
-		if (v == B64_SPACE)
+		if (mapping_xml_space(*p))
 			continue;
-		if (v == B64_PAD)
+		if (*p == '=')
 			pad++;
-		else if (pad > 0 || v > 63)
+		else if (pad > 0)
 			return mapping_fail(m, node, "identity-document: the scan is not valid base64");
 		sig++;
 	}
@@ -652,43 +647,35 @@ static enum reason mapping_base64(struct mapping *m, const xmlNode *node, const 
 	if (len > DOC_MAX_SCAN_BYTES)
 		return mapping_fail(m, node, "identity-document: the scan has %zu bytes, more than "
 				    "the %u allowed", len, DOC_MAX_SCAN_BYTES);
-	unsigned char *buf = xmalloc(len ? len : 1);
-	size_t o = 0;
-	unsigned acc = 0, nbits = 0;
-	for (const unsigned char *p = s; *p && *p != '=';) {
-		/* Four characters, no whitespace among them: three bytes at once
-		 * (&& stops at the NUL, whose value is not below 64). */
-		if (nbits == 0 && o + 3 <= len && mapping_b64[p[0]] < 64 &&
-		    mapping_b64[p[1]] < 64 && mapping_b64[p[2]] < 64 && mapping_b64[p[3]] < 64) {
-			unsigned v = (unsigned)mapping_b64[p[0]] << 18 |
-				     (unsigned)mapping_b64[p[1]] << 12 |
-				     (unsigned)mapping_b64[p[2]] << 6 | mapping_b64[p[3]];
-			buf[o++] = (unsigned char)(v >> 16);
-			buf[o++] = (unsigned char)(v >> 8);
-			buf[o++] = (unsigned char)v;
-			p += 4;
-			continue;
-		}
-		unsigned v = mapping_b64[*p++];
-		if (v == B64_SPACE)
-			continue;
-		acc = (acc << 6) | v;
-		nbits += 6;
-		if (nbits >= 8) {
-			nbits -= 8;
-			buf[o++] = (unsigned char)(acc >> nbits);
-			acc &= (1u << nbits) - 1;
-		}
+	unsigned char *packed = xmalloc(sig + 1);
+	size_t n = 0;
+	for (const unsigned char *p = s; *p; p++)
+		if (!mapping_xml_space(*p))
+			packed[n++] = *p;
+	packed[n] = '\0';
+	/* 3 bytes for every 4 characters, padding decoded as zero bytes. */
+	unsigned char *buf = xmalloc(sig / 4 * 3 + 1);
+	enum reason r = REASON_OK;
+	if (EVP_DecodeBlock(buf, packed, (int)sig) != (int)(sig / 4 * 3)) {
+		r = mapping_fail(m, node, "identity-document: the scan is not valid base64");
+		goto out;
 	}
-	/* With padding, the bits left over must be zero. */
-	if (acc != 0 || o != len) {
-		free(buf);
-		return mapping_fail(m, node, "identity-document: the scan's base64 padding is not "
-				    "canonical");
+	if (pad > 0) {
+		const char *last = strchr(mapping_b64_alphabet, packed[sig - pad - 1]);
+		unsigned unused = pad == 1 ? 0x3 : 0xF;
+		if (last == NULL || ((unsigned)(last - mapping_b64_alphabet) & unused) != 0) {
+			r = mapping_fail(m, node, "identity-document: the scan's base64 padding is "
+					 "not canonical");
+			goto out;
+		}
 	}
 	*out = buf;
 	*out_len = len;
-	return REASON_OK;
+	buf = NULL;
+out:
+	free(buf);
+	free(packed);
+	return r;
 }
 
 static void mapping_sha256_hex(const unsigned char *data, size_t len, char hex[DOC_SHA256_HEX_SIZE])

@@ -77,3 +77,39 @@ finish() {
 	echo "$T_NAME: $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
+
+# --- waiting on events (issue 12) -------------------------------------------
+# A check waits for what it is about (a log line, the status file, a row, a
+# receipt), never for a time: the timeouts below are for a hung product
+# only, and are wall-clock, so a loaded machine's slow polls do not shorten
+# or stretch them.  WAIT_SCALE multiplies every timeout (a very slow host).
+#
+#   wait_until TIMEOUT CMD...      polls CMD every 0.1 s (WAIT_POLL): 0 once it
+#                                  succeeds, 1 if TIMEOUT seconds pass first
+#   wait_for WHAT TIMEOUT CMD...   the same, as a check named WHAT
+#   status_after PIDFILE T         true once the service's status file
+#                                  (spool/.status.PID) was rewritten in a
+#                                  second after T (epoch seconds): its main
+#                                  loop went round at least once since T
+wait_until() {
+	local deadline=$(( $(date +%s) + $1 * ${WAIT_SCALE:-1} ))
+	shift
+	until "$@"; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep "${WAIT_POLL:-0.1}"
+	done
+	return 0
+}
+
+wait_for() {
+	local what=$1 timeout=$2
+	shift 2
+	if wait_until "$timeout" "$@"; then pass "$what"
+	else fail "$what" "not seen within $timeout s: $*"; fi
+}
+
+status_after() {
+	local updated
+	updated=$(sed -n 's/^updated=//p' "$1" 2>/dev/null)
+	[ -n "$updated" ] && [ "$updated" -gt "$2" ]
+}

@@ -22,7 +22,7 @@ awk 'NR % 3 == 0 && /-(att|sheet)-/ { print; c = $0; sub(/\.xml$/, "c.xml", c); 
 while read -r c; do cp "$WORK/batch/${c%c.xml}.xml" "$WORK/batch/$c"; done < "$WORK/batch/COPIES"
 mv "$WORK/batch/ORDER.new" "$WORK/batch/ORDER"
 B_FILES=$(wc -l < "$WORK/batch/ORDER")
-limit=$((60 + B_FILES / 4))
+limit=$((300 + B_FILES))
 
 service_start() {
 	ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --foreground 2>>"$R/daemon.$1.log" &
@@ -47,6 +47,12 @@ half=$((B_FILES / 2))
 batch_drop 1 "$half"
 t0=$(date +%s%N)
 for ((i = 1; i <= N; i++)); do service_start "$i"; done
+# The second half once every instance is ready (it compared the archive with
+# the database, the last step before it waits for files): then each one
+# takes some, however slowly the others started.
+all_ready() { local i; for ((i = 1; i <= N; i++)); do grep -q 'action=reconcile' "$R/daemon.$i.log" || return 1; done; }
+wait_until 300 all_ready
+expect_eq "$N instances: every one ready" 0 $?
 batch_drop $((half + 1))
 batch_wait "$limit" batch_finished
 expect_eq "$N instances: the batch is processed (no deadlock)" 0 $?

@@ -111,20 +111,19 @@ attestations_file later.xml
 rm -f "$PROM"
 ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --foreground 2>"$WORK/daemon.log" &
 pid=$!
-wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
-wait_for test -f "$PROM"
+wait_until 60 test -f "$PROM"
 expect_eq "the service writes the file from the start" 0 $?
 expect_eq "a fresh process counts from zero" "0" "$(metric 'attestd_files_total{outcome="accepted"}')"
 drop later.xml
-wait_for test -f "$(receipt later.xml 1)"
-wait_for grep -qs '^attestd_files_total{outcome="accepted"} 1$' "$PROM"
+wait_until 60 test -f "$(receipt later.xml 1)"
+wait_until 60 grep -qs '^attestd_files_total{outcome="accepted"} 1$' "$PROM"
 expect_eq "rewritten after the file" 0 $?
 expect_eq "its attestation counted" "1" "$(metric 'attestd_attestations_total{decision="pending"}')"
 promcheck "the service" "$PROM"
 inode=$(stat -c %i "$PROM")
-sleep 2.5
-expect_eq "rewritten while idle, every rescan interval" "yes" \
-	"$([ "$(stat -c %i "$PROM")" != "$inode" ] && echo yes || echo no)"
+prom_replaced() { [ "$(stat -c %i "$PROM" 2>/dev/null)" != "$inode" ]; }
+wait_until 60 prom_replaced
+expect_eq "rewritten while idle, every rescan interval" 0 $?
 kill -TERM $pid
 wait $pid
 expect_eq "service: exit 0" 0 $?
@@ -134,7 +133,7 @@ rm -f "$PROM"
 sed "s|dbname=$DB|dbname=nonexistent_db|" "$CONF" > "$WORK/nodb.conf"
 "$ATTESTD" run --foreground --config "$WORK/nodb.conf" 2>"$WORK/nodb.log" &
 pid=$!
-wait_for grep -qs '^attestd_fault{fault="db_unavailable"} 1$' "$PROM"
+wait_until 60 grep -qs '^attestd_fault{fault="db_unavailable"} 1$' "$PROM"
 expect_eq "paused service: the fault in the metrics" 0 $?
 expect_eq "paused service: the queue still counted" "0" "$(metric 'attestd_inbox_files')"
 kill -TERM $pid

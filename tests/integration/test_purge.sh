@@ -287,12 +287,18 @@ expect_eq "no credit twice: the balances unchanged" "$balances_after" \
 expect_eq "no attestation row again" "0" "$(count attestd.attestations "number LIKE 'A-%'")"
 
 # Two purges at once (two hosts' timers): the second does nothing.
-sql "SELECT pg_advisory_lock(727002), pg_sleep(3)" >/dev/null &
+# The other one holds the lock until told (its backend ended), however
+# slowly each side starts.
+PGAPPNAME=test_purge_locker sql "SELECT pg_advisory_lock(727002), pg_sleep(600)" >/dev/null 2>&1 &
 locker=$!
-sleep 1
+purge_locked() { [ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+	WHERE l.locktype = 'advisory' AND l.objid = 727002 AND l.granted
+	AND a.application_name = 'test_purge_locker'")" = 1 ]; }
+wait_for "the other purge holds the lock" 60 purge_locked
 purge
 expect_eq "a purge already running: exit 0" 0 "$RC"
 expect_match "a purge already running: said" 'another purge is running' "$OUT"
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'test_purge_locker'" >/dev/null
 wait $locker
 
 finish

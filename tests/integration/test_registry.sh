@@ -155,11 +155,15 @@ expect_eq "bad events: the good record was not imported either" "0" \
 # first. PostgreSQL aborts the import, the first waiter; it runs again.
 sed -e 's/^120575300042,MARTIN,Claire/120575300042,MARTIN,Claire Anne/' \
     -e 's/^210412300077,NGUYEN,Bao/210412300077,NGUYEN,Bao Long/' "$C/licences2.csv" > "$C/licences3.csv"
-psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >"$WORK/locker.out" 2>&1 <<'SQL' &
+# The other transaction never runs the deadlock check itself (a superuser's
+# session, deadlock_timeout raised): which one PostgreSQL aborts must not
+# depend on which backend a loaded machine wakes first.
+PGAPPNAME=test_locker psql -X -q -v ON_ERROR_STOP=1 -U "$PG_SUPERUSER" -d "$DB" >"$WORK/locker.out" 2>&1 <<'SQL' &
+SET deadlock_timeout = '10min';
 DO $$
 BEGIN
 	PERFORM 1 FROM attestd.licences WHERE licence = '210412300077' FOR UPDATE;
-	FOR i IN 1 .. 600 LOOP
+	FOR i IN 1 .. 6000 LOOP
 		PERFORM pg_stat_clear_snapshot();
 		EXIT WHEN EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a USING (pid)
 				  WHERE NOT l.granted AND a.datname = current_database()
@@ -171,7 +175,11 @@ BEGIN
 END $$;
 SQL
 locker=$!
-sleep 0.3
+# The import must come after the other transaction holds its row: it
+# sleeps in its loop only once it does.
+locker_holds() { [ "$(psql -X -At -U "$PG_SUPERUSER" -d "$DB" -c "SELECT count(*) FROM pg_stat_activity
+	WHERE application_name = 'test_locker' AND wait_event = 'PgSleep'")" = 1 ]; }
+wait_until 60 locker_holds
 run_attestd registry import licences "$C/licences3.csv"
 wait $locker
 expect_eq "deadlocked import: exit 0" 0 "$RC"

@@ -17,21 +17,19 @@ attestations_file att.xml
 
 ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --foreground 2>"$WORK/daemon.log" &
 pid=$!
-# wait_for CMD...: up to 10 s for the command to succeed.
-wait_for() { local i; for i in $(seq 100); do "$@" && return 0; sleep 0.1; done; return 1; }
-wait_for grep -q 'action=start' "$WORK/daemon.log"
+wait_until 60 grep -q 'action=start' "$WORK/daemon.log"
 expect_eq "the service starts" 0 $?
-wait_for test -f "$WORK/spool/.status.$pid"
+wait_until 60 test -f "$WORK/spool/.status.$pid"
 expect_match "status file: running" '^state=running$' "$(cat "$WORK/spool/.status.$pid" 2>&1)"
 
 start=$(date +%s%N)
 drop att.xml
-wait_for test -f "$(receipt att.xml 1)"
+wait_until 60 test -f "$(receipt att.xml 1)"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_eq "a dropped file gets its receipt" 0 $?
 echo "        (drop to receipt: ${ms} ms)"
 # The line is logged once the file has left the spool, after its receipt.
-wait_for grep -q 'file=att.xml .*outcome=accepted' "$WORK/daemon.log"
+wait_until 60 grep -q 'file=att.xml .*outcome=accepted' "$WORK/daemon.log"
 expect_match "processed by the service" 'file=att.xml .*outcome=accepted' "$(cat "$WORK/daemon.log")"
 
 run_attestd status
@@ -44,39 +42,50 @@ expect_match "status: empty inbox" '^inbox: 0 files waiting$' "$OUT"
 # Temporary names are left alone.
 echo '<partial' > "$WORK/inbox/$APPROVAL/.upload.xml"
 echo '<partial' > "$WORK/inbox/$APPROVAL/next.xml.part"
-sleep 2.5
+# Looked at, and left: a file dropped after them is done (their events came
+# first), and the service has gone round its loop past a rescan since.
+since=$(date +%s)
+printf '<x/>' > "$WORK/probe.xml"; mv "$WORK/probe.xml" "$WORK/inbox/$APPROVAL/probe.xml"
+wait_until 60 test -f "$(receipt probe.xml 1)"
+expect_eq "a file dropped after them is done" 0 $?
+wait_until 60 status_after "$WORK/spool/.status.$pid" $((since + 2))
 expect_eq "temporary names untouched" ".upload.xml next.xml.part" "$(ls -A "$WORK/inbox/$APPROVAL" | tr '\n' ' ' | sed 's/ $//')"
 rm -f "$WORK/inbox/$APPROVAL/.upload.xml" "$WORK/inbox/$APPROVAL/next.xml.part"
 
 # Written in place, slowly: not taken before it is closed.
-# Written a piece every 0.3 s (well under the 2 s settle time) for 2 s through one
-# descriptor held open meanwhile, as sftp-server does; the sleeps must not
-# inherit it, or their exits would be closes after writing.
+# Written a piece every 0.3 s (well under the 2 s settle time) through one
+# descriptor held open meanwhile, as sftp-server does, until the test says
+# stop; the sleeps must not inherit it, or their exits would be closes
+# after writing.
 ( exec 3>"$WORK/inbox/$APPROVAL/slow.xml"; printf '<attestations xmlns="urn:ssr:stage:1"' >&3
-  for i in 1 2 3 4 5 6 7; do sleep 0.3 3>&-; printf ' ' >&3; done
+  for i in $(seq 2000); do [ -f "$WORK/slow.stop" ] && break; sleep 0.3 3>&-; printf ' ' >&3; done
   printf ' version="1"/>' >&3; exec 3>&- ) &
 writer=$!
-sleep 1.5
+wait_until 60 test -s "$WORK/inbox/$APPROVAL/slow.xml"
+since=$(date +%s)
+# Past the settle time and a rescan (at most settle_time + 50 ms away).
+wait_until 60 status_after "$WORK/spool/.status.$pid" $((since + 3))
 expect_eq "a file being written is not taken" "slow.xml" "$(ls "$WORK/inbox/$APPROVAL")"
+touch "$WORK/slow.stop"
 wait $writer
-wait_for test -f "$(receipt slow.xml 1)"
+wait_until 60 test -f "$(receipt slow.xml 1)"
 expect_eq "taken once complete" 0 $?
 expect_match "judged on its whole content (schema, not truncation)" 'file=slow.xml .*reason=signature_missing' "$(cat "$WORK/daemon.log")"
 
 # A zero-length file.
 : > "$WORK/inbox/$APPROVAL/empty.xml"
-wait_for test -f "$(receipt empty.xml 1)"
+wait_until 60 test -f "$(receipt empty.xml 1)"
 expect_match "zero-length file rejected" 'file=empty.xml .*outcome=rejected reason=not_well_formed' "$(cat "$WORK/daemon.log")"
 
 # Reload: a bad configuration keeps the old one, a good one is taken.
 cp "$CONF" "$WORK/good.conf"
 echo "bogus = 1" >> "$CONF"
 kill -HUP $pid
-wait_for grep -q 'action=reload outcome=kept-old' "$WORK/daemon.log"
+wait_until 60 grep -q 'action=reload outcome=kept-old' "$WORK/daemon.log"
 expect_eq "bad reload keeps the old configuration" 0 $?
 cp "$WORK/good.conf" "$CONF"
 kill -HUP $pid
-wait_for grep -q 'action=reload outcome=ok' "$WORK/daemon.log"
+wait_until 60 grep -q 'action=reload outcome=ok' "$WORK/daemon.log"
 expect_eq "good reload taken" 0 $?
 kill -0 $pid 2>/dev/null
 expect_eq "still running after reloads" 0 $?

@@ -133,7 +133,7 @@ CONF
 		/usr/sbin/sshd -D -e -f "$SSH/sshd_config" 2>"$SSH/sshd.log" &
 		SSHD_PID=$!
 		local i
-		for i in $(seq 100); do
+		for i in $(seq 600); do
 			grep -q "Server listening on 127.0.0.1 port $PORT" "$SSH/sshd.log" && return 0
 			kill -0 "$SSHD_PID" 2>/dev/null || break
 			sleep 0.1

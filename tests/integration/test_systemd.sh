@@ -161,10 +161,8 @@ CONF
 	NOTIFY_SOCKET=$WORK/notify ATTESTD_TEST_NOW=$NOW \
 		strace -f -qq -o "$WORK/trace" "$ATTESTD" run --foreground 2>"$WORK/run.log" &
 	pid=$!
-	waitfor() {	# waitfor REGEX FILE: up to 20 s
-		local i
-		for i in $(seq 200); do grep -Eq "$1" "$2" 2>/dev/null && return 0; sleep 0.1; done
-		return 1
+	waitfor() {	# waitfor REGEX FILE
+		wait_until 120 grep -Eqs "$1" "$2"
 	}
 	waitfor 'action=start' "$WORK/run.log" || fail "daemon started under strace" "$(cat "$WORK/run.log")"
 	drop att.xml

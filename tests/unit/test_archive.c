@@ -169,11 +169,12 @@ Test(archive, quarantine_moves_file_with_reason, .init = setup, .fini = teardown
 	cr_assert_geq(fd, 0);
 	close(fd);
 	struct inbox_claim c = { .dir = "R2402800010", .name = "x.xml",
-				 .claim_id = "00000000001.000000001-abcdef01" };
+				 .claim_id = "00000000001.000000001-abcdef01",
+				 .received = { .tv_sec = 1763283600 } };
 	c.spool_path = spooled;
 	char *q = xasprintf("%s/quarantine", root);
-	cr_assert_eq(archive_quarantine(q, &c, REASON_NOT_WELL_FORMED, "line 3: unexpected end"),
-		     REASON_OK);
+	cr_assert_eq(archive_quarantine(q, &c, REASON_NOT_WELL_FORMED, "line 3: unexpected end",
+				       "Europe/Paris"), REASON_OK);
 	char *moved = xasprintf("%s/R2402800010/00000000001.000000001-abcdef01.x.xml", q);
 	struct stat st;
 	cr_expect_eq(lstat(moved, &st), 0);
@@ -183,8 +184,10 @@ Test(archive, quarantine_moves_file_with_reason, .init = setup, .fini = teardown
 	cr_assert_not_null(text);
 	cr_expect(strstr(text, "reason: not_well_formed\n") != NULL, "%s", text);
 	cr_expect(strstr(text, "message: line 3: unexpected end\n") != NULL, "%s", text);
+	/* Reception time for people: ISO 8601, local time with its offset. */
+	cr_expect(strstr(text, "received: 2025-11-16T10:00:00+01:00\n") != NULL, "%s", text);
 	/* Done again after a crash: still fine. */
-	cr_expect_eq(archive_quarantine(q, &c, REASON_NOT_WELL_FORMED, NULL), REASON_OK);
+	cr_expect_eq(archive_quarantine(q, &c, REASON_NOT_WELL_FORMED, NULL, "Europe/Paris"), REASON_OK);
 	free(text);
 	free(rpath);
 	free(moved);

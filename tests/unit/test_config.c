@@ -65,6 +65,8 @@ static void teardown(void)
 
 TestSuite(config, .init = setup, .fini = teardown);
 
+#define DEP_LONG "[prefecture]\ndepartements = 28\n"
+
 /* Writes text as the configuration file and loads it. */
 static struct config *load_text(const char *text, size_t len, char **errors)
 {
@@ -132,6 +134,33 @@ Test(config, full_file_every_value)
 	cr_expect(!config_serves(cfg, "2a"));
 	cr_expect(!config_serves(cfg, "29"));
 	config_free(cfg);
+}
+
+/* A value longer than inih's 200-byte line buffer (a conninfo with its TLS
+ * files, say) is taken whole, trimmed and cut at an inline comment as any
+ * other value; past CONFIG_VALUE_MAX the error says what to do. */
+Test(config, long_value_taken_whole)
+{
+	char value[1201], text[1400], *errors = NULL;
+	memset(value, 'x', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	memcpy(value, "host=db", 7);
+	snprintf(text, sizeof(text), DEP_LONG "[database]\nconninfo =   %s   ; the TLS files\n"
+		 "[paths]\ninbox = /in\n", value);
+	struct config *cfg = load_ok(text);
+	cr_expect_str_eq(cfg->conninfo, value);
+	cr_expect_str_eq(cfg->inbox, "/in");
+	config_free(cfg);
+
+	char *huge = malloc(9000 + 64);
+	cr_assert_not_null(huge);
+	snprintf(huge, 9000 + 64, DEP_LONG "[database]\nconninfo = %09000d\n", 0);
+	cr_expect_null(load_text(huge, 0, &errors));
+	cr_expect(errors && strstr(errors, ":4: the value is longer than 8192 characters: for the "
+				   "database, put the parameters in a pg_service.conf entry and "
+				   "write conninfo = service=NAME\n"), "%s", errors ? errors : "");
+	free(errors);
+	free(huge);
 }
 
 Test(config, minimal_file_gets_the_defaults)
@@ -258,10 +287,11 @@ static const struct bad_case bad_cases[] = {
 	{ "unterminated_header", DEP "[paths\n", 0, ":3: syntax error: \"[\" without \"]\"\n" },
 	{ "nul_byte", DEP "[paths]\ninbox = /a\0b\n", sizeof(DEP "[paths]\ninbox = /a\0b\n") - 1,
 	  ":4: the line contains a NUL byte\n" },
-	{ "long_line", DEP "[paths]\ninbox = /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	{ "long_line_not_a_key", DEP "[paths]\n[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 0,
-	  ":4: the line is longer than 198 characters\n" },
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n", 0,
+	  ":4: the line is longer than 198 characters and is not \"key = value\": only a value "
+	  "may be that long\n" },
 	{ "bad_size", DEP "[limits]\nmax_file_size = 32 megs\n", 0,
 	  ":4: [limits] max_file_size: \"32 megs\" is not a size (use B, KiB, MiB or GiB)\n" },
 	{ "decimal_size_unit", DEP "[limits]\nmax_file_size = 32MB\n", 0,

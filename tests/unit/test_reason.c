@@ -100,3 +100,23 @@ Test(reason, codes_are_unique_and_classes_are_right)
 	/* Out-of-range values never index past the table. */
 	cr_expect_str_eq(reason_code((enum reason)9999), "internal_error");
 }
+
+/* Every code has its French label (the console and audit.reason_codes show
+ * it) and every code the centres can get names the rule it applies. */
+Test(reason, every_code_has_a_french_label_and_a_rule)
+{
+	for (int r = 1; r < REASON_COUNT; r++) {
+		cr_expect(reason_label_fr(r)[0] != '\0', "%s has no French label", reason_code(r));
+		cr_expect(strchr(reason_label_fr(r), '"') == NULL, "%s: a quote in its label",
+			  reason_code(r));
+		if (reason_class(r) == REASON_PERMANENT)
+			cr_expect(strstr(reason_rule(r), ".md §") != NULL,
+				  "%s names no section of the spec: '%s'", reason_code(r), reason_rule(r));
+		else
+			cr_expect_str_eq(reason_rule(r), "", "%s: our environment applies no rule",
+					 reason_code(r));
+	}
+	cr_expect_str_eq(reason_label_fr(REASON_SIGNATURE_INVALID), "signature invalide");
+	cr_expect_str_eq(reason_rule(REASON_LATE_TRANSMISSION),
+			 "rules.md §7; arrêté du 26 juin 2012 art. 15");
+}
