@@ -20,6 +20,7 @@ DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS      := libxml-2.0 xmlsec1-openssl libcrypto libpq libsystemd inih
+PKGS      += libmicrohttpd
 
 # V=1 shows the full compiler command lines.
 Q         := $(if $(V),,@)
@@ -40,10 +41,11 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunistring
 CFLAGS    ?= -O2 -g
 WARN      := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SANFLAGS) -D_GNU_SOURCE -DATTESTD_VERSION='"$(VERSION)"' \
-	-DATTESTD_DATADIR='"$(PREFIX)/share/attestd"' -Idaemon -Iparsers $(PKG_CFLAGS)
+	-DATTESTD_DATADIR='"$(PREFIX)/share/attestd"' -Idaemon -Iparsers -Iconsole $(PKG_CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC   := $(filter-out daemon/main.c,$(wildcard daemon/*.c parsers/*.c))
+LIB_SRC   += $(wildcard console/*.c)
 EMBED_SRC := $(sort $(wildcard sql/*.sql parsers/schemas/*.xsd))
 EMBED_C   := $(BUILD)/gen/embedded.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/embedded.o
@@ -110,6 +112,7 @@ DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmls
 	libssl-dev libpq-dev libsystemd-dev libinih-dev libunistring-dev libcriterion-dev \
 	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata prometheus \
 	systemd openssh-server openssh-client acl strace
+DEBIAN_PACKAGES += libmicrohttpd-dev
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)

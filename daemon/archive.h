@@ -52,6 +52,11 @@ enum archive_state archive_state(const char *root, const char *sha256_hex);
 /* 0 when the archive root can be read, else -1 with errno. */
 int archive_root_readable(const char *root);
 
+/* The file of that hash, whole, when it is a regular file of at most max
+ * bytes whose content has that hash (*out allocated, the caller frees it). */
+enum archive_state archive_read(const char *root, const char *sha256_hex, size_t max,
+				unsigned char **out, size_t *len);
+
 /*
  * Moves a claimed file from the spool into quarantine/<dir>/, beside a
  * <name>.reason text (code, message, reception time), both durable.

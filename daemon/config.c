@@ -89,6 +89,10 @@ static const struct config_key config_keys[] = {
 	 * outbox, quarantine), claiming pauses: a full disk is our fault. */
 	{ "limits", "min_free_space", CT_SIZE, F(min_free_space), "256MiB", 0, 0,
 	  KIB * KIB * KIB * KIB },
+	/* The console's; whether listen needs TLS is decided by console.c. */
+	{ "console", "listen", CT_STRING, F(console_listen), "127.0.0.1:8470", 0, 0, 0 },
+	{ "console", "tls_cert", CT_PATH, F(console_tls_cert), NULL, CK_OPTIONAL, 0, 0 },
+	{ "console", "tls_key", CT_PATH, F(console_tls_key), NULL, CK_OPTIONAL, 0, 0 },
 };
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 

@@ -45,6 +45,11 @@ struct config {
 	uint32_t rescan_interval_ms;	/* default 30 s */
 	uint32_t late_arrival_tolerance_min;	/* default 0 */
 	uint64_t min_free_space;	/* bytes, default 256 MiB: claiming pauses below */
+
+	/* [console]: attestd console only (console/console.c checks them) */
+	char *console_listen;		/* host:port or an absolute UNIX socket path */
+	char *console_tls_cert;		/* PEM; NULL = plain HTTP (loopback or socket only) */
+	char *console_tls_key;
 };
 
 /*

@@ -44,3 +44,9 @@ enum reason reason_from_code(const char *code)
 			return (enum reason)r;
 	return REASON_COUNT;
 }
+
+/* placeholder: replaced by the stable branch's French table */
+const char *reason_label_fr(enum reason r)
+{
+	return reason_text(r);
+}

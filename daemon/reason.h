@@ -37,5 +37,7 @@ enum reason_level reason_level(enum reason r);
 bool reason_is_temporary(enum reason r);
 /* Look a code up by its name; REASON_COUNT when unknown. */
 enum reason reason_from_code(const char *code);
+/* placeholder: replaced by the stable branch's French table */
+const char *reason_label_fr(enum reason r);
 
 #endif

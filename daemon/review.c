@@ -104,6 +104,27 @@ static enum store_status audit_action(struct store *st, int64_t id, bool accept,
 	return rc;
 }
 
+enum store_status review_apply(struct pipeline *p, struct store *st, int64_t id, bool accept,
+				const char *by, const char *note, struct pipeline_review *rv,
+				char **err)
+{
+	enum store_status rc = STORE_ERROR;
+	for (int attempt = 1; attempt <= REVIEW_MAX_TRIES; attempt++) {
+		free(*err);
+		*err = NULL;
+		memset(rv, 0, sizeof(*rv));
+		if ((rc = store_begin(st, err)) == STORE_OK &&
+		    (rc = pipeline_review_decide(p, id, accept, by, note, rv, err)) == STORE_OK &&
+		    (rc = audit_action(st, id, accept, by, note, rv, err)) == STORE_OK &&
+		    (rc = store_commit(st, err)) == STORE_OK)
+			break;
+		store_abort(st);
+		if (!store_should_retry(st))
+			break;
+	}
+	return rc;
+}
+
 int review_decide(const struct config *cfg, int64_t id, bool accept, const char *by,
 		  const char *note, FILE *out)
 {
@@ -126,19 +147,7 @@ int review_decide(const struct config *cfg, int64_t id, bool accept, const char 
 		status = EXIT_CONFIG;
 		goto out;
 	}
-	for (int attempt = 1; attempt <= REVIEW_MAX_TRIES; attempt++) {
-		free(err);
-		err = NULL;
-		memset(&rv, 0, sizeof(rv));
-		if ((rc = store_begin(st, &err)) == STORE_OK &&
-		    (rc = pipeline_review_decide(p, id, accept, by, note, &rv, &err)) == STORE_OK &&
-		    (rc = audit_action(st, id, accept, by, note, &rv, &err)) == STORE_OK &&
-		    (rc = store_commit(st, &err)) == STORE_OK)
-			break;
-		store_abort(st);
-		if (!store_should_retry(st))
-			break;
-	}
+	rc = review_apply(p, st, id, accept, by, note, &rv, &err);
 	if (rc != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
 		status = store_exit_code(rc);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "pipeline.h"
 #include "report.h"
 
 #define REVIEW_MAX_BY	100		/* bytes of an operator's name */
@@ -33,6 +34,19 @@ int review_show(const struct config *cfg, int64_t id, enum report_format format,
  */
 int review_decide(const struct config *cfg, int64_t id, bool accept, const char *by,
 		  const char *note, FILE *out);
+
+/*
+ * The action itself, shared by review_decide and the console: one
+ * transaction on st (the daemon's role, the store p was made with): the
+ * decision through pipeline_review_decide, the audit-log row naming by,
+ * COMMIT; run again on a serialization failure or deadlock.  The
+ * receipt is queued in the database (receipts.written_at NULL): the
+ * caller writes it (pipeline_flush_receipts) or leaves it to the daemon.
+ * STORE_INVALID with *err (allocated) as pipeline_review_decide says.
+ */
+enum store_status review_apply(struct pipeline *p, struct store *st, int64_t id, bool accept,
+				const char *by, const char *note, struct pipeline_review *rv,
+				char **err);
 
 /* An operator's name or note as the commands take them: not empty, at
  * most max bytes, valid UTF-8 without control characters. */
