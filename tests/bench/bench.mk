@@ -4,6 +4,10 @@
 #   make bench [STAGES=1000] [SCAN_BYTES=2048] [BENCH_DIR=DIR]
 #                          tests/bench/pipeline.sh: N stages (two signed files
 #                          each) through `attestd run --once`, timed
+#   make bench-archive [YEARS=3]
+#                          tests/bench/archive.sh: YEARS of national volume
+#                          generated into PostgreSQL and an archive directory;
+#                          the costs that could grow with it, empty vs full
 #   $(BUILD)/tests/bench_gen     makes and drops the benchmark's files
 #   $(BUILD)/tests/attestd-timed attestd itself, linked with tests/bench/timing.c
 #                          and ld --wrap: where run --once spends its time
@@ -30,7 +34,10 @@ $(BENCH_TIMED): tests/bench/timing.c $(MAIN_OBJ) $(LIB)
 
 comma := ,
 
-.PHONY: bench
+.PHONY: bench bench-archive
+bench-archive: deps attestd $(BENCH_GEN)
+	@BUILD=$(BUILD) bash tests/bench/archive.sh bench $(if $(YEARS),$(YEARS),3)
+
 bench: deps attestd $(BENCH_GEN) $(BENCH_TIMED)
 	@bash tests/bench/pipeline.sh $(if $(STAGES),$(STAGES),1000) $(if $(SCAN_BYTES),$(SCAN_BYTES),2048)
 

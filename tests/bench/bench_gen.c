@@ -16,12 +16,19 @@
  *       SFTP client does (temporary name, then rename), so reception order
  *       (ctime) is the drop order.
  *
+ *   bench_gen archive ROOT < CONTENTS
+ *       for each line of standard input, a file of those bytes (without
+ *       the newline) at ROOT/ab/cd/<its SHA-256>, the archive's layout:
+ *       make bench-archive's archive (tests/bench/archive.sh), a million
+ *       small files in a minute, with no fsync (a benchmark's scratch).
+ *
  * Outcomes are mixed the way a real batch is: most trainees lost a few
  * points (credited 1 to 4), some lost none (no_credit no_points_lost),
  * one per stage is a judicial case 3 (no_credit case_no_points).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -366,8 +373,50 @@ static int drop(const char *outdir, const char *inbox)
 	return rc;
 }
 
+static int archive_fill(const char *root)
+{
+	char line[4096], hex[65], path[PATH_MAX];
+	unsigned char md[32];
+	long n = 0;
+	snprintf(path, sizeof(path), "%s", root);
+	if (mkdir(root, 0755) != 0 && errno != EEXIST)
+		goto io;
+	while (fgets(line, sizeof(line), stdin)) {
+		size_t len = strcspn(line, "\n");
+		if (len == 0)
+			continue;
+		if (EVP_Digest(line, len, md, NULL, EVP_sha256(), NULL) != 1) {
+			fprintf(stderr, "bench_gen: SHA-256 failed\n");
+			return 1;
+		}
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+		snprintf(path, sizeof(path), "%s/%.2s", root, hex);
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			goto io;
+		snprintf(path, sizeof(path), "%s/%.2s/%.2s", root, hex, hex + 2);
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			goto io;
+		snprintf(path, sizeof(path), "%s/%.2s/%.2s/%s", root, hex, hex + 2, hex);
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			goto io;
+		ssize_t w = write(fd, line, len);
+		if (close(fd) != 0 || w != (ssize_t)len)
+			goto io;
+		n++;
+	}
+	printf("%ld\n", n);
+	return 0;
+io:
+	fprintf(stderr, "bench_gen: %s: %s\n", path, strerror(errno));
+	return 1;
+}
+
 int main(int argc, char *argv[])
 {
+	if (argc == 3 && strcmp(argv[1], "archive") == 0)
+		return archive_fill(argv[2]);
 	if (argc >= 5 && strcmp(argv[1], "make") == 0) {
 		long stages = strtol(argv[4], NULL, 10);
 		long scan = argc > 5 ? strtol(argv[5], NULL, 10) : 2048;
@@ -380,6 +429,7 @@ int main(int argc, char *argv[])
 	if (argc == 4 && strcmp(argv[1], "drop") == 0)
 		return drop(argv[2], argv[3]);
 	fprintf(stderr, "usage: bench_gen make PKI_DIR OUTDIR STAGES [SCAN_BYTES]\n"
-			"       bench_gen drop OUTDIR INBOX_DIR\n");
+			"       bench_gen drop OUTDIR INBOX_DIR\n"
+			"       bench_gen archive ROOT < CONTENTS\n");
 	return 2;
 }

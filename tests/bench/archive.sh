@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# archive.sh - years of national volume, and what it costs attestd.
+#
+#   bash tests/bench/archive.sh bench [YEARS]      (make bench-archive [YEARS=3])
+#       a throwaway cluster; the same measures on an empty database and on
+#       one holding YEARS years of national volume (archive_data.sql) with
+#       its archive directory, side by side: run --once files/s, start-up
+#       (reconcile) time and peak RSS, status, each `attestd audit`
+#       command's p50/p95, database and archive size per year, and the
+#       purge of one year while files keep being processed.  Measured, not
+#       asserted.
+#
+#   bash tests/bench/archive.sh generate DB DIR [YEARS]
+#       only the data: into database DB of the running cluster that PGHOST
+#       (and PGPORT) name, schema migrated by `attestd db migrate`, and
+#       DIR/archive, DIR/quarantine; DIR/attestd.conf points at them.
+#       The cluster is left running.  Other benchmarks (the console's)
+#       call this, or source this file and call archive_generate.
+#
+# Environment: STAGES_PER_YEAR (35000), LICENCES (1000000), EVENTS
+# (3000000), BENCH_STAGES (files of the run --once measures: 2 per stage,
+# default 200), BENCH_DIR (default /dev/shm), ATTESTD (default ./attestd),
+# BENCH_KEEP=1 (leave the cluster and the directory), BENCH_PURGE=0 (skip
+# the purge).
+set -euo pipefail
+ARCHIVE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ATTESTD=${ATTESTD:-$ARCHIVE_TOP/attestd}
+ARCHIVE_GEN=${ARCHIVE_GEN:-$ARCHIVE_TOP/${BUILD:-build/release}/tests/bench_gen}
+
+# archive_conf DB DIR: DIR/attestd.conf for database DB, paths under DIR.
+archive_conf() {
+	local db=$1 d=$2
+	mkdir -p "$d"/{inbox,outbox,spool,archive,quarantine}
+	[ -f "$d/ca.pem" ] || : > "$d/ca.pem"
+	cat > "$d/attestd.conf" <<CONF
+[paths]
+inbox = $d/inbox
+outbox = $d/outbox
+spool = $d/spool
+archive = $d/archive
+quarantine = $d/quarantine
+
+[database]
+conninfo = host=$PGHOST port=${PGPORT:-5432} dbname=$db user=attestd
+
+[trust]
+centres_ca = ${ARCHIVE_CA:-$d/ca.pem}
+${ARCHIVE_TRUST_EXTRA:-}
+
+[prefecture]
+departements = 28
+timezone = Europe/Paris
+
+[limits]
+settle_time = 0s
+CONF
+}
+
+# archive_generate DB DIR [YEARS [NOW]]: the data (see the header).
+archive_generate() {
+	local db=$1 d=$2 years=${3:-3} now=${4:-$(date +%F)}
+	local per_year=${STAGES_PER_YEAR:-35000}
+	local stages=$((per_year * years)) days=$((365 * years)) first
+	first=$(date -d "$now -3 days -$days days" +%F)
+	[ -x "$ARCHIVE_GEN" ] || { echo "archive.sh: $ARCHIVE_GEN missing (make $ARCHIVE_GEN)" >&2; return 1; }
+	[ -x "$ATTESTD" ] || { echo "archive.sh: $ATTESTD missing (make attestd)" >&2; return 1; }
+	[ -f "$d/attestd.conf" ] || archive_conf "$db" "$d"
+	ATTESTD_CONFIG=$d/attestd.conf "$ATTESTD" db migrate >/dev/null
+	psql -X -q -d "$db" -v ON_ERROR_STOP=1 -v stages="$stages" -v days="$days" -v first="$first" \
+		-v now="$now" -v trainees=20 -v licences="${LICENCES:-1000000}" \
+		-v events="${EVENTS:-3000000}" -f "$ARCHIVE_TOP/tests/bench/archive_data.sql" >/dev/null
+	# The archive: originals of accepted files, identity scans (content
+	# 'orig' || id and 'scan' || licence: their names are their hashes).
+	psql -X -At -d "$db" -v ON_ERROR_STOP=1 -c "COPY (
+		SELECT 'orig' || id FROM attestd.submissions WHERE status = 'accepted'
+		UNION ALL SELECT DISTINCT 'scan' || licence FROM attestd.signin_participants) TO STDOUT" |
+		"$ARCHIVE_GEN" archive "$d/archive" >/dev/null
+	# The quarantine: each rejected file and its .reason.
+	psql -X -At -F $'\t' -d "$db" -v ON_ERROR_STOP=1 -c "SELECT inbox_dir, claim_id || '.' || file_name, id
+		FROM attestd.submissions WHERE status = 'rejected'" |
+	while IFS=$'\t' read -r dir name id; do
+		mkdir -p "$d/quarantine/$dir"
+		printf 'orig%s' "$id" > "$d/quarantine/$dir/$name"
+		printf 'file: %s\nreason: schema_invalid\n' "$name" > "$d/quarantine/$dir/$name.reason"
+	done
+}
+
+# --- make bench-archive ----------------------------------------------------------
+archive_bench() {
+	local years=${1:-3}
+	. "$ARCHIVE_TOP/tests/integration/pg.sh"
+	local n_stages=${BENCH_STAGES:-200} NOW=2026-11-16T10:00:00+01:00
+	local base=${BENCH_DIR:-}
+	if [ -z "$base" ]; then
+		if [ -d /dev/shm ] && [ -w /dev/shm ]; then base=/dev/shm; else base=${TMPDIR:-/tmp}; fi
+	fi
+	W=$(mktemp -d "$base/attestd-archive.XXXXXX")
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		trap 'echo "kept: $W (PGHOST=$W/pg/socket)"' EXIT
+	else
+		trap 'pg_stop "$W/pg"; rm -rf "$W"' EXIT
+	fi
+	trap 'exit 130' INT TERM
+	secs() { date +%s.%N; }
+	since() { awk -v s="$1" -v e="$(secs)" 'BEGIN { printf "%.2f", e - s }'; }
+	echo "== attestd on $years years of national volume ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+	echo "   work directory $W ($(df -T "$W" | awk 'NR == 2 { print $2 }')), PostgreSQL as the tests run it (fsync off)"
+	sh "$ARCHIVE_TOP/tests/fixtures/pki.sh" "$W/pki" >/dev/null 2>&1 || { echo "archive.sh: pki.sh failed" >&2; return 1; }
+	"$ARCHIVE_GEN" make "$W/pki" "$W/gen" "$n_stages" 2048
+	local fp
+	fp=$(openssl x509 -in "$W/pki/centre-rsa.pem" -outform DER | sha256sum | cut -d' ' -f1)
+	printf 'approval,name,departement,valid_from,valid_to,cert_sha256\nR2402800010,Centre du banc,28,2024-01-01,,%s\n' \
+		"$fp" > "$W/gen/centres.csv"
+	printf 'authorisation,role,surname,given_names,valid_from,valid_to\nPSY-28-2019-004,psychologist,DURAND,Anne,2019-01-01,\nBAFM-28-2015-011,road-safety-expert,LEROY,Marc,2015-01-01,\n' \
+		> "$W/gen/facilitators.csv"
+	pg_start "$W/pg"
+	export ARCHIVE_CA=$W/pki/ca-bundle.pem
+	export ARCHIVE_TRUST_EXTRA="crl = $W/pki/crl.pem
+receipt_key = $W/pki/prefecture.key
+receipt_cert = $W/pki/prefecture.pem"
+	local t
+	for side in empty full; do
+		pg_createdb "$side"
+		archive_conf "$side" "$W/$side"
+		if [ "$side" = full ]; then
+			t=$(secs)
+			archive_generate full "$W/full" "$years"
+			echo "   generated $years years in $(since "$t") s"
+		else
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" db migrate >/dev/null
+		fi
+		for kind in centres facilitators licences events; do
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" registry import "$kind" "$W/gen/$kind.csv" >/dev/null
+		done
+		psql -X -q -d "$side" -c "ANALYZE attestd.licences, attestd.licence_events, attestd.centres" >/dev/null
+		measure "$side"
+	done
+	echo
+	printf '   %-50s %16s %16s\n' figure empty "$years years"
+	paste "$W/empty/figures" "$W/full/figures" | awk -F'\t' '{ printf "   %-50s %16s %16s\n", $1, $2, $4 }'
+	paste "$W/empty/figures" "$W/full/figures" | awk -F'\t' -v y="$years" '
+		$1 ~ /^database size/ { printf "   database per year of data: %.0f MiB\n", ($4 - $2) / y }
+		$1 ~ /^archive size/ { printf "   archive per year of data: %.0f MiB\n", ($4 - $2) / y }
+		$1 ~ /^archive: files/ { printf "   archived files per year: %.0f\n", ($4 - $2) / y }'
+	if [ "${BENCH_PURGE:-1}" != 0 ]; then purge_year; fi
+}
+
+# p50 and p95 of N runs of a command, in ms.
+pctl() {
+	local n=$1; shift
+	for _ in $(seq "$n"); do
+		local s e
+		s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N)
+		echo $(((e - s) / 1000))
+	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f / %.1f", v[int(NR * 0.5) + (NR % 2)] / 1000, v[int(NR * 0.95 + 0.5)] / 1000 }'
+}
+
+# measure SIDE: the figures of one database, one per line "name<TAB>value".
+measure() {
+	local side=$1 d=$W/$1 f=$W/$1/figures
+	export ATTESTD_CONFIG=$d/attestd.conf
+	: > "$f"
+	fig() { printf '%s\t%s\n' "$1" "$2" >> "$f"; }
+	local t wall rss
+	# Start-up alone: the reconcile of an idle run --once (inbox empty).
+	/usr/bin/time -f '%e %M' -o "$W/time" "$ATTESTD" run --once 2>"$d/idle.log" || { tail "$d/idle.log" >&2; return 1; }
+	read -r wall rss < "$W/time"
+	fig "start-up (idle run --once), s" "$wall"
+	fig "  its peak RSS, MiB" "$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
+	mkdir -p "$d/inbox/R2402800010"
+	"$ARCHIVE_GEN" drop "$W/gen" "$d/inbox/R2402800010"
+	local n_files
+	n_files=$(wc -l < "$W/gen/order")
+	ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time" "$ATTESTD" run --once 2>"$d/run.log" ||
+		{ tail "$d/run.log" >&2; return 1; }
+	read -r wall rss _ _ < "$W/time"
+	local acc
+	acc=$(psql -X -At -d "$side" -c "SELECT count(*) FROM attestd.submissions WHERE status = 'accepted' AND approval = 'R2402800010'")
+	[ "$acc" = "$n_files" ] || { echo "archive.sh: $side: $acc of $n_files accepted" >&2; grep -v outcome=accepted "$d/run.log" | head >&2; return 1; }
+	fig "run --once, $n_files files: files/s" "$(awk -v w="$wall" -v n="$n_files" 'BEGIN { printf "%.0f", n / w }')"
+	fig "  its peak RSS, MiB" "$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
+	fig "status, ms p50 / p95" "$(pctl 10 "$ATTESTD" status)"
+	local lic centre
+	lic=$(psql -X -At -d "$side" -c "SELECT licence FROM attestd.attestations ORDER BY id DESC LIMIT 1")
+	centre=$(psql -X -At -d "$side" -c "SELECT approval FROM attestd.attestations ORDER BY id LIMIT 1")
+	fig "audit attestations --centre --from --to (a month)" "$(pctl 10 "$ATTESTD" audit attestations --centre "$centre" --from 2026-10-01 --to 2026-10-31 --format csv)"
+	fig "audit attestations --from --to (a month, all)" "$(pctl 5 "$ATTESTD" audit attestations --from 2026-10-01 --to 2026-10-31 --format csv)"
+	fig "audit attestations --licence" "$(pctl 10 "$ATTESTD" audit attestations --licence "$lic" --format csv)"
+	fig "audit licence" "$(pctl 10 "$ATTESTD" audit licence "$lic" --format csv)"
+	fig "audit centre" "$(pctl 10 "$ATTESTD" audit centre "$centre" --format csv)"
+	fig "audit overdue" "$(pctl 10 "$ATTESTD" audit overdue --format csv)"
+	t=$(secs); "$ATTESTD" audit verify-log >/dev/null 2>&1 || true
+	fig "audit verify-log (report), s" "$(since "$t")"
+	local db_bytes arch_bytes
+	db_bytes=$(psql -X -At -d "$side" -c "SELECT pg_database_size(current_database())")
+	arch_bytes=$(du -sb "$d/archive" | cut -f1)
+	fig "database size, MiB" "$((db_bytes / 1048576))"
+	fig "archive: files" "$(find "$d/archive" -type f | wc -l)"
+	fig "archive size (du), MiB" "$((arch_bytes / 1048576))"
+}
+
+# The first year of the populated database becomes due (three years after
+# its stages' last days): purged while run --once keeps processing files.
+purge_year() {
+	local d=$W/full when
+	export ATTESTD_CONFIG=$d/attestd.conf
+	# The day the oldest year is due: four years after the first stage.
+	when=$(date -d "$(psql -X -At -d full -c "SELECT min(last_day) FROM attestd.stages") +4 years" +%F)T03:00:00+01:00
+	echo
+	echo "== purge of one year's worth (as of $when), while run --once processes files"
+	psql -X -q -d full -c "DELETE FROM attestd.receipts r USING attestd.submissions s WHERE s.id = r.submission_id AND s.approval = 'R2402800010'" >/dev/null 2>&1 || true
+	local t s2
+	t=$(secs)
+	ATTESTD_TEST_NOW=$when "$ATTESTD" purge > "$W/purge.txt" 2>&1 &
+	local pid=$!
+	# A second batch of the benchmark's files, as new files (other names).
+	mkdir -p "$W/gen2/files"
+	while read -r name; do cp "$W/gen/files/$name" "$W/gen2/files/again-$name"; echo "again-$name"; done \
+		< "$W/gen/order" > "$W/gen2/order"
+	local rounds=0 done_files=0
+	: > "$d/during-purge.log"
+	while kill -0 "$pid" 2>/dev/null; do
+		s2=$(secs)
+		rm -f "$d"/inbox/R2402800010/*
+		"$ARCHIVE_GEN" drop "$W/gen2" "$d/inbox/R2402800010"
+		ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --once 2>>"$d/during-purge.log" || true
+		rounds=$((rounds + 1))
+		done_files=$((done_files + $(wc -l < "$W/gen2/order")))
+		echo "   meanwhile: run --once round $rounds, $(wc -l < "$W/gen2/order") files in $(since "$s2") s"
+		[ $rounds -ge 3 ] && break
+	done
+	wait "$pid" || { cat "$W/purge.txt" >&2; return 1; }
+	echo "   purge: $(since "$t") s in all; $(grep -c . "$W/purge.txt") lines of report:"
+	sed 's/^/   | /' "$W/purge.txt" | head -20
+	echo "   files processed meanwhile: $(grep -c 'outcome=' "$d/during-purge.log" || true)"
+}
+
+# Sourced: only the functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	case "${1:-}" in
+	generate)
+		[ $# -ge 3 ] || { echo "usage: archive.sh generate DB DIR [YEARS]" >&2; exit 2; }
+		archive_generate "$2" "$3" "${4:-3}"
+		;;
+	bench)
+		archive_bench "${2:-3}"
+		;;
+	*)
+		echo "usage: archive.sh bench [YEARS] | generate DB DIR [YEARS]" >&2
+		exit 2
+		;;
+	esac
+fi
