@@ -113,9 +113,12 @@ DEBIAN_PACKAGES := build-essential pkg-config libxml2-dev libxmlsec1-dev libxmls
 	postgresql-15 postgresql-client-15 xmlsec1 openssl tzdata prometheus \
 	systemd openssh-server openssh-client acl strace
 DEBIAN_PACKAGES += libmicrohttpd-dev
+# The console's browser and HTTP tests (tests/browser, test_console_hostile.sh).
+DEBIAN_PACKAGES += chromium poppler-utils curl
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
+	@sh tests/browser/deps.sh
 
 # --- tests ------------------------------------------------------------------
 
