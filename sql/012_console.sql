@@ -65,8 +65,40 @@ CREATE VIEW console.receipts AS
 CREATE VIEW console.licences AS
 	SELECT licence, probation_end, status, status_date FROM attestd.licences;
 
+-- A stage with its sheet and facilitators (valid on the stage's days?).
+CREATE VIEW console.stages AS
+	SELECT s.approval, s.ref, s.departement, s.first_day, s.last_day, s.findings, sh.venue,
+	       sh.session_dates, sh.session_starts, sh.session_ends,
+	       sh.psychologist_authorisation, sh.psychologist_surname,
+	       (SELECT f.valid_from <= s.first_day AND coalesce(f.valid_to, s.last_day) >= s.last_day
+		  FROM attestd.facilitators f WHERE f.authorisation = sh.psychologist_authorisation)
+		 AS psychologist_valid,
+	       sh.expert_authorisation, sh.expert_surname,
+	       (SELECT f.valid_from <= s.first_day AND coalesce(f.valid_to, s.last_day) >= s.last_day
+		  FROM attestd.facilitators f WHERE f.authorisation = sh.expert_authorisation)
+		 AS expert_valid
+	  FROM attestd.stages s LEFT JOIN attestd.signin_sheets sh ON sh.stage_id = s.id;
+
+-- The attendance grid: one row per trainee of a sheet.
+CREATE VIEW console.attendance AS
+	SELECT s.approval, s.ref AS stage_ref, p.licence, p.surname, p.given_names, p.arrived,
+	       p.signed
+	  FROM attestd.stages s JOIN attestd.signin_sheets sh ON sh.stage_id = s.id
+	  JOIN attestd.signin_participants p ON p.submission_id = sh.submission_id;
+
+CREATE VIEW console.centres AS
+	SELECT approval, name, departement, valid_from, valid_to FROM attestd.centres;
+
+-- A centre's registered certificates and when a file last came signed by each.
+CREATE VIEW console.centre_certificates AS
+	SELECT c.approval, c.cert_sha256 AS sha256,
+	       (SELECT max(s.received_at) FROM attestd.submissions s
+		 WHERE s.approval = c.approval AND s.signer_sha256 = c.cert_sha256) AS last_used
+	  FROM attestd.centre_certificates c;
+
 GRANT USAGE ON SCHEMA console TO attestd_auditor;
-GRANT SELECT ON console.review_items, console.submissions, console.receipts, console.licences
+GRANT SELECT ON console.review_items, console.submissions, console.receipts, console.licences,
+	console.stages, console.attendance, console.centres, console.centre_certificates
 	TO attestd_auditor;
 GRANT SELECT ON console.identity_scans, console.originals TO attestd_reviewer;
 
