@@ -187,40 +187,53 @@ await run('review item', async () => {
 	ok('review item: screenshot saved');
 });
 
-// A POST from the person's own tab: the page's form when it has one;
-// when the page shows none (an auditor may not see it), the same form as
-// the reviewer's, built in this tab with whatever token this session has.
+// A POST from the person's own tab, through the page's form: the decision
+// chosen (radio buttons or one button per decision), the note written,
+// the form submitted as a click would.  When the page shows the form
+// disabled (an auditor's), it is enabled first: the same request a person
+// sends by editing the page, which the server must refuse on its own.
+// When the page has no such form at all, one is built in the tab with
+// whatever token the page carries.
 async function submitDecision(page, decision, note) {
 	const r = await page.goto(`${URL_}/review/${itemId}`, { waitUntil: 'load' });
 	if (r.status() !== 200) throw new Error(`GET /review/${itemId}: ${r.status()}`);
-	const hasForm = await page.$(`form[method="post" i] [name="decision"]`) !== null;
-	if (!hasForm) {
-		await page.evaluate((id) => {
-			const f = document.createElement('form');
-			f.method = 'post'; f.action = `/review/${id}`; f.id = 'injected';
+	const how = await page.evaluate((id, decision, note) => {
+		let f = [...document.querySelectorAll('form')].find((x) =>
+			x.method.toLowerCase() === 'post' && x.querySelector('[name="decision"]'));
+		let how = 'the page\'s form';
+		if (!f) {
+			how = 'no form shown: the same form built in the tab';
+			f = document.createElement('form');
+			f.method = 'post'; f.action = `/review/${id}`;
 			const tok = document.querySelector('input[name="csrf"]');
-			for (const [n, v] of [['csrf', tok ? tok.value : ''], ['note', '']]) {
-				const i = document.createElement('input'); i.name = n; i.value = v; f.appendChild(i);
+			for (const [n, v] of [['csrf', tok ? tok.value : ''], ['note', ''], ['decision', decision]]) {
+				const i = document.createElement('input'); i.type = 'hidden'; i.name = n; i.value = v; f.appendChild(i);
 			}
-			const b = document.createElement('button'); b.name = 'decision'; b.type = 'submit'; f.appendChild(b);
 			document.body.appendChild(f);
-		}, itemId);
-	}
-	const scope = hasForm ? 'form[method="post" i]' : 'form#injected';
-	await page.$eval(`${scope} [name="note"]`, (el, v) => { el.value = v; }, note);
-	const button = await page.$(`${scope} button[name="decision"][value="${decision}"], ${scope} input[type="submit"][name="decision"][value="${decision}"]`);
+		}
+		const disabled = f.querySelectorAll('fieldset[disabled], [disabled]');
+		if (disabled.length) how += ' (shown disabled, enabled in the tab)';
+		disabled.forEach((e) => e.removeAttribute('disabled'));
+		f.setAttribute('data-test', 'decision');
+		const note_ = f.querySelector('[name="note"]');
+		note_.value = note;
+		const radio = f.querySelector(`input[type="radio"][name="decision"][value="${decision}"]`);
+		if (radio) radio.checked = true;
+		return how;
+	}, itemId, decision, note);
+	const submit = await page.$(`form[data-test] button[name="decision"][value="${decision}"]`) ||
+		await page.$('form[data-test] button[type="submit"], form[data-test] input[type="submit"], form[data-test] button:not([type])');
 	const [resp] = await Promise.all([
 		page.waitForNavigation({ waitUntil: 'load' }),
-		button ? button.click() : page.$eval(`${scope} button[name="decision"]`, (b, v) => { b.value = v; b.click(); }, decision),
+		submit ? submit.click() : page.$eval('form[data-test]', (f) => f.submit()),
 	]);
-	return { resp, hasForm };
+	return { resp, how, hasForm: how.startsWith('the page') };
 }
 
 await run('auditor refused', async () => {
 	const before = digest();
-	const { resp, hasForm } = await submitDecision(auditor, 'accept', 'essai par une auditrice');
-	eq(`accept as an auditor (${hasForm ? 'the page\'s form' : 'no form shown: the same form built in the tab'}): 403`,
-		403, resp.status());
+	const { resp, how } = await submitDecision(auditor, 'accept', 'essai par une auditrice');
+	eq(`accept as an auditor (${how}): 403`, 403, resp.status());
 	eq('accept as an auditor: nothing changed in the database', before, digest());
 	eq('accept as an auditor: still in review', 'review', sql(`SELECT decision FROM attestd.attestations WHERE id = ${itemId}`));
 });
@@ -231,8 +244,8 @@ await run('reviewer accepts', async () => {
 		ON a.submission_id = r.submission_id WHERE a.id = ${itemId}`));
 	const seq0 = Number(sql('SELECT coalesce(max(seq), 0) FROM audit.log'));
 	const outbox0 = execFileSync('find', [env('OUTBOX'), '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
-	const { resp, hasForm } = await submitDecision(reviewer, 'accept', 'Date de naissance vérifiée sur la carte');
-	check('accept as a reviewer: the page has the form', hasForm);
+	const { resp, how } = await submitDecision(reviewer, 'accept', 'Date de naissance vérifiée sur la carte');
+	check('accept as a reviewer: the page has the form, enabled', how === 'the page\'s form', how);
 	eq('accept as a reviewer: 303 then the item again (200)', 200, resp.status());
 	const chain = resp.request().redirectChain();
 	check('accept as a reviewer: answered 303 See Other to /review/{id}',

@@ -39,6 +39,7 @@ done
 expect_eq "the scans asked for are in the archive (a 404 is then the console's refusal)" 0 $?
 STYLE=$(http -u "$ANNE:$PASS" "$URL/" | grep -o '<link[^>]*stylesheet[^>]*>' | grep -o 'href="[^"]*"' | head -n 1 | cut -d'"' -f2)
 expect_match "the dashboard links its stylesheet under /static/" '^/static/' "$STYLE"
+STYLE=${STYLE:-/static/console.css}
 
 # route KIND PATH: KIND page (auditors and reviewers), personal (reviewers
 # only: scans, originals), open (/healthz, /static).
@@ -188,6 +189,7 @@ expect_eq "reviewer POST with the token but without the session cookie: 403" 403
 expect_eq "those POSTs changed nothing (decisions, ledger, balances, receipts, audit log)" "$BEFORE" "$(db_digest)"
 # An auditor with her own session and token (if her page shows one).
 ATOKEN=$(csrf_of "$ANNE" "$WORK/anne.jar" "/review/$ITEM")
+expect_match "the auditor's page carries her own token (so her 403 below is for her role)" '.{16,}' "$ATOKEN"
 code=$(post "$ANNE" "$WORK/anne.jar" "$ITEM" -d decision=accept -d note=auditrice --data-urlencode "csrf=$ATOKEN")
 expect_eq "auditor POST /review/$ITEM with her session's token: 403" 403 "$code"
 code=$(post "$NOEL" "$WORK/noel.jar" "$ITEM" -d decision=accept -d note=x -d csrf=x)
@@ -303,7 +305,7 @@ new_log=$(tail -n +$((lines0 + 1)) "$WORK/console.log")
 expect_match "a wrong password is a line in the log" "$ANNE|127\.0\.0\.200|401|password|mot de passe" "$new_log"
 expect_no_match "the log holds no password" 'wrong [0-9]|not the password|Mot de passe 1' "$(cat "$WORK/console.log")"
 if [ -n "${retry[5]}${retry[6]}" ] ||
-	printf '%s\n' "$new_log" | grep -Eiq '127\.0\.0\.200.*(slow|throttl|delay|retry|ralenti|too many)|(slow|throttl|delay|retry|ralenti|too many).*127\.0\.0\.200'; then
+	printf '%s\n' "$new_log" | grep -Eiq '127\.0\.0\.200.*(slow|throttl|delay|retry|ralenti|too many|limited)|(slow|throttl|delay|retry|ralenti|too many|limited).*127\.0\.0\.200'; then
 	pass "the sixth wrong password from one address is slowed down (Retry-After or a log line)"
 else
 	fail "the sixth wrong password from one address is slowed down (Retry-After or a log line)" \
