@@ -179,6 +179,7 @@ TMPFILES_DIR     ?= $(PREFIX)/lib/tmpfiles.d
 SSHD_CONFIG_DIR  ?= $(SYSCONFDIR)/ssh/sshd_config.d
 INSTALL_BIN      ?= attestd
 UNITS            := systemd/attestd.service systemd/attestd-purge.service systemd/attestd-purge.timer
+UNITS            += systemd/attestd-console.service
 
 # The units name /usr/local/bin/attestd and the README's place as shipped;
 # both are rewritten for the chosen directories.

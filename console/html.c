@@ -8,6 +8,7 @@
  */
 #include <libxml/HTMLtree.h>
 #include <libxml/tree.h>
+#include <libxml/xmlsave.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,16 +117,21 @@ void html_attrf(html_node *n, const char *name, const char *fmt, ...)
 
 char *html_render(struct html *h, size_t *len)
 {
-	xmlChar *buf = NULL;
-	int size = 0;
-	htmlDocDumpMemoryFormat(h->doc, &buf, &size, 0);
-	if (buf == NULL)
+	/* Through a UTF-8 output buffer: only <, >, & and quotes become
+	 * references; French text stays as it is. */
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlCharEncodingHandlerPtr utf8 = xmlFindCharEncodingHandler("UTF-8");
+	xmlOutputBufferPtr o = buf ? xmlOutputBufferCreateBuffer(buf, utf8) : NULL;
+	if (o == NULL)
 		abort();
-	char *out = xmalloc((size_t)size + 1);
-	memcpy(out, buf, (size_t)size);
-	out[size] = '\0';
-	xmlFree(buf);
-	*len = (size_t)size;
+	htmlDocContentDumpFormatOutput(o, h->doc, "UTF-8", 0);
+	xmlOutputBufferClose(o);
+	size_t n = (size_t)xmlBufferLength(buf);
+	char *out = xmalloc(n + 1);
+	memcpy(out, xmlBufferContent(buf), n);
+	out[n] = '\0';
+	xmlBufferFree(buf);
+	*len = n;
 	return out;
 }
 

@@ -15,7 +15,9 @@
 #include "audit.h"
 #include "check.h"
 #include "config.h"
+#include "console.h"
 #include "date.h"
+#include "licence_view.h"
 #include "log.h"
 #include "pipeline.h"
 #include "registry.h"
@@ -25,6 +27,8 @@
 #include "run.h"
 #include "status.h"
 #include "store.h"
+#include "store_console.h"
+#include "store_report.h"
 
 #define EXIT_INVALID	1
 #define EXIT_USAGE	2
@@ -52,6 +56,8 @@ static int cmd_status(int argc, char **argv);
 static int cmd_review(int argc, char **argv);
 static int cmd_audit(int argc, char **argv);
 static int cmd_purge(int argc, char **argv);
+static int cmd_console(int argc, char **argv);
+static int cmd_audit_report(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "help", NULL, cmd_help, "attestd help [COMMAND]",
@@ -87,8 +93,9 @@ static const struct command commands[] = {
 	  "[--format table|csv|json] [--config F]",
 	  "decisions, filtered by centre, licence, stages held from D to D" },
 	{ "audit", "licence", cmd_audit,
-	  "attestd audit licence L [--format table|csv|json] [--config F]",
-	  "a licence's balance, ledger, balance history, attestations and decision history" },
+	  "attestd audit licence L [--as-of D] [--format table|csv|json] [--config F]",
+	  "a licence's balance, ledger, balance history, attestations and decision history; "
+	  "--as-of D: its balance and ceiling on D by the daemon's replay, and the events up to D" },
 	{ "audit", "centre", cmd_audit,
 	  "attestd audit centre A [--format table|csv|json] [--config F]",
 	  "a centre's submissions, late transmissions and rejections" },
@@ -104,6 +111,13 @@ static const struct command commands[] = {
 	  "action=audit-anchor line of the daemon's log) must still be that row's hash" },
 	{ "audit", "verify-archive", cmd_audit, "attestd audit verify-archive [--config F]",
 	  "re-hash every archived original and identity scan against the database" },
+	{ "audit", "report", cmd_audit_report,
+	  "attestd audit report --month YYYY-MM [--format html|csv] [--config F]",
+	  "the monthly compliance report, the console's page as one self-contained HTML file "
+	  "(default) or its tables as CSV" },
+	{ "console", NULL, cmd_console, "attestd console [--foreground] [--config F]",
+	  "the web console for the back office and the auditors ([console] in the "
+	  "configuration): each person signs in with their own PostgreSQL role" },
 	{ "check", NULL, cmd_check, "attestd check [--config F] FILE...",
 	  "check files before sending them: name, size, XML, schema, signature, certificate" },
 };
@@ -594,6 +608,9 @@ static int cmd_review(int argc, char **argv)
 	return status;
 }
 
+static int audit_licence_as_of(const struct config *cfg, const char *licence, const char *day,
+			       enum report_format format, FILE *out);
+
 /* audit attestations | licence L | centre A | overdue | verify-archive */
 static int cmd_audit(int argc, char **argv)
 {
@@ -610,8 +627,26 @@ static int cmd_audit(int argc, char **argv)
 		req.query = sub[0] == 'l' ? AUDIT_LICENCE : AUDIT_CENTRE;
 		max_pos = 1;
 	}
+	/* --as-of D (audit licence only) is taken out before the others. */
+	const char *as_of = NULL;
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (rest == NULL)
+		return EXIT_INTERNAL;
+	int n_rest = 0;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0 && req.query == AUDIT_LICENCE && strcmp(argv[i], "--as-of") == 0 &&
+		    i + 1 < argc)
+			as_of = argv[++i];
+		else if (i > 0 && req.query == AUDIT_LICENCE && strncmp(argv[i], "--as-of=", 8) == 0)
+			as_of = argv[i] + 8;
+		else
+			rest[n_rest++] = argv[i];
+	}
 	struct cli o;
-	int status = options_cli(argc, argv, usage, allowed, max_pos, &o);
+	int status = options_cli(n_rest, rest, usage, allowed, max_pos, &o);
+	free(rest);	/* o points into argv's strings, not into rest */
+	if (status == 0)
+		status = date_of(as_of, usage);
 	if (status == 0 && o.n_pos != max_pos)
 		status = usage_error(usage, "%s", req.query == AUDIT_LICENCE ? "which licence?"
 						  : "which centre? give its approval number");
@@ -629,7 +664,134 @@ static int cmd_audit(int argc, char **argv)
 	req.filter = (struct store_report_filter){ .centre = o.centre, .licence = o.licence,
 						   .from = o.from, .to = o.to };
 	req.subject = o.pos[0];
-	status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
+	if (as_of)
+		status = audit_licence_as_of(cfg, req.subject, as_of, req.format, stdout);
+	else
+		status = archive ? audit_verify_archive(cfg, stdout) : audit_report(cfg, &req, stdout);
+	config_free(cfg);
+	return status;
+}
+
+/* audit licence L --as-of D: the replay of the console's licence page. */
+static int audit_licence_as_of(const struct config *cfg, const char *licence, const char *day,
+			       enum report_format format, FILE *out)
+{
+	date_t d;
+	date_parse(day, &d);
+	if (!licence_view_number_ok(licence)) {
+		fprintf(stderr, "attestd: '%s' is not a licence number (9 to 15 digits or capitals)\n",
+			licence);
+		return EXIT_INVALID;
+	}
+	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
+	if (st == NULL)
+		return EXIT_DATABASE;
+	char *err = NULL;
+	bool known = false;
+	struct licence_view v;
+	enum store_status rc = store_report_session(st, cfg->timezone, &err);
+	if (rc == STORE_OK)
+		rc = licence_view_load(st, licence, d, &v, &known, &err);
+	if (rc == STORE_OK && !known) {
+		fprintf(stderr, "attestd: nothing is recorded for licence %s (no registry entry or "
+			"ledger event)\n", licence);
+		rc = STORE_INVALID;
+	} else if (rc == STORE_OK) {
+		licence_view_print(&v, licence, (int)format, out);
+		licence_view_free(&v);
+	} else {
+		fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+	}
+	free(err);
+	store_free(st);
+	return store_exit_code(rc);
+}
+
+static int cmd_audit_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "month", required_argument, NULL, 'm' },
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = command_usage("audit", "report");
+	const char *config_path = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG")
+							   : CONFIG_DEFAULT_PATH;
+	const char *month = NULL, *format = "html";
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:", longopts, NULL)) != -1) {
+		if (c == 'c')
+			config_path = optarg;
+		else if (c == 'm')
+			month = optarg;
+		else if (c == 'f')
+			format = optarg;
+		else if (c == ':')
+			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
+		else
+			return usage_error(usage, "unknown option %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (month == NULL)
+		return usage_error(usage, "%s", "--month YYYY-MM is required");
+	if (strcmp(format, "html") != 0 && strcmp(format, "csv") != 0)
+		return usage_error(usage, "unknown format '%s' (html or csv)", format);
+	int status = 0;
+	struct store *st;
+	struct config *cfg = config_and_store(config_path, &st, &status);
+	if (st) {
+		char *err = NULL;
+		enum store_status rc = store_console_session(st, cfg->timezone, &err);
+		if (rc == STORE_OK)
+			rc = console_report_monthly(st, month, strcmp(format, "csv") == 0, stdout,
+						    &err);
+		if (rc != STORE_OK)
+			fprintf(stderr, "attestd: %s\n", err ? err : "database error");
+		free(err);
+		status = store_exit_code(rc);
+	}
+	store_free(st);
+	config_free(cfg);
+	return status;
+}
+
+static int cmd_console(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = command_usage("console", NULL);
+	const char *config_path = getenv("ATTESTD_CONFIG") ? getenv("ATTESTD_CONFIG")
+							   : CONFIG_DEFAULT_PATH;
+	bool foreground = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:c:f", longopts, NULL)) != -1) {
+		if (c == 'c')
+			config_path = optarg;
+		else if (c == 'f')
+			foreground = true;
+		else if (c == ':')
+			return usage_error(usage, "option %s needs a value", argv[optind - 1]);
+		else
+			return usage_error(usage, "unknown option %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	int status = 0;
+	struct config *cfg = config_or_exit(config_path, &status);
+	if (cfg == NULL)
+		return status;
+	log_open(foreground);
+	status = console_main(cfg, foreground);
+	log_close();
 	config_free(cfg);
 	return status;
 }

@@ -505,14 +505,17 @@ enum store_status store_console_centre(struct store *st, const char *approval,
 			"no such centre", err);
 	if (strcmp(table, "per-month") == 0)
 		return query(st,
-			"SELECT to_char(received_at, 'YYYY-MM') AS month, count(*) AS files,"
-			" count(*) FILTER (WHERE status = 'rejected') AS rejected,"
-			" (SELECT count(*) FROM audit.late_transmissions l WHERE l.approval = $1"
-			"   AND to_char(l.received_at, 'YYYY-MM') = to_char(s.received_at, 'YYYY-MM'))"
-			"   AS late"
-			" FROM audit.submissions s WHERE approval = $1"
-			" AND received_at >= date_trunc('month', current_date) - interval '35 months'"
-			" GROUP BY 1 ORDER BY 1 DESC LIMIT 36", 1, p, 36, out, err);
+			"SELECT m.month, m.files, m.rejected, coalesce(l.late, 0) AS late FROM"
+			" (SELECT to_char(received_at, 'YYYY-MM') AS month, count(*) AS files,"
+			"   count(*) FILTER (WHERE status = 'rejected') AS rejected"
+			"  FROM audit.submissions WHERE approval = $1"
+			"  AND received_at >= date_trunc('month', current_date) - interval '35 months'"
+			"  GROUP BY 1) m"
+			" LEFT JOIN (SELECT to_char(received_at, 'YYYY-MM') AS month, count(*) AS late"
+			"  FROM audit.late_transmissions WHERE approval = $1"
+			"  AND received_at >= date_trunc('month', current_date) - interval '35 months'"
+			"  GROUP BY 1) l USING (month)"
+			" ORDER BY 1 DESC LIMIT 36", 1, p, 36, out, err);
 	if (strcmp(table, "rejections") == 0)
 		return query(st,
 			"SELECT reason, count(*) AS files FROM audit.submissions, unnest(errors) reason"

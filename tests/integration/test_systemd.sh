@@ -12,7 +12,7 @@ MAKE_ENV=(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL)
 
 # --- exposure score ------------------------------------------------------------------
 
-for unit in attestd.service attestd-purge.service; do
+for unit in attestd.service attestd-purge.service attestd-console.service; do
 	out=$(cd "$TOP/systemd" && systemd-analyze security --offline=yes "$unit" 2>&1)
 	line=$(printf '%s\n' "$out" | grep 'Overall exposure level')
 	echo "  $line"
@@ -23,6 +23,16 @@ for unit in attestd.service attestd-purge.service; do
 		fail "$unit: exposure ${score:-?} <= 1.5" "$out"
 	fi
 done
+
+# The console reads the archive and writes nothing (spec/console.md): no
+# writable path, no state directory, the daemon's account, the key hidden.
+expect_eq "console unit: nothing writable, the archive read-only under ProtectSystem=strict" \
+	"ProtectSystem=strict|User=attestd|" \
+	"$(grep -E '^(ProtectSystem|User)=' "$TOP/systemd/attestd-console.service" | tr '\n' '|')$(grep -E '^(ReadWritePaths|StateDirectory|RuntimeDirectory|LogsDirectory|CacheDirectory)=' "$TOP/systemd/attestd-console.service")"
+expect_match "console unit: the receipt key is out of its reach" '^InaccessiblePaths=-/etc/attestd/prefecture.key$' \
+	"$(cat "$TOP/systemd/attestd-console.service")"
+expect_match "console unit: started as attestd console, Type=notify" '^ExecStart=/usr/local/bin/attestd console$' \
+	"$(grep -E '^(ExecStart|Type)=' "$TOP/systemd/attestd-console.service")"
 
 # --- make install ---------------------------------------------------------------------
 
@@ -37,6 +47,7 @@ expected="/etc/attestd/attestd.conf.example 640
 /etc/ssh/sshd_config.d/attestd-centres.conf 644
 /usr/bin/attestd 755
 /usr/lib/systemd/system/attestd-purge.service 644
+/usr/lib/systemd/system/attestd-console.service 644
 /usr/lib/systemd/system/attestd-purge.timer 644
 /usr/lib/systemd/system/attestd.service 644
 /usr/lib/sysusers.d/attestd.conf 644
@@ -69,7 +80,8 @@ else
 	fail "make install PREFIX=scratch" "$(cat "$WORK/install2.log")"
 fi
 U=$P/lib/systemd/system
-out=$(cd "$U" && systemd-analyze verify attestd.service attestd-purge.service attestd-purge.timer 2>&1)
+out=$(cd "$U" && systemd-analyze verify attestd.service attestd-purge.service attestd-purge.timer \
+	attestd-console.service 2>&1)
 expect_eq "systemd-analyze verify: no complaint" "" "$out"
 expect_eq "the timer starts the purge service daily" "OnCalendar=*-*-* 03:30:00 Persistent=true" \
 	"$(grep -E '^(OnCalendar|Persistent)=' "$U/attestd-purge.timer" | tr '\n' ' ' | sed 's/ $//')"

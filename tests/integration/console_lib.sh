@@ -1,0 +1,76 @@
+# console_lib.sh - helpers for the console's tests (sourced after lib.sh and
+# scenario.sh; not a test file itself).
+#
+#   console_people DB           login roles with passwords, checked by PostgreSQL
+#                               (scram-sha-256 for them on DB, added to pg_hba.conf):
+#                               console_auditor (attestd_auditor), console_reviewer
+#                               (attestd_reviewer), console_nobody (no role), each
+#                               with password "pw-<name>"
+#   console_start [EXTRA_CONF]  [console] listen on a free loopback port in $CONF,
+#                               attestd console --foreground in the background; waits
+#                               for /healthz; sets CONSOLE_URL, CONSOLE_PID
+#   console_stop                SIGTERM, waits; CONSOLE_RC its exit status
+#   http USER PATH [curl args]  CODE, HDRS (headers), BODY (file $WORK/body);
+#                               USER "-" for no credentials
+
+console_people() {
+	local db=$1 hba
+	pg_admin -q -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_auditor') THEN
+			CREATE ROLE console_auditor LOGIN IN ROLE attestd_auditor; END IF;
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_reviewer') THEN
+			CREATE ROLE console_reviewer LOGIN IN ROLE attestd_reviewer; END IF;
+		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_nobody') THEN
+			CREATE ROLE console_nobody LOGIN; END IF;
+	END \$\$" \
+		-c "ALTER ROLE console_auditor PASSWORD 'pw-console_auditor'" \
+		-c "ALTER ROLE console_reviewer PASSWORD 'pw-console_reviewer'" \
+		-c "ALTER ROLE console_nobody PASSWORD 'pw-console_nobody'" >/dev/null || return 1
+	pg_admin -q -c "GRANT CONNECT ON DATABASE \"$db\" TO console_nobody" >/dev/null
+	# The test cluster trusts every local login: passwords are checked for
+	# these three on this database only (first match wins).
+	hba=$(pg_admin -At -c "SHOW hba_file")
+	if ! grep -q "^local $db console_" "$hba"; then
+		{ echo "local $db console_auditor,console_reviewer,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
+			cat "$hba.new" > "$hba" && rm -f "$hba.new"
+		pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null
+		sleep 1
+	fi
+}
+
+console_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+console_start() {
+	CONSOLE_PORT=$(console_free_port)
+	printf '\n[console]\nlisten = 127.0.0.1:%s\n%s\n' "$CONSOLE_PORT" "${1:-}" >> "$CONF"
+	CONSOLE_URL=http://127.0.0.1:$CONSOLE_PORT
+	"$ATTESTD" console --foreground --config "$CONF" >"$WORK/console.out" 2>"$WORK/console.err" &
+	CONSOLE_PID=$!
+	local i
+	for i in $(seq 1 600); do
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ] && return 0
+		kill -0 "$CONSOLE_PID" 2>/dev/null || { cat "$WORK/console.err" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "console_start: /healthz never answered" >&2
+	return 1
+}
+
+console_stop() {
+	kill -TERM "$CONSOLE_PID" 2>/dev/null
+	wait "$CONSOLE_PID"
+	CONSOLE_RC=$?
+}
+
+http() {
+	local user=$1 path=$2
+	shift 2
+	local auth=()
+	[ "$user" != "-" ] && auth=(-u "$user:pw-$user")
+	CODE=$(curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' --max-time 120 \
+		"${auth[@]}" "$@" "$CONSOLE_URL$path")
+	HDRS=$(tr -d '\r' < "$WORK/headers")
+	BODY=$(cat "$WORK/body")
+}
