@@ -377,6 +377,14 @@ static bool origin_ok(const struct console_app *app, struct MHD_Connection *c)
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	if (origin == NULL)
 		return true;
+	/* Our pages go with Referrer-Policy: no-referrer, so a browser sends
+	 * "Origin: null" with their own forms (Fetch: serializing a request
+	 * origin); Sec-Fetch-Site, which no page can set, then tells whether
+	 * the form was ours.  The token is checked all the same. */
+	if (strcmp(origin, "null") == 0) {
+		const char *site = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-Fetch-Site");
+		return site != NULL && strcmp(site, "same-origin") == 0;
+	}
 	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	if (host == NULL)
 		return false;

@@ -39,5 +39,9 @@ PASSED=$((PASSED + p)) FAILED=$((FAILED + f))
 expect_eq "node tests/browser/run.mjs: exit 0 and its summary" "0 browser: $p passed, $f failed" \
 	"$rc $(grep '^browser: ' "$WORK/browser.out" | tail -n 1)"
 
+# The auditor's 403 must be for her role: every POST the browser sent came
+# from the console's own form with its token, so none may be a forgery.
+expect_eq "no browser POST refused as a forgery (the auditor's 403 is her role's)" "" \
+	"$(grep 'reason=anti-forgery' "$WORK/console.log")"
 console_stop
 finish

@@ -182,6 +182,8 @@ attempt "an empty token" -d decision=reject -d note=forgery -d csrf=
 attempt "a wrong token" -d decision=reject -d note=forgery --data-urlencode "csrf=${TOKEN%?}x"
 attempt "another Origin" -H "Origin: http://evil.example" -d decision=reject -d note=forgery --data-urlencode "csrf=$TOKEN"
 attempt "Origin null" -H "Origin: null" -d decision=reject -d note=forgery --data-urlencode "csrf=$TOKEN"
+attempt "Origin null from another site (Sec-Fetch-Site: cross-site)" -H "Origin: null" -H "Sec-Fetch-Site: cross-site" \
+	-d decision=reject -d note=forgery --data-urlencode "csrf=$TOKEN"
 attempt "another port on the same host" -H "Origin: ${URL%:*}:1" -d decision=reject -d note=forgery --data-urlencode "csrf=$TOKEN"
 code=$(http -u "$REMI:$PASS" -D "$WORK/h" -o "$WORK/b" -w '%{http_code}' -d decision=reject -d note=forgery \
 	--data-urlencode "csrf=$TOKEN" "$URL/review/$ITEM")
