@@ -57,7 +57,7 @@ if [ -z "${BENCH_REUSE:-}" ]; then
 	echo "== ${YEARS} years of national volume ($((${STAGES_PER_YEAR:-35000} * YEARS)) stages) into $W"
 	t0=$(date +%s)
 	bash "$TOP/tests/bench/archive.sh" generate "$DB" "$W/data" "$YEARS"
-	psql -X -q -d "$DB" -c "VACUUM ANALYZE" >/dev/null
+	psql -X -q -d "$DB" -c "SET client_min_messages = error" -c "VACUUM ANALYZE" >/dev/null
 	echo "   generated in $(($(date +%s) - t0)) s: $(psql -X -At -d "$DB" -c "SELECT count(*) FROM attestd.attestations") attestations, $(psql -X -At -d "$DB" -c "SELECT count(*) FROM attestd.submissions") submissions, $(psql -X -At -d "$DB" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 fi
 pg_admin -q -v ON_ERROR_STOP=1 >/dev/null <<SQL
