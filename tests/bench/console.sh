@@ -122,7 +122,7 @@ urls() {
 	done
 }
 
-pct() { sort -n | awk -v n="$1" '{ v[NR] = $1 } END {
+pct() { sort -n | awk '{ v[NR] = $1 } END {
 	if (NR == 0) { print "-"; exit }
 	split("50 95 99", p, " ");
 	for (i = 1; i <= 3; i++) { k = int((p[i] / 100) * NR + 0.999999); if (k < 1) k = 1; printf "%8.1f", v[k] * 1000 }
