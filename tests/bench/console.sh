@@ -11,6 +11,8 @@
 #
 # Environment: YEARS (3), STAGES_PER_YEAR (35000), LICENCES (1000000),
 # EVENTS (3000000): the data's size; N (300) requests per page type,
+# TYPES (all: dashboard files files-filtered file original stage
+# review-queue review-item scan licence centre report report-csv),
 # N_REPORT (30) for the monthly report; BENCH_DIR (default /dev/shm, else
 # /tmp); BENCH_KEEP=1 leaves the cluster, data and console running there
 # (BENCH_REUSE=DIR measures again on a kept one without generating).
@@ -85,6 +87,7 @@ q() { psql -X -At -d "$DB" -v ON_ERROR_STOP=1 -c "$1"; }
 # an index range is cheap enough for a few hundred).
 pick() { q "SELECT $1 FROM $2 ORDER BY random() LIMIT $3"; }
 mapfile -t FILES < <(pick id attestd.submissions "$N")
+mapfile -t ACCEPTED < <(q "SELECT id FROM attestd.submissions WHERE status = 'accepted' ORDER BY random() LIMIT $N")
 mapfile -t STAGES < <(pick "approval || '/' || ref" attestd.stages "$N")
 mapfile -t ITEMS < <(q "SELECT id FROM attestd.attestations WHERE decision = 'review' ORDER BY random() LIMIT $N")
 mapfile -t LICENCES < <(pick licence attestd.attestations "$N")
@@ -109,7 +112,7 @@ urls() {
 		files) echo "/files" ;;
 		files-filtered) echo "/files?centre=$(rnd CENTRES)&status=rejected&reason=$(rnd REASONS)" ;;
 		file) echo "/files/$(rnd FILES)" ;;
-		original) echo "/files/$(rnd FILES)/original" ;;
+		original) echo "/files/$(rnd ACCEPTED)/original" ;;
 		stage) echo "/stages/$(rnd STAGES)" ;;
 		review-queue) echo "/review" ;;
 		review-item) echo "/review/$(rnd ITEMS)" ;;
@@ -132,7 +135,7 @@ echo
 echo "== attestd console on $URL, as $WHO (attestd_reviewer), $N requests per page type ($N_REPORT for the report)"
 printf '%-16s %6s %8s %8s %8s %8s  %-8s %s\n' page n p50_ms p95_ms p99_ms max_ms target status
 : > "$W/results"
-for type in dashboard files files-filtered file original stage review-queue review-item scan licence centre report report-csv; do
+for type in ${TYPES:-dashboard files files-filtered file original stage review-queue review-item scan licence centre report report-csv}; do
 	cfg=$W/curl-$type.cfg
 	: > "$cfg"
 	while read -r path; do
