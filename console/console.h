@@ -76,6 +76,11 @@ html_node *page_form(const struct http_req *r, html_node *parent, const char *ac
 void page_reason(html_node *parent, const char *code);
 /* A PostgreSQL text[] literal ({a,b}) shown as reasons, one per line. */
 void page_reasons(html_node *parent, const char *array);
+/* The subject and expiry (YYYY-MM-DD) of a certificate given as base64 DER. */
+bool page_cert_info(const char *der_b64, char subject[static 256], char not_after[static 32]);
+/* The French word for a decision, a file's outcome or kind, a licence
+ * status (the code itself when it is none of those). */
+const char *page_fr(const char *code);
 /* A page's failed query: 400 for bad input, 503 unavailable, else 500. */
 void page_store_error(struct http_resp *out, int store_status, const char *err);
 
@@ -85,6 +90,21 @@ extern const char console_css[];
 /* The decision of a reviewer on the service connection (http.c). */
 int console_decide(struct console_app *app, int64_t id, bool accept, const char *by,
 		   const char *note, char **err);
+/* The dashboard's decisions per closed month (before this_month): counted
+ * once and kept (MONTHS_TTL_S at most), since decisions are dated when
+ * made and a closed month gains none; only the current month is counted
+ * on each request.  Every signed-in person is an auditor and these are
+ * counts of audit data, the same for all of them. */
+struct console_month {
+	char month[8];
+	long v[3];			/* credited, no_credit, rejected */
+};
+#define CONSOLE_MONTHS 12
+bool console_months_get(struct console_app *app, const char *this_month,
+			struct console_month out[static CONSOLE_MONTHS], size_t *n);
+void console_months_put(struct console_app *app, const char *this_month,
+			const struct console_month *in, size_t n);
+
 /* The archive root, for scans and originals. */
 const char *console_archive(const struct console_app *app);
 

@@ -47,7 +47,11 @@
 
 #define MAX_BODY	(64 * 1024)
 #define CONN_IDLE_S	60
-#define CONN_CACHE	16
+/* Idle connections kept (0: a login per request; measured in README). */
+#ifndef CONSOLE_CONN_CACHE
+#define CONSOLE_CONN_CACHE 16
+#endif
+#define CONN_CACHE	CONSOLE_CONN_CACHE
 #define RATE_FAILURES	5
 #define RATE_WINDOW_S	60
 #define RATE_DELAY_MS	2000
@@ -74,12 +78,15 @@ struct console_app {
 	unsigned char key[32];		/* HMAC key of the anti-forgery tokens */
 	unsigned char salt[16];		/* of the cached passwords' hashes */
 	pthread_mutex_t lock;		/* the caches and the service connection */
-	struct cached_conn cache[CONN_CACHE];
+	struct cached_conn cache[CONN_CACHE + 1];
 	size_t n_cache;
 	struct rate_slot rates[RATE_SLOTS];
 	struct store *service;		/* the daemon's role: decisions, healthz */
+	char months_for[8];		/* console_months_*: the month they were counted in */
+	time_t months_at;
+	struct console_month months[CONSOLE_MONTHS];
+	size_t n_months;
 	struct pipeline *pipeline;
-	struct config service_cfg;	/* cfg without the receipt key (see console_decide) */
 };
 
 /* One request's state across the handler's calls. */
@@ -372,7 +379,9 @@ static void csrf_token(const struct console_app *app, const char *session, const
 	hex(md, 32, out);
 }
 
-/* Origin absent, or ours: the scheme we serve and the Host asked for. */
+/* Origin absent, or ours: the Host asked for, over https (under TLS, or
+ * behind a TLS proxy on loopback that passes Host on) or, without TLS,
+ * plain http.  Any other site's page has another host. */
 static bool origin_ok(const struct console_app *app, struct MHD_Connection *c)
 {
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
@@ -389,10 +398,40 @@ static bool origin_ok(const struct console_app *app, struct MHD_Connection *c)
 	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
 	if (host == NULL)
 		return false;
-	char *ours = xasprintf("%s://%s", app->tls ? "https" : "http", host);
-	bool ok = strcmp(origin, ours) == 0;
-	free(ours);
+	char *https = xasprintf("https://%s", host), *http = xasprintf("http://%s", host);
+	bool ok = strcmp(origin, https) == 0 || (!app->tls && strcmp(origin, http) == 0);
+	free(https);
+	free(http);
 	return ok;
+}
+
+/* --- the dashboard's closed months ------------------------------------------------------ */
+
+#define MONTHS_TTL_S 300
+
+bool console_months_get(struct console_app *app, const char *this_month,
+			struct console_month out[static CONSOLE_MONTHS], size_t *n)
+{
+	pthread_mutex_lock(&app->lock);
+	bool hit = strcmp(app->months_for, this_month) == 0 &&
+		   time(NULL) - app->months_at < MONTHS_TTL_S;
+	if (hit) {
+		memcpy(out, app->months, sizeof(app->months));
+		*n = app->n_months;
+	}
+	pthread_mutex_unlock(&app->lock);
+	return hit;
+}
+
+void console_months_put(struct console_app *app, const char *this_month,
+			const struct console_month *in, size_t n)
+{
+	pthread_mutex_lock(&app->lock);
+	snprintf(app->months_for, sizeof(app->months_for), "%s", this_month);
+	app->months_at = time(NULL);
+	app->n_months = n < CONSOLE_MONTHS ? n : CONSOLE_MONTHS;
+	memcpy(app->months, in, app->n_months * sizeof(*in));
+	pthread_mutex_unlock(&app->lock);
 }
 
 /* --- decisions -------------------------------------------------------------------------- */
@@ -409,10 +448,11 @@ int console_decide(struct console_app *app, int64_t id, bool accept, const char 
 	}
 	if (app->service == NULL)
 		app->service = store_connect(app->cfg->conninfo, err);
-	/* Without the receipt key: the console never reads it; the receipt is
-	 * queued in the database and the daemon signs and writes it. */
+	/* The receipt is built and signed in the decision's transaction, as
+	 * `review accept` does (so with the receipt key); its file is written
+	 * to the outbox by the daemon's next pass, never by the console. */
 	if (app->service && app->pipeline == NULL)
-		app->pipeline = pipeline_new(&app->service_cfg, app->service, false, err);
+		app->pipeline = pipeline_new(app->cfg, app->service, false, err);
 	if (app->service && app->pipeline)
 		rc = review_apply(app->pipeline, app->service, id, accept, by, note, &rv, err);
 	pthread_mutex_unlock(&app->lock);
@@ -562,6 +602,18 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct http_resp *out, 
 	return r;
 }
 
+/* A request's path as the log may show it: printable, no blanks, bounded
+ * (it comes from the client: no line of ours may be forged through it). */
+static void log_path(const char *url, char out[201])
+{
+	size_t i = 0;
+	for (; url[i] && i < 200; i++) {
+		unsigned char ch = (unsigned char)url[i];
+		out[i] = ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '=' ? '?' : (char)ch;
+	}
+	out[i] = '\0';
+}
+
 static long elapsed_ms(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -676,8 +728,10 @@ static enum MHD_Result handle(struct console_app *app, struct MHD_Connection *c,
 		/* A token from another session (or none) or a foreign page. */
 		if (cookie == NULL || !session_valid(cookie) || token == NULL ||
 		    strlen(token) != 64 || CRYPTO_memcmp(token, csrf, 64) != 0 || !origin_ok(app, c)) {
+			char lp[201];
+			log_path(url, lp);
 			log_warn("action=console-post outcome=forbidden addr=%s path=%s "
-				 "reason=anti-forgery", addr, url);
+				 "reason=anti-forgery", addr, lp);
 			http_error(&out, 403, "Requête refusée : jeton anti-falsification ou origine "
 				   "invalide. Rechargez la page et recommencez.");
 			goto done;
@@ -691,11 +745,14 @@ static enum MHD_Result handle(struct console_app *app, struct MHD_Connection *c,
 		http_error(&out, 400, "Paramètre invalide : le texte doit être de l'UTF-8.");
 	else
 		route(&r, &out);
-	if (out.status >= 500)
-		healthy = store_ok(st);
-done:
-	log_info("action=console-request method=%s path=%s status=%d role=%s ms=%ld", method, url,
-		 out.status, r.role ? r.role : "-", elapsed_ms(&rq->started));
+	/* Only an idle, live connection goes back to the cache. */
+	healthy = store_console_alive(st);
+done:;
+	char lp[201], lr[201];
+	log_path(url, lp);
+	log_path(r.role ? r.role : "-", lr);
+	log_info("action=console-request method=%s path=%s status=%d role=%s ms=%ld", method, lp,
+		 out.status, lr, elapsed_ms(&rq->started));
 	free(err);
 	free(r.form_keys);
 	free(r.form_values);
@@ -763,9 +820,6 @@ struct console_app *http_start(const struct config *cfg, int listen_fd, const ch
 	struct console_app *app = xcalloc(1, sizeof(*app));
 	app->cfg = cfg;
 	app->tls = cert != NULL;
-	app->service_cfg = *cfg;
-	app->service_cfg.receipt_key = NULL;
-	app->service_cfg.receipt_cert = NULL;
 	pthread_mutex_init(&app->lock, NULL);
 	if (getrandom(app->key, sizeof(app->key), 0) != (ssize_t)sizeof(app->key) ||
 	    getrandom(app->salt, sizeof(app->salt), 0) != (ssize_t)sizeof(app->salt)) {

@@ -3,6 +3,8 @@
  * signed in), forms with their anti-forgery field, reason codes in French
  * with the code itself, errors, and the stylesheet (print styles for A4).
  */
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,4 +119,57 @@ void page_store_error(struct http_resp *out, int store_status, const char *err)
 		log_error("action=console-query outcome=error error=\"%s\"", err ? err : "");
 		http_error(out, 500, "Erreur interne : la requête a échoué (voir le journal).");
 	}
+}
+
+bool page_cert_info(const char *der_b64, char subject[static 256], char not_after[static 32])
+{
+	subject[0] = not_after[0] = '\0';
+	if (der_b64 == NULL || *der_b64 == '\0')
+		return false;
+	/* PostgreSQL's base64 breaks lines every 76 characters. */
+	size_t n = strlen(der_b64);
+	char *clean = xmalloc(n + 1), *o = clean;
+	for (const char *p = der_b64; *p; p++)
+		if (*p != '\n' && *p != '\r')
+			*o++ = *p;
+	*o = '\0';
+	size_t len = strlen(clean);
+	unsigned char *der = xmalloc(len + 1);
+	int got = EVP_DecodeBlock(der, (const unsigned char *)clean, (int)len);
+	bool ok = false;
+	if (got > 0) {
+		while (len > 0 && clean[len - 1] == '=') {
+			got--;
+			len--;
+		}
+		const unsigned char *p = der;
+		X509 *x = d2i_X509(NULL, &p, got);
+		struct tm tm;
+		if (x) {
+			X509_NAME_oneline(X509_get_subject_name(x), subject, 256);
+			if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+				strftime(not_after, 32, "%Y-%m-%d", &tm);
+			X509_free(x);
+			ok = true;
+		}
+	}
+	free(clean);
+	free(der);
+	return ok;
+}
+
+const char *page_fr(const char *code)
+{
+	static const char *const map[][2] = {
+		{ "credited", "crédité" }, { "no_credit", "sans crédit" }, { "rejected", "rejeté" },
+		{ "pending", "en attente" }, { "review", "en révision" },
+		{ "accepted", "accepté" }, { "duplicate", "doublon" },
+		{ "attestations", "attestations" }, { "signin-sheet", "feuille d'émargement" },
+		{ "unknown", "inconnu" }, { "valid", "valide" }, { "suspended", "suspendu" },
+		{ "invalidated", "invalidé" }, { "cancelled", "annulé" },
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i][0], code) == 0)
+			return map[i][1];
+	return code;
 }

@@ -15,12 +15,6 @@
 #include "store_console.h"
 #include "xmalloc.h"
 
-static const char *status_fr(const char *s)
-{
-	return strcmp(s, "accepted") == 0 ? "accepté" : strcmp(s, "rejected") == 0 ? "rejeté"
-	       : strcmp(s, "duplicate") == 0 ? "doublon" : s;
-}
-
 static void filter_input(html_node *form, const char *label, const char *name,
 			 const char *type, const char *value)
 {
@@ -105,9 +99,9 @@ void pages_files(struct http_req *r, struct http_resp *out)
 		free(href);
 		html_td(tr, store_table_get(&t, i, 1));
 		html_td(tr, store_table_get(&t, i, 2));
-		html_td(tr, store_table_get(&t, i, 3));
+		html_td(tr, page_fr(store_table_get(&t, i, 3)));
 		html_td(tr, store_table_get(&t, i, 4));
-		html_td(tr, status_fr(store_table_get(&t, i, 5)));
+		html_td(tr, page_fr(store_table_get(&t, i, 5)));
 		page_reasons(html_td(tr, NULL), store_table_get(&t, i, 6));
 	}
 	if (t.n_rows == 0)
@@ -191,10 +185,10 @@ void pages_file(struct http_req *r, struct http_resp *out, int64_t id)
 	dd(dl, "Nom du fichier", "file-name", store_table_get(&t, 0, 2));
 	dd(dl, "SHA-256", "sha256", store_table_get(&t, 0, 3));
 	dd(dl, "Taille (octets)", "size", store_table_get(&t, 0, 4));
-	dd(dl, "Type", "kind", store_table_get(&t, 0, 5));
+	dd(dl, "Type", "kind", page_fr(store_table_get(&t, 0, 5)));
 	dd(dl, "Reçu le", "received", store_table_get(&t, 0, 6));
 	dd(dl, "Traité le", "processed", store_table_get(&t, 0, 7));
-	dd(dl, "Issue", "status", status_fr(store_table_get(&t, 0, 8)));
+	dd(dl, "Issue", "status", page_fr(store_table_get(&t, 0, 8)));
 	dd(dl, "Doublon de", "duplicate-of", store_table_get(&t, 0, 11));
 
 	html_el(main, "h2", "Motifs");
@@ -217,7 +211,11 @@ void pages_file(struct http_req *r, struct http_resp *out, int64_t id)
 
 	html_el(main, "h2", "Preuve de validation");
 	dl = html_el(main, "dl", NULL);
-	dd(dl, "Certificat signataire (SHA-256)", "signer", store_table_get(&t, 0, 12));
+	char subject[256], not_after[32];
+	page_cert_info(store_table_get(&t, 0, 17), subject, not_after);
+	dd(dl, "Signataire (sujet du certificat)", "signer-subject", subject);
+	dd(dl, "Certificat valable jusqu'au", "signer-not-after", not_after);
+	dd(dl, "Empreinte du certificat (SHA-256)", "signer", store_table_get(&t, 0, 12));
 	dd(dl, "Numéro de la CRL", "crl-number", store_table_get(&t, 0, 14));
 	dd(dl, "CRL (SHA-256)", "crl-sha256", store_table_get(&t, 0, 15));
 	dd(dl, "Vérifié par", "verifier", store_table_get(&t, 0, 16));
@@ -254,7 +252,7 @@ void pages_file(struct http_req *r, struct http_resp *out, int64_t id)
 			href = xasprintf("/licences/%s", store_table_get(&att, i, 2));
 			html_link(html_td(tr, NULL), href, store_table_get(&att, i, 2));
 			free(href);
-			html_td(tr, store_table_get(&att, i, 3));
+			html_td(tr, page_fr(store_table_get(&att, i, 3)));
 			html_td(tr, store_table_get(&att, i, 4));
 			page_reasons(html_td(tr, NULL), store_table_get(&att, i, 5));
 		}

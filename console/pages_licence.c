@@ -63,12 +63,18 @@ void pages_licence(struct http_req *r, struct http_resp *out, const char *licenc
 	char *err = NULL;
 	enum store_status rc = licence_view_load(r->st, licence, as_of, &v, &known, &err);
 	if (rc == STORE_OK && !known) {
-		free(err);
-		http_error(out, 404, "Rien n'est enregistré pour ce permis.");
-		return;
+		/* Nothing in the registry or the ledger: its decisions may remain. */
+		memset(&v, 0, sizeof(v));
+		v.as_of = as_of;
 	}
 	if (rc == STORE_OK)
 		rc = store_console_licence_decisions(r->st, licence, &dec, &err);
+	if (rc == STORE_OK && !known && dec.n_rows == 0) {
+		free(err);
+		store_table_free(&dec);
+		http_error(out, 404, "Rien n'est enregistré pour ce permis.");
+		return;
+	}
 	if (rc != STORE_OK) {
 		page_store_error(out, rc, err);
 		free(err);
@@ -97,9 +103,9 @@ void pages_licence(struct http_req *r, struct http_resp *out, const char *licenc
 	snprintf(num, sizeof(num), "%d", v.balance);
 	dd(dl, "Solde", "balance", v.has_balance ? num : "aucun (pas encore d'attribution)");
 	snprintf(num, sizeof(num), "%d", v.ceiling);
-	dd(dl, "Plafond", "ceiling", num);
+	dd(dl, "Plafond", "ceiling", known ? num : "—");
 	dd(dl, "Statut (registre)", "status", v.ledger.registered
-	   ? ledger_status_name(v.ledger.licence.status) : "inconnu du registre");
+	   ? page_fr(ledger_status_name(v.ledger.licence.status)) : "inconnu du registre");
 
 	/* The chart: one step per event up to as_of. */
 	struct svg_step *steps = xcalloc(v.timeline.n + 1, sizeof(*steps));
@@ -176,7 +182,8 @@ void pages_licence(struct http_req *r, struct http_resp *out, const char *licenc
 		html_link(html_td(tr, NULL), href, store_table_get(&dec, i, 1));
 		free(href);
 		for (size_t c = 2; c < 8; c++)
-			html_td(tr, store_table_get(&dec, i, c));
+			html_td(tr, c == 5 ? page_fr(store_table_get(&dec, i, c))
+					   : store_table_get(&dec, i, c));
 		page_reasons(html_td(tr, NULL), store_table_get(&dec, i, 8));
 		html_td(tr, store_table_get(&dec, i, 9));
 	}

@@ -93,6 +93,10 @@ static struct html *monthly_build(const struct http_req *r, struct store *st, co
 			for (size_t c = 0; c < t.n_cols; c++) {
 				if (strcmp(t.names[c], "reason") == 0)
 					page_reason(html_td(tr, NULL), store_table_get(&t, row, c));
+				else if (strcmp(t.names[c], "decision") == 0 ||
+					 strcmp(t.names[c], "kind") == 0 ||
+					 strcmp(t.names[c], "status") == 0)
+					html_td(tr, page_fr(store_table_get(&t, row, c)));
 				else
 					html_td(tr, store_table_get(&t, row, c));
 			}

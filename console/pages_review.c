@@ -25,21 +25,14 @@
 
 #define SCAN_MAX (64u * 1024 * 1024)
 
-static const char *decision_fr(const char *d)
-{
-	static const char *const map[][2] = {
-		{ "credited", "crédité" }, { "no_credit", "sans crédit" }, { "rejected", "rejeté" },
-		{ "pending", "en attente" }, { "review", "en révision" },
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(map[i][0], d) == 0)
-			return map[i][1];
-	return d;
-}
-
 void pages_review_list(struct http_req *r, struct http_resp *out)
 {
-	const char *after = http_query(r, "after");
+	const char *after = http_query(r, "after"), *centre = http_query(r, "centre");
+	if (centre && (strlen(centre) > 16 || strspn(centre, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") !=
+						       strlen(centre))) {
+		http_error(out, 400, "Paramètre centre invalide (un numéro d'agrément).");
+		return;
+	}
 	const char *after_deadline = NULL;
 	int64_t after_id = 0;
 	char deadline[11] = "";
@@ -58,7 +51,8 @@ void pages_review_list(struct http_req *r, struct http_resp *out)
 	}
 	struct store_table t;
 	char *err = NULL;
-	enum store_status rc = store_console_review_list(r->st, after_deadline, after_id, &t, &err);
+	enum store_status rc = store_console_review_list(r->st, centre, after_deadline, after_id, &t,
+							  &err);
 	if (rc != STORE_OK) {
 		page_store_error(out, rc, err);
 		free(err);
@@ -68,6 +62,16 @@ void pages_review_list(struct http_req *r, struct http_resp *out)
 	struct html *h = page_new(r, "File de révision", &main);
 	html_el(main, "p", "Les attestations laissées à une personne, par date limite "
 		"d'enregistrement (un mois après réception).");
+	html_node *form = html_el(main, "form", NULL);
+	html_attr(form, "method", "get");
+	html_attr(form, "class", "filters");
+	html_node *label = html_el(form, "label", "Centre ");
+	html_node *in = html_el(label, "input", NULL);
+	html_attr(in, "type", "text");
+	html_attr(in, "name", "centre");
+	if (centre)
+		html_attr(in, "value", centre);
+	html_el(form, "button", "Filtrer");
 	html_node *table = html_el(main, "table", NULL);
 	html_attr(table, "data-table", "review");
 	static const char *const head[] = { "Attestation", "Centre", "Stage", "Permis", "Motifs",
@@ -91,8 +95,9 @@ void pages_review_list(struct http_req *r, struct http_resp *out)
 	if (t.n_rows == 0)
 		html_el(main, "p", "Aucune attestation en révision.");
 	if (t.more) {
-		char *href = xasprintf("/review?after=%s.%s", store_table_get(&t, t.n_rows - 1, 6),
-				       store_table_get(&t, t.n_rows - 1, 0));
+		char *href = xasprintf("/review?after=%s.%s%s%s", store_table_get(&t, t.n_rows - 1, 6),
+				       store_table_get(&t, t.n_rows - 1, 0), centre ? "&centre=" : "",
+				       centre ? centre : "");
 		html_node *nav = html_el(main, "nav", NULL);
 		html_attr(nav, "class", "pages");
 		html_link(nav, href, "Page suivante");
@@ -273,7 +278,7 @@ void pages_review_item(struct http_req *r, struct http_resp *out, int64_t id)
 	href = xasprintf("/licences/%s", licence);
 	field(dl, "Permis", "licence", licence, href);
 	free(href);
-	field(dl, "Décision", "decision", decision_fr(decision), NULL);
+	field(dl, "Décision", "decision", page_fr(decision), NULL);
 	field(dl, "Points", "points", store_table_get(&t, 0, 6), NULL);
 	field(dl, "Reçue le", "received", store_table_get(&t, 0, 9), NULL);
 	field(dl, "Date limite d'enregistrement", "deadline", store_table_get(&t, 0, 10), NULL);
@@ -329,7 +334,7 @@ void pages_review_item(struct http_req *r, struct http_resp *out, int64_t id)
 		html_td(tr, store_table_get(&hist, i, 0));
 		html_td(tr, store_table_get(&hist, i, 1));
 		html_td(tr, store_table_get(&hist, i, 2));
-		html_td(tr, decision_fr(store_table_get(&hist, i, 3)));
+		html_td(tr, page_fr(store_table_get(&hist, i, 3)));
 		html_td(tr, store_table_get(&hist, i, 4));
 		page_reasons(html_td(tr, NULL), store_table_get(&hist, i, 5));
 		html_td(tr, store_table_get(&hist, i, 6));

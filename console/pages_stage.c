@@ -156,7 +156,7 @@ void pages_stage(struct http_req *r, struct http_resp *out, const char *approval
 		html_link(html_td(tr, NULL), href, store_table_get(&att, i, 1));
 		free(href);
 		html_td(tr, store_table_get(&att, i, 2));
-		html_td(tr, store_table_get(&att, i, 3));
+		html_td(tr, page_fr(store_table_get(&att, i, 3)));
 		html_td(tr, store_table_get(&att, i, 4));
 		page_reasons(html_td(tr, NULL), store_table_get(&att, i, 5));
 	}
@@ -226,8 +226,23 @@ void pages_centre(struct http_req *r, struct http_resp *out, const char *approva
 	simple_table(main, "Fichiers par mois", "per-month", &pm, ph, -1);
 	static const char *const rh[] = { "Motif", "Fichiers" };
 	simple_table(main, "Rejets par motif", "rejections", &rej, rh, 0);
-	static const char *const ch[] = { "Certificat (SHA-256)", "Dernier fichier signé" };
-	simple_table(main, "Certificats enregistrés", "certificates", &certs, ch, -1);
+	html_el(main, "h2", "Certificats enregistrés");
+	html_node *table = html_el(main, "table", NULL);
+	html_attr(table, "data-table", "certificates");
+	static const char *const ch[] = { "Empreinte (SHA-256)", "Sujet", "Expire le",
+					  "Dernier fichier signé" };
+	html_header_row(table, ch, 4);
+	html_node *tbody = html_el(table, "tbody", NULL);
+	for (size_t i = 0; i < certs.n_rows; i++) {
+		char subject[256], not_after[32];
+		page_cert_info(store_table_get(&certs, i, 2), subject, not_after);
+		html_node *tr = html_el(tbody, "tr", NULL);
+		html_td(tr, store_table_get(&certs, i, 0));
+		html_td(tr, *subject ? subject : "(aucun fichier signé : certificat inconnu)");
+		html_node *exp = html_td(tr, not_after);
+		html_attr(exp, "data-field", "not-after");
+		html_td(tr, store_table_get(&certs, i, 1));
+	}
 	http_page(out, h);
 out:
 	free(err);

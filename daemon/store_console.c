@@ -133,6 +133,11 @@ enum store_status store_console_session(struct store *st, const char *timezone, 
 	return rc;
 }
 
+bool store_console_alive(struct store *st)
+{
+	return PQstatus(st->conn) == CONNECTION_OK && PQtransactionStatus(st->conn) == PQTRANS_IDLE;
+}
+
 enum store_status store_console_whoami(struct store *st, char role[static 64], bool *auditor,
 				       bool *reviewer, char **err)
 {
@@ -176,8 +181,8 @@ enum store_status store_console_today(struct store *st, struct store_table *out,
 		" (SELECT count(*) FROM console.review_items WHERE decision = 'review') AS review,"
 		" (SELECT count(*) FROM console.review_items WHERE decision IN ('pending', 'review')"
 		"   AND registration_deadline < current_date) AS overdue,"
-		" (SELECT max(processed_at) FROM audit.submissions"
-		"   WHERE status = 'accepted') AS last_success",
+		" (SELECT date_trunc('second', processed_at) FROM audit.submissions"
+		"   WHERE status = 'accepted' ORDER BY id DESC LIMIT 1) AS last_success",
 		0, NULL, 1, out, err);
 }
 
@@ -195,16 +200,18 @@ enum store_status store_console_files_per_day(struct store *st, const char *from
 }
 
 enum store_status store_console_decisions_per_month(struct store *st, const char *from,
-						    struct store_table *out, char **err)
+						    const char *to, struct store_table *out,
+						    char **err)
 {
-	const char *p[] = { from };
+	const char *p[] = { from, to };
 	return query(st,
 		"SELECT to_char(decided_at, 'YYYY-MM') AS month,"
 		" count(*) FILTER (WHERE decision = 'credited') AS credited,"
 		" count(*) FILTER (WHERE decision = 'no_credit') AS no_credit,"
 		" count(*) FILTER (WHERE decision = 'rejected') AS rejected"
-		" FROM audit.attestation_decisions WHERE decided_at >= $1::date"
-		" GROUP BY 1 ORDER BY 1 LIMIT 400", 1, p, 400, out, err);
+		" FROM console.decisions WHERE decided_at >= $1::date"
+		" AND ($2::date IS NULL OR decided_at < $2::date)"
+		" GROUP BY 1 ORDER BY 1 LIMIT 400", 2, p, 400, out, err);
 }
 
 /* --- files ------------------------------------------------------------------------ */
@@ -239,7 +246,7 @@ enum store_status store_console_file(struct store *st, int64_t id, struct store_
 		"SELECT id, approval, file_name, sha256, size, kind,"
 		" date_trunc('second', received_at) AS received,"
 		" date_trunc('second', processed_at) AS processed, status, errors, error_messages,"
-		" duplicate_of, signer_sha256, chain_pem, crl_number, crl_sha256, verifier"
+		" duplicate_of, signer_sha256, chain_pem, crl_number, crl_sha256, verifier, signer_der_b64"
 		" FROM console.submissions WHERE id = $1::bigint", 1, p, out,
 		"no such file", err);
 }
@@ -269,18 +276,20 @@ enum store_status store_console_file_attestations(struct store *st, int64_t id,
 
 /* --- review ----------------------------------------------------------------------- */
 
-enum store_status store_console_review_list(struct store *st, const char *after_deadline,
-					    int64_t after_id, struct store_table *out, char **err)
+enum store_status store_console_review_list(struct store *st, const char *centre,
+					    const char *after_deadline, int64_t after_id,
+					    struct store_table *out, char **err)
 {
 	char k[24];
 	snprintf(k, sizeof(k), "%" PRId64, after_id);
-	const char *p[] = { after_id > 0 ? after_deadline : NULL, after_id > 0 ? k : NULL };
+	const char *p[] = { after_id > 0 ? after_deadline : NULL, after_id > 0 ? k : NULL, centre };
 	return query(st,
 		"SELECT id, approval, stage_ref, number, licence, reasons, registration_deadline,"
 		" registration_deadline - current_date AS days_left"
 		" FROM console.review_items WHERE decision = 'review'"
 		" AND ($1::date IS NULL OR (registration_deadline, id) > ($1::date, $2::bigint))"
-		" ORDER BY registration_deadline, id LIMIT 51", 2, p, STORE_CONSOLE_PAGE, out, err);
+		" AND ($3::text IS NULL OR approval = $3)"
+		" ORDER BY registration_deadline, id LIMIT 51", 3, p, STORE_CONSOLE_PAGE, out, err);
 }
 
 enum store_status store_console_review_item(struct store *st, int64_t id,
@@ -523,7 +532,7 @@ enum store_status store_console_centre(struct store *st, const char *approval,
 			" GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100", 1, p, 100, out, err);
 	if (strcmp(table, "certificates") == 0)
 		return query(st,
-			"SELECT sha256, date_trunc('second', last_used) AS last_used"
+			"SELECT sha256, date_trunc('second', last_used) AS last_used, der_b64"
 			" FROM console.centre_certificates WHERE approval = $1"
 			" ORDER BY last_used DESC NULLS LAST LIMIT 100", 1, p, 100, out,
 			err);
@@ -555,7 +564,7 @@ static const char *const monthly_sql[STORE_CONSOLE_MONTHLY_N] = {
 	"SELECT kind, status, count(*) AS files FROM audit.submissions WHERE" MONTH("received_at")
 	" GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 1001",
 	"SELECT decision, count(*) AS attestations, coalesce(sum(points), 0) AS points"
-	" FROM audit.attestation_decisions WHERE" MONTH("decided_at")
+	" FROM console.decisions WHERE" MONTH("decided_at")
 	" GROUP BY 1 ORDER BY 1 LIMIT 1001",
 	"SELECT approval, count(*) AS files_late, max(days_after_last_day) AS max_days_after"
 	" FROM audit.late_transmissions WHERE" MONTH("received_at")

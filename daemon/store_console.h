@@ -43,6 +43,9 @@ struct store *store_console_connect_as(const char *conninfo, const char *user,
 /* The session of a person's connection: read-only, the prefecture's time
  * zone, ISO dates. */
 enum store_status store_console_session(struct store *st, const char *timezone, char **err);
+/* Whether a person's connection is still up.  Never reconnects: a reset
+ * connection would lose the session settings above. */
+bool store_console_alive(struct store *st);
 /* Who the connection is, and which of the console's roles it has
  * (pg_has_role ... MEMBER). */
 enum store_status store_console_whoami(struct store *st, char role[static 64], bool *auditor,
@@ -58,9 +61,11 @@ enum store_status store_console_today(struct store *st, struct store_table *out,
 /* Rows (day, accepted, rejected, duplicate) for days since from with files. */
 enum store_status store_console_files_per_day(struct store *st, const char *from,
 					      struct store_table *out, char **err);
-/* Rows (month, credited, no_credit, rejected) for months since from. */
+/* Rows (month, credited, no_credit, rejected) for decisions from the day
+ * from to before the day to (NULL: up to now). */
 enum store_status store_console_decisions_per_month(struct store *st, const char *from,
-						    struct store_table *out, char **err);
+						    const char *to, struct store_table *out,
+						    char **err);
 
 struct store_console_file_filter {
 	const char *centre, *from, *to, *status, *reason, *name;	/* NULL: any */
@@ -76,9 +81,11 @@ enum store_status store_console_file_receipts(struct store *st, int64_t id,
 enum store_status store_console_file_attestations(struct store *st, int64_t id,
 						  struct store_table *out, char **err);
 
-/* The review queue by deadline, after (deadline, id) when after_id > 0. */
-enum store_status store_console_review_list(struct store *st, const char *after_deadline,
-					    int64_t after_id, struct store_table *out, char **err);
+/* The review queue by deadline, after (deadline, id) when after_id > 0;
+ * centre NULL: every centre. */
+enum store_status store_console_review_list(struct store *st, const char *centre,
+					    const char *after_deadline, int64_t after_id,
+					    struct store_table *out, char **err);
 /* One attestation (console.review_items; STORE_INVALID when unknown). */
 enum store_status store_console_review_item(struct store *st, int64_t id,
 					    struct store_table *out, char **err);

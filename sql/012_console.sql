@@ -55,7 +55,8 @@ CREATE VIEW console.originals AS
 CREATE VIEW console.submissions AS
 	SELECT id, coalesce(approval, inbox_dir) AS approval, file_name, sha256, size, kind,
 	       received_at, processed_at, status, errors, error_messages, duplicate_of,
-	       signer_sha256, chain_pem, crl_number, crl_sha256, verifier, stage_id
+	       signer_sha256, chain_pem, crl_number, crl_sha256, verifier, stage_id,
+	       encode(signer_der, 'base64') AS signer_der_b64
 	  FROM attestd.submissions;
 
 CREATE VIEW console.receipts AS
@@ -91,17 +92,32 @@ CREATE VIEW console.centres AS
 
 -- A centre's registered certificates and when a file last came signed by each.
 CREATE VIEW console.centre_certificates AS
-	SELECT c.approval, c.cert_sha256 AS sha256,
-	       (SELECT max(s.received_at) FROM attestd.submissions s
-		 WHERE s.approval = c.approval AND s.signer_sha256 = c.cert_sha256) AS last_used
-	  FROM attestd.centre_certificates c;
+	SELECT c.approval, c.cert_sha256 AS sha256, u.received_at AS last_used,
+	       encode(u.signer_der, 'base64') AS der_b64
+	  FROM attestd.centre_certificates c
+	  LEFT JOIN LATERAL (SELECT s.received_at, s.signer_der FROM attestd.submissions s
+			      WHERE coalesce(s.approval, s.inbox_dir) = c.approval
+				AND s.signer_sha256 = c.cert_sha256
+			      ORDER BY s.received_at DESC LIMIT 1) u ON true;
+
+-- Decisions without the stage (no join): what the counts per month read.
+CREATE VIEW console.decisions AS
+	SELECT approval, decision, points, decided_at FROM attestd.attestations;
 
 GRANT USAGE ON SCHEMA console TO attestd_auditor;
 GRANT SELECT ON console.review_items, console.submissions, console.receipts, console.licences,
-	console.stages, console.attendance, console.centres, console.centre_certificates
-	TO attestd_auditor;
+	console.stages, console.attendance, console.centres, console.centre_certificates,
+	console.decisions TO attestd_auditor;
 GRANT SELECT ON console.identity_scans, console.originals TO attestd_reviewer;
 
--- The console's keyset pages and monthly figures.
-CREATE INDEX IF NOT EXISTS attestations_decided_at ON attestd.attestations (decided_at);
-CREATE INDEX IF NOT EXISTS submissions_received_at ON attestd.submissions (received_at, id);
+-- The console's pages and monthly figures: every page reads a bounded
+-- range of one of these, never a whole table.
+CREATE INDEX console_attestations_decided_at ON attestd.attestations (decided_at)
+	INCLUDE (decision, points);
+CREATE INDEX console_attestations_received_at ON attestd.attestations (received_at);
+CREATE INDEX console_attestations_deadline ON attestd.attestations (registration_deadline);
+CREATE INDEX console_submissions_received_at ON attestd.submissions (received_at, id);
+-- audit.submissions and console.submissions show coalesce(approval, inbox_dir).
+CREATE INDEX console_submissions_centre ON attestd.submissions
+	((coalesce(approval, inbox_dir)), id);
+CREATE INDEX console_decision_history_at ON attestd.decision_history (at);

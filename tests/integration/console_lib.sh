@@ -5,7 +5,8 @@
 #                               (scram-sha-256 for them on DB, added to pg_hba.conf):
 #                               console_auditor (attestd_auditor), console_reviewer
 #                               (attestd_reviewer), console_nobody (no role), each
-#                               with password "pw-<name>"
+#                               with password "pw-<name>"; any member of attestd_auditor
+#                               signs in with a password on DB
 #   console_start [EXTRA_CONF]  [console] listen on a free loopback port in $CONF,
 #                               attestd console --foreground in the background; waits
 #                               for /healthz; sets CONSOLE_URL, CONSOLE_PID
@@ -15,27 +16,32 @@
 
 console_people() {
 	local db=$1 hba
-	pg_admin -q -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_auditor') THEN
-			CREATE ROLE console_auditor LOGIN IN ROLE attestd_auditor; END IF;
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_reviewer') THEN
-			CREATE ROLE console_reviewer LOGIN IN ROLE attestd_reviewer; END IF;
-		IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_nobody') THEN
-			CREATE ROLE console_nobody LOGIN; END IF;
-	END \$\$" \
-		-c "ALTER ROLE console_auditor PASSWORD 'pw-console_auditor'" \
-		-c "ALTER ROLE console_reviewer PASSWORD 'pw-console_reviewer'" \
-		-c "ALTER ROLE console_nobody PASSWORD 'pw-console_nobody'" >/dev/null || return 1
-	pg_admin -q -c "GRANT CONNECT ON DATABASE \"$db\" TO console_nobody" >/dev/null
-	# The test cluster trusts every local login: passwords are checked for
-	# these three on this database only (first match wins).
-	hba=$(pg_admin -At -c "SHOW hba_file")
-	if ! grep -q "^local $db console_" "$hba"; then
-		{ echo "local $db console_auditor,console_reviewer,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
-			cat "$hba.new" > "$hba" && rm -f "$hba.new"
-		pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null
-		sleep 1
-	fi
+	hba=$(pg_admin -At -c "SHOW hba_file") || return 1
+	# Test files run side by side on one cluster: the roles (cluster-wide)
+	# and pg_hba.conf are changed by one of them at a time.
+	(
+		flock 9
+		pg_admin -q -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_auditor') THEN
+				CREATE ROLE console_auditor LOGIN IN ROLE attestd_auditor; END IF;
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_reviewer') THEN
+				CREATE ROLE console_reviewer LOGIN IN ROLE attestd_reviewer; END IF;
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'console_nobody') THEN
+				CREATE ROLE console_nobody LOGIN; END IF;
+		END \$\$" \
+			-c "ALTER ROLE console_auditor PASSWORD 'pw-console_auditor'" \
+			-c "ALTER ROLE console_reviewer PASSWORD 'pw-console_reviewer'" \
+			-c "ALTER ROLE console_nobody PASSWORD 'pw-console_nobody'" >/dev/null || exit 1
+		# The test cluster trusts every local login: passwords are checked
+		# on this database for every member of attestd_auditor (the roles a
+		# README block creates too) and console_nobody (first match wins).
+		if ! grep -q "^local $db +attestd_auditor" "$hba"; then
+			{ echo "local $db +attestd_auditor,console_nobody scram-sha-256"; cat "$hba"; } > "$hba.new" &&
+				cat "$hba.new" > "$hba" && rm -f "$hba.new" || exit 1
+			pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null || exit 1
+		fi
+	) 9>"$hba.lock" || return 1
+	sleep 1
 }
 
 console_free_port() {
@@ -46,11 +52,17 @@ console_start() {
 	CONSOLE_PORT=$(console_free_port)
 	printf '\n[console]\nlisten = 127.0.0.1:%s\n%s\n' "$CONSOLE_PORT" "${1:-}" >> "$CONF"
 	CONSOLE_URL=http://127.0.0.1:$CONSOLE_PORT
+	console_run
+}
+
+# console_run: starts attestd console with $CONF as it is; waits for
+# $CONSOLE_URL/healthz (curl $CURL_OPTS).
+console_run() {
 	"$ATTESTD" console --foreground --config "$CONF" >"$WORK/console.out" 2>"$WORK/console.err" &
 	CONSOLE_PID=$!
 	local i
 	for i in $(seq 1 600); do
-		[ "$(curl -s -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ] && return 0
+		[ "$(curl -s ${CURL_OPTS:-} -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ] && return 0
 		kill -0 "$CONSOLE_PID" 2>/dev/null || { cat "$WORK/console.err" >&2; return 1; }
 		sleep 0.1
 	done

@@ -24,10 +24,14 @@ event 120575300042 2026-03-01 retrait -5 R-A
 licence 210412300077 DUPONT Bao 2003-02-01
 event 210412300077 2021-06-01 grant 12 G-B
 event 210412300077 2026-02-01 retrait -3 R-B
+licence 300000000009 PETIT Luc 1975-05-05
+event 300000000009 2000-01-01 grant 12 G-C
 registries
 stage CH-2026-1113 2026-11-13 2026-11-14
 trainee 120575300042 MARTIN Claire 1990-04-12
 trainee 210412300077 NGUYEN Bao 2003-02-01
+# C came at 08:45 to the first session (08:30): late on the grid.
+ARRIVALS="08:45 12:50 08:20 12:50" trainee 300000000009 PETIT Luc 1975-05-05
 for i in 1 2 3 4 5; do SHEET_ONLY=1 trainee 99000000000$i AUTRE Personne 1980-01-0$i; done
 sheet_file sheet1.xml
 attestations_file att1.xml
@@ -80,6 +84,7 @@ http console_auditor /
 expect_match "dashboard: the chart has a title and its table" '<svg class="chart" data-chart="files-per-day" role="img"' "$BODY"
 expect_match "dashboard: the numbers beside it" '<table data-table="files-per-day">' "$BODY"
 expect_match "dashboard: review count" '<span data-field="review">1</span>' "$BODY"
+expect_match "dashboard: the spool is empty" '<span data-field="spool">0</span>' "$BODY"
 expect_match "session cookie: HttpOnly, SameSite=Strict" \
 	'^Set-Cookie: attestd_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict$' "$HDRS"
 
@@ -102,6 +107,10 @@ http console_auditor "/review/$ID_B/scans/$SCAN_B"
 expect_eq "auditor: the scan route is 404" 404 "$CODE"
 http console_auditor "/review"
 expect_match "review queue lists B" "<tr data-id=\"$ID_B\">" "$BODY"
+http console_auditor "/review?centre=R9999999999"
+expect_no_match "review queue filtered by another centre: not B" "<tr data-id=" "$BODY"
+http console_auditor "/review?centre=$APPROVAL"
+expect_match "review queue filtered by B's centre" "<tr data-id=\"$ID_B\">" "$BODY"
 
 # --- scans for a reviewer -------------------------------------------------------------------
 http console_reviewer "/review/$ID_B"
@@ -169,11 +178,22 @@ expect_eq "the daemon writes the queued receipt" "$((receipts_before + 1))|0" \
 	"$(ls "$WORK/outbox/$APPROVAL" | grep -c '^att1\.')|$(sql "SELECT count(*) FROM attestd.receipts WHERE written_at IS NULL")"
 expect_match "the receipt carries the reviewer's decision" 'number="CH-2026-1113-02" licence="210412300077" decision="credited" points="3"' \
 	"$(cat "$(latest_receipt att1.xml)")"
+expect_eq "the receipt is signed by the prefecture, as review accept's are" "OK" \
+	"$(xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$WORK/pki/root.pem" "$(latest_receipt att1.xml)" 2>&1 | grep -o '^OK$')"
 http console_reviewer "/review/$ID_B" -b "$JAR_R" --data-urlencode decision=reject --data-urlencode note=again \
 	--data-urlencode "csrf=$TOKEN_R"
 expect_eq "a decided item cannot be decided again: 409" 409 "$CODE"
 run_attestd audit verify-log
 expect_eq "the audit chain is intact" 0 "$RC"
+http console_auditor /
+expect_eq "dashboard: decisions per month as the database counts them (closed months kept, this one live)" \
+	"$(PGTZ=Europe/Paris psql -X -At -d "$DB" -c "SELECT string_agg(m || ':' || c || ',' || n || ',' || r, ' ' ORDER BY m) FROM (
+		SELECT to_char(decided_at, 'YYYY-MM') m, count(*) FILTER (WHERE decision = 'credited') c,
+		count(*) FILTER (WHERE decision = 'no_credit') n, count(*) FILTER (WHERE decision = 'rejected') r
+		FROM audit.attestation_decisions WHERE decided_at >= date_trunc('month', now()) - interval '11 months' GROUP BY 1) x")" \
+	"$(sed -n 's/.*<table data-table="decisions-per-month">\(.*\)/\1/p' "$WORK/body" | sed 's|</table>.*||' |
+		grep -o '<tr data-key="[0-9-]*"><td>[^<]*</td><td>[0-9]*</td><td>[0-9]*</td><td>[0-9]*</td>' |
+		sed -E 's|<tr data-key="([0-9-]*)"><td>[^<]*</td><td>([0-9]*)</td><td>([0-9]*)</td><td>([0-9]*)</td>|\1:\2,\3,\4|' | paste -sd' ')"
 
 # --- licence as of a date: page and command line agree with the ledger ---------------------------
 http console_auditor "/licences/120575300042?as_of=2026-02-15"
@@ -182,8 +202,11 @@ expect_eq "licence before the retrait: balance 12, ceiling 12" "200|12|12|2026-0
 http console_auditor "/licences/120575300042?as_of=2026-11-30"
 expect_eq "licence after the retrait and the stage: 7 + 4 = 11" "11" \
 	"$(grep -o '<span data-field="balance">[^<]*' "$WORK/body" | sed 's/.*>//')"
+expect_match "licence status in French" '<span data-field="status">valide</span>' "$BODY"
 expect_match "the stage credit is marked on the chart" '<circle class="credit" data-date="2026-11-15"' "$BODY"
 expect_match "the chart is a step line" '<path class="step"' "$BODY"
+http console_auditor "/licences/999999999999"
+expect_eq "a licence nothing is recorded for: 404" 404 "$CODE"
 run_attestd audit licence 120575300042 --as-of 2026-02-15 --format csv
 expect_eq "CLI twin: the same balance" "0|120575300042,2026-02-15,12,12,valid" "$RC|$(printf '%s\n' "$OUT" | sed -n 2p)"
 run_attestd audit licence 120575300042 --as-of 2026-11-30 --format table
@@ -212,20 +235,51 @@ expect_eq "CLI twin: a bad month" 1 "$RC"
 
 # --- parameters and routes ----------------------------------------------------------------------------
 for p in "/review/abc" "/files/12x" "/licences/abc" "/files?from=yesterday" "/files?status=lost" \
-	"/reports/monthly?month=2026-13" "/licences/120575300042?as_of=2026-02-30" "/review?after=x"; do
+	"/reports/monthly?month=2026-13" "/licences/120575300042?as_of=2026-02-30" "/review?after=x" \
+	"/review?centre=%27%3B--"; do
 	http console_auditor "$p"
 	expect_eq "bad parameter $p: 400" 400 "$CODE"
 done
 http console_auditor "/files?name=%27%3B%20DROP%20TABLE%20attestd.submissions%3B--&centre=%27%20OR%201%3D1--"
 expect_eq "SQL metacharacters in filters: a plain empty answer" "200" "$CODE"
+# Keyset pages of 50: sixty rejected files (rows as the daemon writes them).
+sql "INSERT INTO attestd.submissions (claim_id, inbox_dir, file_name, kind, received_at, status, errors, error_messages)
+	SELECT 'fake-' || i, '$APPROVAL', 'bad name ' || i || '.xml', 'unknown', '2026-11-20 10:00+01'::timestamptz + i * interval '1 minute',
+	       'rejected', '{bad_file_name}', '{\"the final file name must match\"}' FROM generate_series(1, 60) i" >/dev/null
+http console_auditor "/files?status=rejected&centre=$APPROVAL"
+expect_eq "files: a page of 50, newest first" "50|bad name 60.xml" \
+	"$(grep -o '<tr><td><a href="/files/[0-9]*">' "$WORK/body" | wc -l)|$(grep -o 'bad name [0-9]*\.xml' "$WORK/body" | head -n 1)"
+next=$(grep -o 'href="/files?before=[^"]*"' "$WORK/body" | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+expect_match "files: the next page keeps the filters" "^/files\\?before=[0-9]+&centre=$APPROVAL&status=rejected$" "$next"
+http console_auditor "$next"
+expect_eq "files: the second page holds the other 10, no further link" "10|bad name 10.xml|0" \
+	"$(grep -o '<tr><td><a href="/files/[0-9]*">' "$WORK/body" | wc -l)|$(grep -o 'bad name [0-9]*\.xml' "$WORK/body" | head -n 1)|$(grep -c 'Page suivante' "$WORK/body")"
+http console_auditor "/reports/monthly.csv?month=2026-11&table=rejected-files"
+expect_eq "monthly CSV: rejected files by centre and reason" "\"approval\",\"reason\",\"files\"|\"$APPROVAL\",\"bad_file_name\",\"60\"" \
+	"$(tr -d '\r' < "$WORK/body" | paste -sd'|')"
+http console_auditor "/reports/monthly?month=2026-11"
+expect_match "monthly report: values in French (the CSV keeps the codes)" "<td>feuille d'émargement</td><td>accepté</td><td>1</td>" "$BODY"
+expect_match "monthly report: the reason with its code" '<code>bad_file_name</code></span></td><td>60</td>' "$BODY"
+
+http console_auditor "/x%0Aaction=forged%20outcome=ok"
+expect_eq "a line break in a path: 404" 404 "$CODE"
+expect_no_match "and no forged log line" '^(attestd: )?action=forged' "$(cat "$WORK/console.err")"
+expect_match "the path is logged defanged" 'path=/x\?action\?forged\?outcome\?ok status=404' "$(cat "$WORK/console.err")"
 http console_auditor "/nowhere"
 expect_eq "unknown route: 404" 404 "$CODE"
 http console_auditor "/files"
 expect_match "files list" '<table data-table="files">' "$BODY"
 http console_auditor "/files/$SUB"
 expect_match "file page: its receipts" '<table data-table="receipts">' "$BODY"
+cn=$(openssl x509 -in "$WORK/pki/centre-rsa.pem" -noout -subject -nameopt RFC2253 | sed 's/^subject=//; s/.*CN=\([^,]*\).*/\1/')
+expect_match "file page: the signer's subject from the evidence" "<span data-field=\"signer-subject\">/[^<]*CN=$cn" "$BODY"
+not_after=$(date -u -d "$(openssl x509 -in "$WORK/pki/centre-rsa.pem" -noout -enddate | cut -d= -f2)" +%F)
+http console_auditor "/centres/$APPROVAL"
+expect_match "centre page: the registered certificate's expiry" "<td data-field=\"not-after\">$not_after</td>" "$BODY"
 http console_auditor "/stages/$APPROVAL/CH-2026-1113"
 expect_match "stage page: the attendance grid" '<table data-table="attendance-grid">' "$BODY"
+expect_eq "stage page: one late arrival marked, C's first session" "1|08:45 (retard)" \
+	"$(grep -o 'class="late"' "$WORK/body" | wc -l)|$(grep -o '300000000009</a></td><td>PETIT</td><td>Luc</td><td class="late">[^<]*' "$WORK/body" | sed 's/.*>//')"
 
 # --- the slow-down after five wrong passwords, from another loopback address -------------------------------
 for i in 1 2 3 4 5; do
@@ -239,6 +293,29 @@ if [ "$elapsed" -ge 1900 ]; then pass "sixth failure slowed down (${elapsed} ms 
 http console_auditor "/"
 expect_eq "another address is not slowed (answers)" 200 "$CODE"
 
+# --- help ---------------------------------------------------------------------------------------------------
+run_attestd help console
+expect_match "help console: its usage" '^usage: attestd console \[--foreground\] \[--config F\]$' "$OUT"
+run_attestd help audit report
+expect_match "help audit report: its usage" '^usage: attestd audit report --month YYYY-MM \[--format html\|csv\] \[--config F\]$' "$OUT"
+run_attestd help audit licence
+expect_match "help audit licence: --as-of" 'attestd audit licence L \[--as-of D\]' "$OUT"
+run_attestd console --bogus
+expect_eq "console: an unknown option is a usage error" 2 "$RC"
+run_attestd audit report
+expect_eq "audit report without --month: usage error" 2 "$RC"
+
+# --- the README's role block, as a DBA would paste it ---------------------------------------------------
+readme_sql=$(awk '/^### Console/ { c = 1 } c && /^```sql$/ { s = 1; next } s && /^```$/ { exit } s' "$TOP/README.md")
+expect_match "README: the console's role block" 'GRANT attestd_reviewer TO amartin' "$readme_sql"
+pg_admin -q -c "DROP ROLE IF EXISTS console_doc" >/dev/null
+printf '%s\n' "$readme_sql" | sed 's/amartin/console_doc/g' | pg_admin -q >/dev/null
+CODE=$(curl -s -o "$WORK/body" -w '%{http_code}' -u "console_doc:change-me-at-first-use" "$CONSOLE_URL/review/$ID_B")
+expect_eq "README: the role it creates signs in as a reviewer" "200|1" \
+	"$CODE|$(grep -c 'console_doc</span> (réviseur)' "$WORK/body")"
+CODE=$(curl -s -o /dev/null -w '%{http_code}' -u "console_doc:another" "$CONSOLE_URL/")
+expect_eq "README: and PostgreSQL checks its password" 401 "$CODE"
+
 # --- stop, and a listen address that needs TLS -------------------------------------------------------------
 console_stop
 expect_eq "SIGTERM: exit 0" 0 "$CONSOLE_RC"
@@ -247,4 +324,43 @@ sed -i "s|^listen = .*|listen = 0.0.0.0:$(console_free_port)|" "$CONF"
 run_attestd console --config "$CONF"
 expect_eq "non-loopback listen without TLS: exit 3" 3 "$RC"
 expect_match "and says why" 'is not a loopback address: set tls_cert and tls_key' "$ERR"
+
+# The README's TLS block, with a certificate of our own: HTTPS, the cookie Secure.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -keyout "$WORK/console.key" \
+	-out "$WORK/console.pem" >/dev/null 2>&1
+readme_ini=$(awk '/^### Console/ { c = 1 } c && /^```ini$/ { s = 1; next } s && /^```$/ { exit } s' "$TOP/README.md")
+expect_match "README: the TLS block" '^tls_key = ' "$readme_ini"
+TLS_PORT=$(console_free_port)
+sed -i '/^\[console\]/,$d' "$CONF"
+printf '%s\n' "$readme_ini" | sed -e "s|:8470|:$TLS_PORT|" -e "s|/etc/attestd/console.pem|$WORK/console.pem|" \
+	-e "s|/etc/attestd/console.key|$WORK/console.key|" >> "$CONF"
+CONSOLE_URL=https://127.0.0.1:$TLS_PORT CURL_OPTS=-k
+if console_run; then
+	pass "README's TLS configuration: the console starts on a non-loopback address"
+	CODE=$(curl -s -k -o /dev/null -D "$WORK/headers" -w '%{http_code}' -u console_auditor:pw-console_auditor "$CONSOLE_URL/")
+	expect_eq "HTTPS: the dashboard" 200 "$CODE"
+	expect_match "HTTPS: the session cookie is Secure" '^Set-Cookie: attestd_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure' \
+		"$(tr -d '\r' < "$WORK/headers")"
+	expect_eq "plain HTTP on the TLS port gets nothing" "000" \
+		"$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$TLS_PORT/healthz")"
+	console_stop
+	expect_eq "HTTPS console: SIGTERM, exit 0" 0 "$CONSOLE_RC"
+else
+	fail "README's TLS configuration: the console starts" "$(cat "$WORK/console.err")"
+fi
+
+# A UNIX socket (for a proxy on the same host): plain HTTP is allowed there.
+sed -i '/^\[console\]/,$d' "$CONF"
+printf '[console]\nlisten = %s\n' "$WORK/console.sock" >> "$CONF"
+CONSOLE_URL=http://localhost CURL_OPTS="--unix-socket $WORK/console.sock"
+if console_run; then
+	pass "listen on a UNIX socket without TLS"
+	expect_eq "the socket is for its owner and group only" "660" "$(stat -c %a "$WORK/console.sock")"
+	expect_eq "a page through the socket" 200 \
+		"$(curl -s --unix-socket "$WORK/console.sock" -o /dev/null -w '%{http_code}' -u console_auditor:pw-console_auditor http://localhost/review)"
+	console_stop
+	expect_eq "socket console: SIGTERM, exit 0" 0 "$CONSOLE_RC"
+else
+	fail "listen on a UNIX socket" "$(cat "$WORK/console.err")"
+fi
 finish
