@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -319,34 +320,70 @@ static int list_dir(const char *path, void (*fn)(const char *parent, const char 
 	return 0;
 }
 
+/* The mtime of path in seconds, or -1. */
+static long long mtime_of(int dirfd, const char *name)
+{
+	struct stat sb;
+	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(sb.st_mode))
+		return -1;
+	return (long long)sb.st_mtim.tv_sec;
+}
+
 struct archive_walk {
 	void (*fn)(const char *sha256_hex, void *ctx);
 	void *ctx;
-	int depth;
 	int rc;
 };
 
-static void archive_walk_entry(const char *parent, const char *name, void *ctx)
+static void archive_leaf_entry(const char *parent, const char *name, void *ctx)
 {
+	(void)parent;
 	struct archive_walk *w = ctx;
-	if (w->depth == 2) {
-		if (sha256_hex_valid(name))
-			w->fn(name, w->ctx);
-		return;
-	}
-	char *path = xasprintf("%s/%s", parent, name);
-	w->depth++;
-	if (list_dir(path, archive_walk_entry, w) != 0)
-		w->rc = -1;
-	w->depth--;
-	free(path);
+	if (sha256_hex_valid(name))
+		w->fn(name, w->ctx);
 }
 
-int archive_list(const char *root, void (*fn)(const char *sha256_hex, void *ctx), void *ctx)
+int archive_list(const char *root, long long since,
+		 void (*fn)(const char *sha256_hex, void *ctx), void *ctx, size_t *dirs,
+		 size_t *read)
 {
 	struct archive_walk w = { .fn = fn, .ctx = ctx };
-	if (list_dir(root, archive_walk_entry, &w) != 0)
-		return -1;
+	*dirs = *read = 0;
+	DIR *top = opendir(root);
+	if (top == NULL)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *e;
+	while ((e = readdir(top)) != NULL) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) != 2)
+			continue;
+		char *mid = xasprintf("%s/%s", root, e->d_name);
+		DIR *d = opendir(mid);
+		if (d == NULL) {
+			if (errno != ENOENT && errno != ENOTDIR)
+				w.rc = -1;
+			free(mid);
+			continue;
+		}
+		struct dirent *f;
+		while ((f = readdir(d)) != NULL) {
+			if (f->d_name[0] == '.')
+				continue;
+			long long m = mtime_of(dirfd(d), f->d_name);
+			if (m < 0)
+				continue;
+			(*dirs)++;
+			if (m < since)
+				continue;
+			(*read)++;
+			char *leaf = xasprintf("%s/%s", mid, f->d_name);
+			if (list_dir(leaf, archive_leaf_entry, &w) != 0)
+				w.rc = -1;
+			free(leaf);
+		}
+		closedir(d);
+		free(mid);
+	}
+	closedir(top);
 	return w.rc;
 }
 
@@ -354,6 +391,7 @@ struct quarantine_walk {
 	void (*fn)(const char *dir, const char *file, void *ctx);
 	void *ctx;
 	const char *dir;
+	long long since;
 	int rc;
 };
 
@@ -371,16 +409,19 @@ static void quarantine_dir(const char *parent, const char *name, void *ctx)
 {
 	struct quarantine_walk *w = ctx;
 	char *path = xasprintf("%s/%s", parent, name);
-	w->dir = name;
-	if (list_dir(path, quarantine_file, w) != 0)
-		w->rc = -1;
+	struct stat sb;
+	if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode) && (long long)sb.st_mtim.tv_sec >= w->since) {
+		w->dir = name;
+		if (list_dir(path, quarantine_file, w) != 0)
+			w->rc = -1;
+	}
 	free(path);
 }
 
-int archive_quarantine_list(const char *quarantine,
+int archive_quarantine_list(const char *quarantine, long long since,
 			    void (*fn)(const char *dir, const char *file, void *ctx), void *ctx)
 {
-	struct quarantine_walk w = { .fn = fn, .ctx = ctx };
+	struct quarantine_walk w = { .fn = fn, .ctx = ctx, .since = since };
 	if (list_dir(quarantine, quarantine_dir, &w) != 0)
 		return -1;
 	return w.rc;

@@ -100,13 +100,23 @@ enum reason archive_quarantine_find(const char *quarantine, const char *dir, con
  * archive_sync(quarantine) makes it durable. */
 enum reason archive_quarantine_remove(const char *quarantine, const char *dir, const char *file);
 
-/* Calls fn for every file of the archive (its name, a SHA-256), in no
- * particular order; temporary files of interrupted writes are skipped. */
-int archive_list(const char *root, void (*fn)(const char *sha256_hex, void *ctx), void *ctx);
+/*
+ * Calls fn for every file of the archive (its name, a SHA-256) in the
+ * directories (ab/cd) changed since since (their mtime; 0: all), in no
+ * particular order; temporary files of interrupted writes are skipped.
+ * *dirs counts the directories looked at, *read those listed.  A file
+ * added or removed changes its directory's mtime, so the files touched
+ * since a clean state are found by a stat per directory, not a listing of
+ * the whole archive.
+ */
+int archive_list(const char *root, long long since,
+		 void (*fn)(const char *sha256_hex, void *ctx), void *ctx, size_t *dirs,
+		 size_t *read);
 
-/* Calls fn for every quarantined original (not its .reason): the inbox
- * directory and the file's name there (<claim id>.<name>). */
-int archive_quarantine_list(const char *quarantine,
+/* The same of the quarantine's directories (one per inbox directory): every
+ * quarantined original (not its .reason) of a directory changed since
+ * since: the inbox directory and the file's name there (<claim id>.<name>). */
+int archive_quarantine_list(const char *quarantine, long long since,
 			    void (*fn)(const char *dir, const char *file, void *ctx), void *ctx);
 
 #endif

@@ -1,11 +1,15 @@
 /*
- * reconcile - see reconcile.h.  Both sides are turned into sorted lists
- * and merged, so the cost is a directory walk and two queries, whatever the
- * size of three years of archive.
+ * reconcile - see reconcile.h.  What can be inconsistent after a crash or a
+ * hand in the archive is what changed since the last clean comparison: the
+ * archive directories whose mtime moved since (a stat each, a listing of
+ * those only), and the rows processed since (an index range).  Names go to
+ * the database in batches, so memory stays the same whatever the archive's
+ * size; the cost follows the work done since, not three years of archive.
  */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "archive.h"
 #include "log.h"
@@ -14,33 +18,60 @@
 
 #define RECONCILE_LOGGED_MAX 20	/* orphans logged one by one, then counted */
 #define CLAIM_ID_LEN 30		/* "<sec:11>.<nsec:9>-<hex:8>" */
+/* Looked at again before the last clean mark: mtime granularity, clocks of
+ * the hosts sharing the archive, and the ten minutes a row may wait for
+ * its files (store_recorded_since) on top. */
+#define RECONCILE_SLACK (15 * 60)
+#define RECONCILE_PAGE 500
 
-struct names {
-	char **items;
+/* A batch of names waiting for the database's answer. */
+struct batch {
+	const struct config *cfg;
+	struct store *st;
+	bool quarantine;		/* claim ids, else hashes */
+	char *names[STORE_RECONCILE_BATCH];
 	size_t n;
+	size_t *orphans;
+	enum store_status status;
+	char *err;
 };
 
-static void names_add(struct names *l, const char *s)
+static void batch_flush(struct batch *b)
 {
-	l->items = xreallocarray(l->items, l->n + 1, sizeof(*l->items));
-	l->items[l->n++] = xstrdup(s);
+	bool known[STORE_RECONCILE_BATCH];
+	if (b->n == 0)
+		return;
+	if (b->status == STORE_OK) {
+		const char *const *names = (const char *const *)b->names;
+		b->status = b->quarantine
+			? store_claims_rejected(b->st, names, b->n, known, &b->err)
+			: store_hashes_known(b->st, names, b->n, known, &b->err);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->status == STORE_OK && !known[i] && ++*b->orphans <= RECONCILE_LOGGED_MAX) {
+			if (b->quarantine)
+				log_error("action=reconcile orphan=quarantine id=%s detail=\"a "
+					  "quarantined file of no rejected submission\"", b->names[i]);
+			else
+				log_error("action=reconcile orphan=archive id=%s detail=\"an archived "
+					  "file no submission or identity document records: keep it "
+					  "and find where it came from\"", b->names[i]);
+		}
+		free(b->names[i]);
+	}
+	b->n = 0;
 }
 
-static void names_free(char **items, size_t n)
+static void batch_add(struct batch *b, const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		free(items[i]);
-	free(items);
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	b->names[b->n++] = xstrdup(name);
+	if (b->n == STORE_RECONCILE_BATCH)
+		batch_flush(b);
 }
 
 static void collect_hash(const char *sha, void *ctx)
 {
-	names_add(ctx, sha);
+	batch_add(ctx, sha);
 }
 
 static void collect_quarantined(const char *dir, const char *file, void *ctx)
@@ -50,99 +81,123 @@ static void collect_quarantined(const char *dir, const char *file, void *ctx)
 		char id[CLAIM_ID_LEN + 1];
 		memcpy(id, file, CLAIM_ID_LEN);
 		id[CLAIM_ID_LEN] = '\0';
-		names_add(ctx, id);
+		batch_add(ctx, id);
 	}
 }
 
-/* Merges two sorted lists; reports what is only on one side. */
-static void compare(char **fs, size_t n_fs, char **db, size_t n_db, const char *what,
-		    const char *fs_only_msg, const char *db_only_msg, size_t *fs_only,
-		    size_t *db_only)
+struct missing {
+	const struct config *cfg;
+	struct reconcile_report *rep;
+};
+
+static void archive_missing(struct missing *m, const char *sha)
 {
-	size_t i = 0, j = 0;
-	while (i < n_fs || j < n_db) {
-		int c = i == n_fs ? 1 : j == n_db ? -1 : strcmp(fs[i], db[j]);
-		if (c == 0) {
-			i++;
-			j++;
-		} else if (c < 0) {
-			if (fs_only && ++*fs_only <= RECONCILE_LOGGED_MAX)
-				log_error("action=reconcile orphan=%s id=%s detail=\"%s\"", what, fs[i],
-					  fs_only_msg);
-			i++;
-		} else {
-			if (db_only && ++*db_only <= RECONCILE_LOGGED_MAX)
-				log_error("action=reconcile missing=%s id=%s detail=\"%s\"", what, db[j],
-					  db_only_msg);
-			j++;
+	if (!archive_has(m->cfg->archive, sha) &&
+	    ++m->rep->archive_missing <= RECONCILE_LOGGED_MAX)
+		log_error("action=reconcile missing=archive id=%s detail=\"recorded but not in the "
+			  "archive: restore it from backup\"", sha);
+}
+
+/* The files one recorded submission must have. */
+static void check_recorded(const struct store_recorded *r, void *ctx)
+{
+	struct missing *m = ctx;
+	if (r->accepted) {
+		if (r->sha256[0])
+			archive_missing(m, r->sha256);
+		for (const char *p = r->scans; *p;) {
+			size_t n = strcspn(p, ",");
+			if (n == 64) {
+				char sha[65];
+				memcpy(sha, p, 64);
+				sha[64] = '\0';
+				archive_missing(m, sha);
+			}
+			p += n + (p[n] == ',');
 		}
+		return;
 	}
+	char *file = NULL;
+	if (archive_quarantine_find(m->cfg->quarantine, r->inbox_dir, r->claim_id, r->file_name, "",
+				    &file) != REASON_OK && file == NULL &&
+	    ++m->rep->quarantine_missing <= RECONCILE_LOGGED_MAX)
+		log_error("action=reconcile missing=quarantine id=%s detail=\"a rejected submission "
+			  "whose original is not in quarantine\"", r->claim_id);
+	free(file);
 }
 
 enum reason reconcile_run(const struct config *cfg, struct store *st,
 			  struct reconcile_report *rep)
 {
-	struct names fs_archive = { 0 }, fs_quarantine = { 0 };
-	/* All rows, for files no row knows; settled rows, for rows whose file
-	 * is missing (another instance may still be archiving a recent one). */
-	char **db_archive = NULL, **db_rejected = NULL, **db_archive_settled = NULL,
-	     **db_rejected_settled = NULL;
-	size_t n_archive = 0, n_rejected = 0, n_archive_settled = 0, n_rejected_settled = 0;
-	char *err = NULL;
 	enum reason r = REASON_OK;
+	char *err = NULL;
 	memset(rep, 0, sizeof(*rep));
+	long long started = (long long)time(NULL);
+	long long mark = 0;
+	enum store_status s = store_reconcile_mark(st, &mark, &err);
+	if (s != STORE_OK) {
+		log_error("action=reconcile outcome=error error=\"%s\"", err ? err : "");
+		free(err);
+		return s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+	}
+	long long since = mark > RECONCILE_SLACK ? mark - RECONCILE_SLACK : 0;
 
-	if (archive_list(cfg->archive, collect_hash, &fs_archive) != 0 ||
-	    archive_quarantine_list(cfg->quarantine, collect_quarantined, &fs_quarantine) != 0) {
+	/* Files no row knows, in the directories changed since. */
+	struct batch b = { .cfg = cfg, .st = st, .orphans = &rep->archive_orphans };
+	size_t dirs = 0, dirs_read = 0;
+	if (archive_list(cfg->archive, since, collect_hash, &b, &dirs, &dirs_read) != 0)
 		r = REASON_IO_ERROR;
+	batch_flush(&b);
+	struct batch q = { .cfg = cfg, .st = st, .quarantine = true,
+			   .orphans = &rep->quarantine_orphans };
+	if (r == REASON_OK && archive_quarantine_list(cfg->quarantine, since, collect_quarantined,
+						       &q) != 0)
+		r = REASON_IO_ERROR;
+	batch_flush(&q);
+	s = b.status != STORE_OK ? b.status : q.status;
+	err = b.err ? b.err : q.err;
+	if (b.err && q.err)
+		free(q.err);
+
+	/* Rows whose files are not there, among those processed since. */
+	struct missing m = { .cfg = cfg, .rep = rep };
+	long long after = 0;
+	size_t rows = 0, page = 0;
+	while (r == REASON_OK && s == STORE_OK) {
+		s = store_recorded_since(st, since, &after, RECONCILE_PAGE, check_recorded, &m,
+					 &page, &err);
+		rows += page;
+		if (page < RECONCILE_PAGE)
+			break;
+	}
+	if (r != REASON_OK) {
+		log_error("action=reconcile outcome=error error=\"cannot list %s or %s\"",
+			  cfg->archive, cfg->quarantine);
 		goto out;
 	}
-	enum store_status s = store_archive_hashes(st, false, &db_archive, &n_archive, &err);
-	if (s == STORE_OK)
-		s = store_archive_hashes(st, true, &db_archive_settled, &n_archive_settled, &err);
-	if (s == STORE_OK)
-		s = store_rejected_claims(st, false, &db_rejected, &n_rejected, &err);
-	if (s == STORE_OK)
-		s = store_rejected_claims(st, true, &db_rejected_settled, &n_rejected_settled, &err);
 	if (s != STORE_OK) {
 		log_error("action=reconcile outcome=error error=\"%s\"", err ? err : "");
 		r = s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 		goto out;
 	}
-	if (fs_archive.n > 1)
-		qsort(fs_archive.items, fs_archive.n, sizeof(char *), name_cmp);
-	if (fs_quarantine.n > 1)
-		qsort(fs_quarantine.items, fs_quarantine.n, sizeof(char *), name_cmp);
-	const char *orphan = "an archived file no submission or identity document records: keep "
-			     "it and find where it came from";
-	const char *missing = "recorded but not in the archive: restore it from backup";
-	compare(fs_archive.items, fs_archive.n, db_archive, n_archive, "archive", orphan, missing,
-		&rep->archive_orphans, NULL);
-	compare(fs_archive.items, fs_archive.n, db_archive_settled, n_archive_settled, "archive",
-		orphan, missing, NULL, &rep->archive_missing);
-	orphan = "a quarantined file of no rejected submission";
-	missing = "a rejected submission whose original is not in quarantine";
-	compare(fs_quarantine.items, fs_quarantine.n, db_rejected, n_rejected, "quarantine",
-		orphan, missing, &rep->quarantine_orphans, NULL);
-	compare(fs_quarantine.items, fs_quarantine.n, db_rejected_settled, n_rejected_settled,
-		"quarantine", orphan, missing, NULL, &rep->quarantine_missing);
 	size_t total = rep->archive_orphans + rep->archive_missing + rep->quarantine_orphans +
 		       rep->quarantine_missing;
-	if (total)
+	if (total) {
+		/* The mark stays: the next start looks again until it is mended. */
 		log_error("action=reconcile outcome=alarm archive_orphans=%zu archive_missing=%zu "
 			  "quarantine_orphans=%zu quarantine_missing=%zu hint=\"nothing was deleted; "
 			  "see the lines above\"", rep->archive_orphans, rep->archive_missing,
 			  rep->quarantine_orphans, rep->quarantine_missing);
-	else
-		log_info("action=reconcile outcome=ok archived=%zu quarantined=%zu", fs_archive.n,
-			 fs_quarantine.n);
+	} else {
+		if (store_reconcile_mark_set(st, started, &err) != STORE_OK) {
+			log_error("action=reconcile outcome=error error=\"%s\"", err ? err : "");
+			r = REASON_DB_UNAVAILABLE;
+			goto out;
+		}
+		log_info("action=reconcile outcome=ok since=%lld dirs=%zu dirs_read=%zu rows=%zu",
+			 since, dirs, dirs_read, rows);
+	}
 out:
 	free(err);
-	names_free(fs_archive.items, fs_archive.n);
-	names_free(fs_quarantine.items, fs_quarantine.n);
-	names_free(db_archive, n_archive);
-	names_free(db_rejected, n_rejected);
-	names_free(db_archive_settled, n_archive_settled);
-	names_free(db_rejected_settled, n_rejected_settled);
 	return r;
 }

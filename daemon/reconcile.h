@@ -5,7 +5,13 @@
  * back.  Orphans on either side are reported (log, status), never deleted:
  * an operator decides what they are.  A row committed in the last ten
  * minutes is not yet expected to have its file: another instance sharing
- * the database may be archiving it.
+ * the database may be archiving it.  Only what changed since the last clean
+ * comparison (attestd.reconcile_mark, less a margin) is compared: the
+ * archive directories modified since and the rows processed since, so a
+ * start costs the work done since, not the archive's size (issue 19); a
+ * full comparison is the first start's (no mark yet), or any start after
+ * DELETE FROM attestd.reconcile_mark.
+ * While in alarm the mark stays, so each start reports again until mended.
  */
 #ifndef ATTESTD_RECONCILE_H
 #define ATTESTD_RECONCILE_H

@@ -675,49 +675,132 @@ enum store_status store_audit_verify(struct store *st, long *rows, long *broken_
 	return rc;
 }
 
-/* One text column of a query, as a malloc'd array of strings. */
-static enum store_status store_column(struct store *st, const char *sql, char ***out, size_t *n,
-				      char **err)
+/* A text[] literal of names, each quoted (a quarantined file's name is
+ * whatever landed there). */
+static char *text_array(const char *const *names, size_t n)
 {
-	PGresult *res = PQexec(st->conn, sql);
-	enum store_status rc = store_result_status(st, res, err);
-	*out = NULL;
-	*n = 0;
-	if (rc == STORE_OK) {
-		size_t rows = (size_t)PQntuples(res);
-		*out = xcalloc(rows ? rows : 1, sizeof(**out));
-		for (size_t i = 0; i < rows; i++)
-			(*out)[i] = xstrdup(PQgetvalue(res, (int)i, 0));
-		*n = rows;
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(names[i]) + 3;
+	char *out = xmalloc(len), *p = out;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *c = names[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		*p++ = '"';
 	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+/* known[i]: whether row i of a one-boolean-column result over unnest($1)
+ * WITH ORDINALITY says true. */
+static enum store_status names_known(struct store *st, const char *sql, const char *const *names,
+				     size_t n, bool *known, char **err)
+{
+	char *arr = text_array(names, n);
+	const char *v[] = { arr };
+	PGresult *res = PQexecParams(st->conn, sql, 1, NULL, v, NULL, NULL, 0);
+	enum store_status rc = store_result_status(st, res, err);
+	if (rc == STORE_OK) {
+		for (size_t i = 0; i < n; i++)
+			known[i] = i < (size_t)PQntuples(res) && PQgetvalue(res, (int)i, 0)[0] == 't';
+	}
+	PQclear(res);
+	free(arr);
+	return rc;
+}
+
+enum store_status store_hashes_known(struct store *st, const char *const *names, size_t n,
+				     bool *known, char **err)
+{
+	/* Two index look-ups a name: submissions_sha256_once, the scans' index. */
+	return names_known(st,
+		"SELECT EXISTS (SELECT FROM attestd.submissions s WHERE s.sha256 = x.h"
+		"  AND s.status = 'accepted')"
+		" OR EXISTS (SELECT FROM attestd.signin_participants p WHERE p.id_sha256 = x.h)"
+		" FROM unnest($1::text[]) WITH ORDINALITY x(h, o) ORDER BY x.o", names, n, known, err);
+}
+
+enum store_status store_claims_rejected(struct store *st, const char *const *names, size_t n,
+					bool *known, char **err)
+{
+	return names_known(st,
+		"SELECT EXISTS (SELECT FROM attestd.submissions s WHERE s.claim_id = x.c"
+		"  AND s.status = 'rejected')"
+		" FROM unnest($1::text[]) WITH ORDINALITY x(c, o) ORDER BY x.o", names, n, known, err);
+}
+
+enum store_status store_reconcile_mark(struct store *st, long long *clean_at, char **err)
+{
+	PGresult *res = PQexec(st->conn, "SELECT clean_at FROM attestd.reconcile_mark");
+	enum store_status rc = store_result_status(st, res, err);
+	*clean_at = rc == STORE_OK && PQntuples(res) == 1 ? atoll(PQgetvalue(res, 0, 0)) : 0;
 	PQclear(res);
 	return rc;
 }
 
-enum store_status store_archive_hashes(struct store *st, bool settled_only, char ***out,
-				      size_t *n, char **err)
+enum store_status store_reconcile_mark_set(struct store *st, long long clean_at, char **err)
 {
-	/* COLLATE "C": the order strcmp() and bsearch() expect.  settled_only:
-	 * rows committed a while ago, whose files another instance cannot be
-	 * still archiving. */
-	return store_column(st, settled_only
-		? "SELECT s.sha256 COLLATE \"C\" FROM attestd.submissions s WHERE s.status = 'accepted'"
-		  " AND s.processed_at < now() - interval '10 minutes'"
-		  " UNION SELECT p.id_sha256 FROM attestd.signin_participants p"
-		  " JOIN attestd.submissions s ON s.id = p.submission_id"
-		  " WHERE s.processed_at < now() - interval '10 minutes' ORDER BY 1"
-		: "SELECT sha256 COLLATE \"C\" FROM attestd.submissions WHERE status = 'accepted'"
-		  " UNION SELECT id_sha256 FROM attestd.signin_participants ORDER BY 1", out, n, err);
+	char t[32];
+	snprintf(t, sizeof(t), "%lld", clean_at);
+	const char *v[] = { t };
+	PGresult *res = PQexecParams(st->conn, "INSERT INTO attestd.reconcile_mark (clean_at)"
+				     " VALUES ($1::bigint) ON CONFLICT (one) DO UPDATE"
+				     " SET clean_at = excluded.clean_at", 1, NULL, v, NULL, NULL, 0);
+	enum store_status rc = store_result_status(st, res, err);
+	PQclear(res);
+	return rc;
 }
 
-enum store_status store_rejected_claims(struct store *st, bool settled_only, char ***out,
-				       size_t *n, char **err)
+enum store_status store_recorded_since(struct store *st, long long since, long long *after,
+				       size_t limit, void (*fn)(const struct store_recorded *r,
+								void *ctx),
+				       void *ctx, size_t *rows, char **err)
 {
-	return store_column(st, settled_only
-		? "SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
-		  " AND processed_at < now() - interval '10 minutes' ORDER BY 1"
-		: "SELECT claim_id COLLATE \"C\" FROM attestd.submissions WHERE status = 'rejected'"
-		  " ORDER BY 1", out, n, err);
+	char since_s[32], after_s[32], limit_s[32];
+	snprintf(since_s, sizeof(since_s), "%lld", since);
+	snprintf(after_s, sizeof(after_s), "%lld", *after);
+	snprintf(limit_s, sizeof(limit_s), "%zu", limit);
+	const char *v[] = { since_s, after_s, limit_s };
+	/* submissions (processed_at) bounds the window (011); id pages it. */
+	PGresult *res = PQexecParams(st->conn,
+		"SELECT s.id, s.status = 'accepted', coalesce(s.sha256, ''), s.inbox_dir, s.claim_id,"
+		" s.file_name, array_to_string(ARRAY(SELECT p.id_sha256 FROM attestd.signin_participants p"
+		"  WHERE p.submission_id = s.id AND s.status = 'accepted'), ',')"
+		" FROM attestd.submissions s"
+		" WHERE s.processed_at >= to_timestamp($1::bigint)"
+		" AND s.processed_at < now() - interval '10 minutes'"
+		" AND s.status IN ('accepted', 'rejected') AND s.id > $2::bigint"
+		" ORDER BY s.id LIMIT $3::int", 3, NULL, v, NULL, NULL, 0);
+	enum store_status rc = store_result_status(st, res, err);
+	*rows = 0;
+	if (rc == STORE_OK) {
+		int n = PQntuples(res);
+		for (int i = 0; i < n; i++) {
+			struct store_recorded r = {
+				.id = atoll(PQgetvalue(res, i, 0)),
+				.accepted = PQgetvalue(res, i, 1)[0] == 't',
+				.sha256 = PQgetvalue(res, i, 2),
+				.inbox_dir = PQgetvalue(res, i, 3),
+				.claim_id = PQgetvalue(res, i, 4),
+				.file_name = PQgetvalue(res, i, 5),
+				.scans = PQgetvalue(res, i, 6),
+			};
+			fn(&r, ctx);
+			*after = r.id;
+		}
+		*rows = (size_t)n;
+	}
+	PQclear(res);
+	return rc;
 }
 
 enum store_status store_counts(struct store *st, const char *today, struct store_counts *out,

@@ -43,15 +43,39 @@ enum store_status store_migrate(struct store *st, FILE *out, char **err);
  * the database is newer. */
 enum store_status store_schema_status(struct store *st, FILE *out, char **err);
 
-/* Sorted, distinct lists for the start-up reconciliation: the hashes the
- * archive must hold (accepted originals and identity scans), and the claim
- * ids of rejected submissions (their originals are in quarantine);
- * settled_only: those committed more than 10 minutes ago (another instance
- * may be archiving the others).  The caller frees each string and the array. */
-enum store_status store_archive_hashes(struct store *st, bool settled_only, char ***out,
-				      size_t *n, char **err);
-enum store_status store_rejected_claims(struct store *st, bool settled_only, char ***out,
-				       size_t *n, char **err);
+/* The start-up reconciliation (reconcile.c), in bounded pieces so that its
+ * memory never depends on the archive's size.  known[i] tells whether
+ * names[i] is recorded: an archived file's hash (an accepted original or an
+ * identity scan), a quarantined file's claim id (a rejected submission).
+ * At most STORE_RECONCILE_BATCH names a call. */
+#define STORE_RECONCILE_BATCH 500
+enum store_status store_hashes_known(struct store *st, const char *const *names, size_t n,
+				     bool *known, char **err);
+enum store_status store_claims_rejected(struct store *st, const char *const *names, size_t n,
+					bool *known, char **err);
+
+/* The last clean reconcile (seconds since the epoch, 0: none), and its
+ * record. */
+enum store_status store_reconcile_mark(struct store *st, long long *clean_at, char **err);
+enum store_status store_reconcile_mark_set(struct store *st, long long clean_at, char **err);
+
+/* One settled submission whose files the archive or the quarantine must
+ * hold; strings borrowed for the callback's duration. */
+struct store_recorded {
+	long long id;
+	bool accepted;			/* else rejected */
+	const char *sha256;		/* "" when never read */
+	const char *inbox_dir, *claim_id, *file_name;
+	const char *scans;		/* identity scans' hashes, comma-separated */
+};
+/* The accepted and rejected submissions processed since since (seconds
+ * since the epoch) and more than 10 minutes ago (another instance may still
+ * be archiving newer ones), of id above *after, at most limit of them, in
+ * id order, into fn; *after becomes the last id, *rows their count. */
+enum store_status store_recorded_since(struct store *st, long long since, long long *after,
+				       size_t limit, void (*fn)(const struct store_recorded *r,
+								void *ctx),
+				       void *ctx, size_t *rows, char **err);
 
 /* The counts `attestd status` shows. */
 struct store_counts {

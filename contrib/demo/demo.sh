@@ -58,8 +58,8 @@ conninfo = host=$PGHOST port=$PGPORT dbname=attestd user=attestd
 [trust]
 centres_ca = $PKI/ca-bundle.pem
 crl = $PKI/crl.pem
-receipt_key = $PKI/prefecture.key
-receipt_cert = $PKI/prefecture.pem
+receipt_key = $PKI/prefecture-ec.key
+receipt_cert = $PKI/prefecture-ec.pem
 
 [prefecture]
 departements = 28

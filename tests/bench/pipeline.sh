@@ -8,7 +8,8 @@
 # one inbox (half the stages sheet first, half attestations first, so half
 # go through `pending`), with their licences and events imported, on a
 # throwaway PostgreSQL cluster (pg.sh: fsync=off, as in the tests).
-# Receipts are signed (RSA-2048) and the CRL is checked, as in production.
+# Receipts are signed (EC P-256 by default, BENCH_RECEIPT_KEY=rsa for
+# RSA-2048) and the CRL is checked, as in production.
 #
 #   run 1: ./attestd run --once under /usr/bin/time: files/s,
 #          attestations/s, peak RSS
@@ -27,6 +28,12 @@
 #   BENCH_COLD=1       no ANALYZE after the import and autovacuum at its
 #                      default pace: a batch planned on empty-table estimates
 #   BENCH_INSTANCES=K  run 3: K instances of run --once sharing one inbox
+#   BENCH_RECEIPT_KEY=ec|rsa  the prefecture key signing receipts (default ec)
+#
+# Last, the yardstick: the xmlsec1 command-line tool verifying the same
+# files (signature and chain only: no schema, rules, database, receipt or
+# archive), one process per file, two loops side by side (one per core);
+# attestd's files/s over the loop's is printed (issue 14: at least 14x).
 #   BENCH_PERF=1       run 1 under perf record; its CPU profile at the end
 #   BENCH_KEEP=1       leave the cluster and the directory, to look
 #   BENCH_SQL_TOP=N    statements listed (default 6)
@@ -41,6 +48,12 @@ ATTESTD=$TOP/attestd
 TIMED=$TOP/$BUILD/tests/attestd-timed
 GEN=$TOP/$BUILD/tests/bench_gen
 NOW=2026-11-16T10:00:00+01:00
+case ${BENCH_RECEIPT_KEY:-ec} in
+ec) RECEIPT_KEY=prefecture-ec RECEIPT_ALG="EC P-256" ;;
+rsa) RECEIPT_KEY=prefecture RECEIPT_ALG=RSA-2048 ;;
+*) echo "bench: BENCH_RECEIPT_KEY is ec or rsa" >&2; exit 2 ;;
+esac
+command -v xmlsec1 >/dev/null || { echo "bench: xmlsec1 missing (make deps)" >&2; exit 1; }
 for tool in "$ATTESTD" "$TIMED" "$GEN"; do
 	[ -x "$tool" ] || { echo "bench: $tool missing (run: make bench)" >&2; exit 1; }
 done
@@ -61,7 +74,8 @@ trap 'exit 130' INT TERM
 secs() { date +%s.%N; }
 since() { awk -v s="$1" -v e="$(secs)" 'BEGIN { printf "%.2f", e - s }'; }
 
-echo "== attestd pipeline benchmark: $STAGES stages x 20 trainees, 2 files each, RSA-2048"
+echo "== attestd pipeline benchmark: $STAGES stages x 20 trainees, 2 files each signed RSA-2048, receipts $RECEIPT_ALG"
+echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   work directory $W ($(df -T "$W" | awk 'NR == 2 { print $2 }')), $(nproc) cores"
 t=$(secs)
 sh tests/fixtures/pki.sh "$W/pki" >/dev/null 2>&1 || { echo "bench: pki.sh failed" >&2; exit 1; }
@@ -110,8 +124,8 @@ conninfo = host=$PGHOST port=$PGPORT dbname=$name user=attestd
 [trust]
 centres_ca = $W/pki/ca-bundle.pem
 crl = $W/pki/crl.pem
-receipt_key = $W/pki/prefecture.key
-receipt_cert = $W/pki/prefecture.pem
+receipt_key = $W/pki/$RECEIPT_KEY.key
+receipt_cert = $W/pki/$RECEIPT_KEY.pem
 
 [prefecture]
 departements = 28
@@ -192,14 +206,14 @@ ATTESTD_TIMING=$W/timing ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o
 read -r wall2 _ user2 sys2 < "$W/time2"
 echo
 echo "== run 2: the same batch, attestd-timed (wall-clock time by what attestd was doing)"
-awk -v w="$wall2" -v n="$n_files" -v u="$user2" -v s="$sys2" '
+awk -v w="$wall2" -v n="$n_files" -v u="$user2" -v s="$sys2" -v alg="$RECEIPT_ALG" '
 	BEGIN {
 		label["parse"] = "read, XML, profile, mapping"
 		label["schema"] = "XSD validation"
 		label["verify"] = "signature and certificate (sig_verify)"
 		label["rules"] = "rules and ledger replay"
 		label["receipt"] = "receipts built (libxml2)"
-		label["receipt_sign"] = "receipts signed (RSA-2048)"
+		label["receipt_sign"] = "receipts signed (" alg ")"
 		label["db"] = "PostgreSQL round trips (server work included)"
 		label["files"] = "claim, archive, outbox, quarantine (without fsync)"
 		label["fsync"] = "fsync of files and directories"
@@ -258,6 +272,21 @@ if [ "$INSTANCES" -gt 1 ]; then
 		printf "   %d files (%d accepted) in %.2f s: %.0f files/s, %.0f attestations/s\n", n, acc, w, n / w, a / w
 	}'
 fi
+
+# --- the yardstick: the xmlsec1 CLI over the same files ------------------------
+t=$(secs)
+(cd "$W/gen/files" && ls | xargs -P 2 -n 1 xmlsec1 --verify --enabled-key-data x509 \
+	--trusted-pem "$W/pki/root.pem" --untrusted-pem "$W/pki/inter.pem" >/dev/null 2>"$W/xmlsec1.log") ||
+	{ echo "bench: xmlsec1 --verify failed:" >&2; grep -v '^OK$' "$W/xmlsec1.log" | tail >&2; exit 1; }
+wall4=$(since "$t")
+echo
+echo "== the yardstick: xmlsec1 --verify, one process per file, two loops side by side"
+awk -v w="$wall4" -v n="$n_files" -v w1="$wall" -v w3="${wall3:-}" -v k="$INSTANCES" 'BEGIN {
+	printf "   %d files in %.2f s: %.1f files/s (signature and chain only)\n", n, w, n / w
+	printf "   attestd run --once (run 1) does everything %.1fx as fast\n", w / w1
+	if (w3 != "") printf "   %d instances (run 3): %.1fx as fast\n", k, w / w3
+}'
+echo "   load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ -n "${BENCH_PERF:-}" ]; then
 	echo

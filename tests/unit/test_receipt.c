@@ -512,6 +512,26 @@ Test(receipt, tampered_receipt_fails_both_verifiers)
 	free(xml);
 }
 
+/* The EC P-256 prefecture key (the demo's, the benchmarks', the example
+ * configuration's advice): its receipts verify like the RSA key's. */
+Test(receipt, ec_prefecture_key_verifies)
+{
+	struct parse_error err = { 0 };
+	struct sig_signer *ec;
+	struct receipt r = make(ACCEPTED);
+	unsigned char *xml;
+	size_t len;
+
+	ec = receipt_signer_load(pki("prefecture-ec.key"), pki("prefecture-ec.pem"), &err);
+	cr_assert_not_null(ec, "%s", err.message);
+	build(&r, ec, &xml, &len);
+	cr_expect_neq(strstr((const char *)xml, "ecdsa-sha256"), NULL, "not signed ecdsa-sha256");
+	cr_expect_eq(pki_xmlsec1_verify(xml, len), 0, "xmlsec1 --verify refused:\n%.*s", (int)len,
+		     (const char *)xml);
+	sig_signer_free(ec);
+	free(xml);
+}
+
 /* A key from elsewhere: xmlsec1 does not trust it (the trust is real). */
 Test(receipt, xmlsec1_refuses_untrusted_signer)
 {

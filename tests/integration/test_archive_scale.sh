@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Costs that must not grow with the archive (issue 19), checked on the plans
+# rather than on timings: every query the auditors' commands and `status`
+# send is EXPLAINed by the server itself (auto_explain, in this test's
+# database only), with sequential scans priced out (enable_seqscan = off)
+# so that a plan still reading a whole table means no index can serve it.
+# No plan may read all of attestations, submissions or the other large
+# tables: a Seq Scan, or an index scan with no condition on a non-partial
+# index.  The data is make bench-archive's generator (tests/bench/archive.sh)
+# at a small size, which also checks the generator runs.
+. "$(dirname "$0")/lib.sh"
+fresh_db
+LOG=$PGWORK/postgres.log
+[ -f "$LOG" ] || { fail "the cluster's log $LOG is there"; finish; exit 1; }
+[ -x "$TOP/${BUILD:-build/release}/tests/bench_gen" ] || make -s -C "$TOP" "${BUILD:-build/release}/tests/bench_gen" >/dev/null ||
+	{ fail "bench_gen built"; finish; exit 1; }
+
+export STAGES_PER_YEAR=60 LICENCES=600 EVENTS=1500
+. "$TOP/tests/bench/archive.sh"
+set +e
+out=$(archive_generate "$DB" "$WORK" 1 2>&1)
+expect_eq "the archive generator runs" "" "$out"
+expect_eq "its stages" 60 "$(sql "SELECT count(*) FROM attestd.stages")"
+expect_eq "its archive: the originals and the distinct scans" \
+	"$(sql "SELECT count(DISTINCT sha256) FROM audit.archived_files")" "$(find "$WORK/archive" -type f | wc -l)"
+f=$(find "$WORK/archive" -type f | head -1)
+expect_eq "an archived file's name is its SHA-256" "$(basename "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
+expect_match "the quarantine holds the rejected files" '[0-9]' "$(find "$WORK/quarantine" -type f -name '*.xml' | wc -l)"
+run_attestd audit verify-archive
+expect_eq "verify-archive: the generated archive is whole" 0 "$RC"
+
+# Each index of the schema: its table, its first key (a condition on
+# another key reads the whole index), whether it is partial (a scan of it
+# reads only its few rows, condition or not).
+sql "SELECT c.relname, t.relname, pg_get_indexdef(i.indexrelid, 1, true), i.indpred IS NOT NULL
+	FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'attestd'" > "$WORK/indexes"
+pg_admin -q -c "ALTER DATABASE \"$DB\" SET session_preload_libraries = 'auto_explain'" \
+	-c "ALTER DATABASE \"$DB\" SET auto_explain.log_min_duration = 0" \
+	-c "ALTER DATABASE \"$DB\" SET enable_seqscan = off" >/dev/null
+
+# full_scans OFFSET: the plans logged since OFFSET that read the whole of a
+# large table (stages and the registries' small tables may be hashed whole
+# for a join: a month of all centres joins thousands of stages).
+full_scans() {
+	tail -c +"$1" "$LOG" | awk -F'|' -v big='^(attestations|submissions|signin_participants|decision_history|receipts|licence_events|balance_history)$' '
+		FILENAME == ARGV[1] { tab[$1] = $2; key[$1] = $3; part[$1] = $4; next }
+		function done_node(   k) {
+			if (rel ~ big) {
+				if (type == "Seq Scan")
+					print "Seq Scan on " rel
+				else if (type != "" && part[idx] != "t" && index(cond, key[idx]) == 0)
+					print type " of " rel " using " idx (cond == "" ? " (no condition)" : " (not on its first key " key[idx] ")")
+			}
+			rel = ""; type = ""; idx = ""; cond = ""
+		}
+		/\(cost=/ {
+			done_node()
+			if (match($0, /Seq Scan on [a-z_]+/)) {
+				type = "Seq Scan"; rel = substr($0, RSTART + 12, RLENGTH - 12)
+			} else if (match($0, /(Index Only Scan|Index Scan) using [a-z0-9_]+/)) {
+				type = "Index Scan"; s = substr($0, RSTART, RLENGTH); sub(/.* using /, "", s); idx = s; rel = tab[idx]
+			} else if (match($0, /Bitmap Index Scan on [a-z0-9_]+/)) {
+				type = "Bitmap Index Scan"; idx = substr($0, RSTART + 21, RLENGTH - 21); rel = tab[idx]
+			}
+			next
+		}
+		/Index Cond:/ { cond = $0 }
+		/LOG: / { done_node() }
+		END { done_node() }' "$WORK/indexes" -
+}
+plans() { tail -c +"$1" "$LOG" | grep -c 'Query Text:.*\(audit\.\|attestd\.\)'; }
+
+lic=$(sql "SELECT licence FROM attestd.attestations ORDER BY id DESC LIMIT 1")
+centre=$(sql "SELECT approval FROM attestd.attestations ORDER BY id LIMIT 1")
+month_from=$(sql "SELECT date_trunc('month', max(first_day))::date FROM attestd.attestations")
+month_to=$(sql "SELECT (date_trunc('month', max(first_day)) + interval '1 month - 1 day')::date FROM attestd.attestations")
+check() {
+	local what=$1; shift
+	local off
+	off=$(($(stat -c %s "$LOG") + 1))
+	run_attestd "$@"
+	expect_eq "$what: exit 0" 0 "$RC"
+	sleep 0.2	# the server's log line, written after the reply
+	local n
+	n=$(plans "$off")
+	expect_match "$what: its plans were logged" '^[1-9]' "$n"
+	expect_eq "$what: no full scan of a large table" "" "$(full_scans "$off")"
+}
+check "audit attestations --centre --from --to" audit attestations --centre "$centre" --from "$month_from" --to "$month_to" --format csv
+check "audit attestations --from --to" audit attestations --from "$month_from" --to "$month_to" --format csv
+check "audit attestations --licence" audit attestations --licence "$lic" --format csv
+check "audit licence" audit licence "$lic" --format csv
+check "audit centre" audit centre "$centre" --format csv
+check "audit overdue" audit overdue --format csv
+check "status" status
+
+# The check itself finds what it guards: without the month's index, the
+# all-centres month reads the whole of attestations.
+sql "DROP INDEX attestd.attestations_first_day" >/dev/null
+off=$(($(stat -c %s "$LOG") + 1))
+run_attestd audit attestations --from "$month_from" --to "$month_to" --format csv
+sleep 0.2
+expect_match "without attestations (first_day): a full scan is seen" 'of attestations|on attestations' "$(full_scans "$off")"
+finish
