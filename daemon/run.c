@@ -787,7 +787,8 @@ int run_service(struct config *cfg, const char *config_path)
 		}
 		if (!sv.reconciled) {
 			struct reconcile_report rep;
-			/* A walk of three years of archive: tell the watchdog we live. */
+			/* The first comparison (no mark yet) reads the whole archive:
+			 * tell the watchdog we live. */
 			sd_notify(0, "WATCHDOG=1\nSTATUS=comparing the archive with the database");
 			if (reconcile_run(sv.cfg, sv.st, &rep) == REASON_OK) {
 				sv.reconciled = true;
