@@ -119,9 +119,12 @@ DEBIAN_PACKAGES += libmicrohttpd-dev
 # test_registry_audit: a private /dev/log (unshare) read by a python3 listener; script(1) for a pty.
 DEBIAN_PACKAGES += python3 util-linux bsdutils
 DEBIAN_PACKAGES += stress-ng
+# The console's browser and HTTP tests (tests/browser, test_console_hostile.sh).
+DEBIAN_PACKAGES += chromium poppler-utils curl
 
 deps:
 	@sh tests/deps.sh $(DEBIAN_PACKAGES)
+	@sh tests/browser/deps.sh
 
 # --- tests ------------------------------------------------------------------
 

@@ -19,7 +19,10 @@ cd "$TOP"
 . contrib/demo/lib.sh
 . contrib/demo/batch.sh
 
-DEMO=$TOP/var/demo
+# DEMO_DIR and ATTESTD: the console's browser tests build this story in their
+# own directory with the binary under test.
+DEMO=${DEMO_DIR:-$TOP/var/demo}
+ATTESTD=${ATTESTD:-$TOP/attestd}
 PKI=$DEMO/pki
 REG=$DEMO/registries
 OUT=$DEMO/batch
@@ -68,7 +71,7 @@ CONF
 export ATTESTD_CONFIG=$CONF
 
 echo "== attestd db migrate"
-./attestd db migrate | sed 's/^/   /'
+"$ATTESTD" db migrate | sed 's/^/   /'
 
 echo "== Registries: contrib/demo with this PKI's fingerprints, and the batch's trainees"
 people_load contrib/demo/licences.csv
@@ -76,7 +79,7 @@ centres_csv "$PKI" > "$REG/centres.csv"
 batch_build
 import() {
 	printf '   %-13s %-42s ' "$1" "${2#"$TOP"/}"
-	ATTESTD_TEST_NOW=${IMPORT_NOW:-$NOW1} ./attestd registry import "$1" "$2" | tail -n 1 |
+	ATTESTD_TEST_NOW=${IMPORT_NOW:-$NOW1} "$ATTESTD" registry import "$1" "$2" | tail -n 1 |
 		sed 's/^.*: \([0-9]* records\)/\1/'
 }
 import centres "$REG/centres.csv"
@@ -89,7 +92,7 @@ import events "$REG/events-batch.csv"
 # run_once N NOW: one delivery's run, its per-file log kept in var/demo.
 run_once() {
 	local log=$DEMO/delivery-$1.log rc=0
-	ATTESTD_TEST_NOW=$2 ./attestd run --once --foreground 2>"$log" || rc=$?
+	ATTESTD_TEST_NOW=$2 "$ATTESTD" run --once --foreground 2>"$log" || rc=$?
 	if [ "$rc" -ne 0 ]; then
 		echo "demo: attestd run --once exited $rc:" >&2
 		tail -n 20 "$log" >&2

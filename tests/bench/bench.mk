@@ -8,6 +8,11 @@
 #                          tests/bench/archive.sh: YEARS of national volume
 #                          generated into PostgreSQL and an archive directory;
 #                          the costs that could grow with it, empty vs full
+#   make bench-console [YEARS=3 N=300]
+#                          tests/bench/console.sh: each page type of attestd
+#                          console N times on YEARS of national volume;
+#                          p50/p95/p99 per page (targets p95 < 100 ms, the
+#                          monthly report < 1 s)
 #   $(BUILD)/tests/bench_gen     makes and drops the benchmark's files
 #   $(BUILD)/tests/attestd-timed attestd itself, linked with tests/bench/timing.c
 #                          and ld --wrap: where run --once spends its time
@@ -34,7 +39,10 @@ $(BENCH_TIMED): tests/bench/timing.c $(MAIN_OBJ) $(LIB)
 
 comma := ,
 
-.PHONY: bench bench-archive
+.PHONY: bench bench-archive bench-console
+bench-console: deps attestd $(BENCH_GEN)
+	@BUILD=$(BUILD) YEARS=$(or $(YEARS),3) N=$(or $(N),300) bash tests/bench/console.sh
+
 bench-archive: deps attestd $(BENCH_GEN)
 	@BUILD=$(BUILD) bash tests/bench/archive.sh bench $(if $(YEARS),$(YEARS),3)
 
