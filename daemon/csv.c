@@ -60,6 +60,11 @@ struct csv_reader {
 	char *out;
 	size_t len;		/* from PREFIX_ROOM */
 	bool too_long;
+	/* A file that is not UTF-8 has the fault on most lines: the first
+	 * record is named in full, the others counted (one message at the end). */
+	bool bad_utf8;		/* the current record's fault is its encoding */
+	bool utf8_named;	/* a record with that fault has been named */
+	long utf8_more, utf8_last_line;
 	/* The header's fields, raw, to compare with the columns. */
 	char **hfields;
 	size_t n_hfields;
@@ -185,6 +190,8 @@ static void put_utf8(struct csv_reader *r, unsigned cp)
 
 static void not_utf8(struct csv_reader *r, long line, long col, unsigned char c)
 {
+	if (!r->bad)
+		r->bad_utf8 = true;
 	mark_bad(r, line, xasprintf("byte %ld of the line (0x%02X) is not UTF-8; a spreadsheet "
 				    "export? import the file again with --encoding windows-1252 "
 				    "(or --encoding latin-1)", col, c));
@@ -370,7 +377,11 @@ static void record_end(struct csv_reader *r)
 					   r->n_columns, r->n_fields > r->n_columns
 					   ? ": a value with the separator in it must be quoted"
 					   : ""));
-		if (r->bad) {
+		if (r->bad && r->bad_utf8 && r->utf8_named) {
+			r->utf8_more++;
+			r->utf8_last_line = r->bad_line;
+		} else if (r->bad) {
+			r->utf8_named |= r->bad_utf8;
 			r->sink.problem(r->sink.ctx, r->records, r->bad_line, r->bad_msg);
 		} else {
 			char prefix[PREFIX_ROOM];
@@ -385,6 +396,7 @@ static void record_end(struct csv_reader *r)
 	free(r->bad_msg);
 	r->bad_msg = NULL;
 	r->bad = false;
+	r->bad_utf8 = false;
 	r->too_long = false;
 	r->n_fields = 0;
 	r->len = 0;
@@ -552,6 +564,14 @@ void csv_finish(struct csv_reader *r)
 		newline(r);
 	if (r->stop)
 		return;
+	if (r->utf8_more > 0) {
+		char *msg = xasprintf("and %ld more record%s, up to line %ld, with bytes that are not "
+				      "UTF-8: the file is not UTF-8; import it again with --encoding "
+				      "windows-1252 (or --encoding latin-1)", r->utf8_more,
+				      r->utf8_more > 1 ? "s" : "", r->utf8_last_line);
+		r->sink.problem(r->sink.ctx, 0, r->utf8_last_line, msg);
+		free(msg);
+	}
 	if (!r->header_done)
 		r->sink.problem(r->sink.ctx, 0, 1, "the file is empty: a registry file starts with "
 				"its header line, then one line per record");

@@ -54,6 +54,17 @@ run_attestd registry import licences "$C/excel.csv"
 expect_eq "Windows-1252 without --encoding: exit 1" 1 "$RC"
 expect_match "without --encoding: line, byte, the option" 'excel.csv:2: record 1: byte 15 of the line \(0xC9\) is not UTF-8; a spreadsheet export\? import the file again with --encoding windows-1252' "$ERR"
 expect_eq "without --encoding: nothing imported" "0" "$(count)"
+# A whole file in Windows-1252: the first record named, the others counted
+# in one line, not a hundred times the same advice.
+{
+	printf 'licence;surname;given_names;birth_date;issued;probation_end;status;status_date\r\n'
+	for i in $(seq 10 49); do printf '1901013000%s;L\xc9GER;Jean;1970-01-01;1990-01-01;;valid;\r\n' "$i"; done
+} > "$C/excel40.csv"
+run_attestd registry import licences "$C/excel40.csv"
+expect_eq "a Windows-1252 file: exit 1" 1 "$RC"
+expect_eq "a Windows-1252 file: the advice once, then one line for the 39 others" \
+	"1|$C/excel40.csv:41: and 39 more records, up to line 41, with bytes that are not UTF-8: the file is not UTF-8; import it again with --encoding windows-1252 (or --encoding latin-1)" \
+	"$(printf '%s\n' "$ERR" | grep -c 'a spreadsheet export?')|$(printf '%s\n' "$ERR" | grep 'more records')"
 run_attestd registry import licences "$C/excel.csv" --encoding windows-1252
 expect_eq "--encoding windows-1252: exit 0" 0 "$RC"
 expect_match "separator and encoding said" "excel.csv: separator ';', encoding windows-1252: 2 records: 2 new" "$OUT"

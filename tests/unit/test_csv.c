@@ -119,10 +119,17 @@ Test(csv, not_utf8_names_line_and_byte_and_the_option)
 	EXPECT("a,b,c\n\xc0\xaf,2,3\n\xed\xa0\x80,2,3\nx\xc3,2,3\n", CSV_UTF8, "",
 	       "2:1: byte 1 of the line (0xC0) is not UTF-8; a spreadsheet export? import the "
 	       "file again with --encoding windows-1252 (or --encoding latin-1)\n"
-	       "3:2: byte 2 of the line (0xA0) is not UTF-8; a spreadsheet export? import the "
+	       "4:0: and 2 more records, up to line 4, with bytes that are not UTF-8: the file "
+	       "is not UTF-8; import it again with --encoding windows-1252 (or --encoding "
+	       "latin-1)\n");
+	/* The first named, the rest counted, the other faults still named. */
+	EXPECT("a,b,c\n\xe9,2,3\n1,2\n\xe9,2,3\n", CSV_UTF8, "",
+	       "2:1: byte 1 of the line (0xE9) is not UTF-8; a spreadsheet export? import the "
 	       "file again with --encoding windows-1252 (or --encoding latin-1)\n"
-	       "4:3: byte 2 of the line (0xC3) is not UTF-8; a spreadsheet export? import the "
-	       "file again with --encoding windows-1252 (or --encoding latin-1)\n");
+	       "3:2: 2 fields where the header has 3\n"
+	       "4:0: and 1 more record, up to line 4, with bytes that are not UTF-8: the file "
+	       "is not UTF-8; import it again with --encoding windows-1252 (or --encoding "
+	       "latin-1)\n");
 	EXPECT("a,b,c\n\x81,2,3\n", CSV_WINDOWS_1252, "",
 	       "2:1: byte 1 of the line (0x81) is not a Windows-1252 character\n");
 	EXPECT("a,b,c\nx\0y,2,3\n", CSV_UTF8, "", "2:1: byte 2 of the line is a NUL byte: not text\n");
