@@ -295,10 +295,12 @@ static enum store_status registry_copy(struct store *st, const struct registry_d
 
 static int problem_order(const void *a, const void *b)
 {
+	/* By line: a record's line grows with its number, and the reader's
+	 * problems about the whole file (record 0) sit at their own line. */
 	const struct registry_problem *pa = a, *pb = b;
-	if (pa->record != pb->record)
-		return (pa->record > pb->record) - (pa->record < pb->record);
-	return (pa->line > pb->line) - (pa->line < pb->line);
+	if (pa->line != pb->line)
+		return (pa->line > pb->line) - (pa->line < pb->line);
+	return (pa->record > pb->record) - (pa->record < pb->record);
 }
 
 static enum store_status registry_validate(struct store *st, const struct registry_def *def,

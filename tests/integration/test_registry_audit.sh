@@ -43,6 +43,14 @@ with open(sys.argv[1], \"ab\") as out:
 		set +e
 		"$@"
 		rc=$?
+		# The command has sent its lines; the listener may not have read
+		# them yet.  A last datagram, read after them (a socket keeps
+		# their order), says when it has.
+		logger -u /dev/log -d "with_syslog: end of the command" 2>/dev/null
+		for i in $(seq 600); do
+			grep -q "with_syslog: end of the command" "$d/../syslog" && break
+			sleep 0.1
+		done
 		kill $listener
 		exit $rc
 	' with_syslog "$d" "$ATTESTD" "$@" 2>"$WORK/stderr")
