@@ -117,6 +117,7 @@ int store_exit_code(enum store_status s)
 	case STORE_INVALID:		return 1;
 	case STORE_UNAVAILABLE:
 	case STORE_SCHEMA_MISMATCH:	return 4;
+	case STORE_DENIED:		return 3;
 	case STORE_ERROR:		break;
 	}
 	return 5;
@@ -219,7 +220,7 @@ enum store_status store_result_status(struct store *st, PGresult *res, char **er
 				 "'attestd audit', and every other command must run as the attestd "
 				 "role (conninfo user=attestd)",
 				 PQuser(st->conn), msg ? msg : "permission denied");
-		return STORE_ERROR;
+		return STORE_DENIED;
 	}
 	*err = xasprintf("%s%s%s", msg ? msg : store_trim(PQerrorMessage(st->conn)),
 			 ctx ? " (" : "", ctx ? ctx : "");

@@ -17,6 +17,8 @@ enum store_status {
 	STORE_INVALID,		/* the input is wrong (exit 1) */
 	STORE_UNAVAILABLE,	/* cannot reach the database (exit 4) */
 	STORE_SCHEMA_MISMATCH,	/* schema too old or newer than this binary (exit 4) */
+	STORE_DENIED,		/* the role lacks a privilege (42501): conninfo names
+				 * the wrong role, a configuration fault (exit 3) */
 	STORE_ERROR,		/* anything else (exit 5) */
 };
 

@@ -193,7 +193,7 @@ expect_eq "auditor: reads the new views" "3" \
 	"$(as_auditor "SELECT count(DISTINCT licence) FROM audit.licence_events")"
 id_b=$(sql "SELECT id FROM attestd.attestations WHERE number = 'CH-2026-1106-01'")
 run_attestd review reject "$id_b" "${AUD[@]}" --by "Someone" --note "try"
-expect_eq "auditor: a review action fails" "5" "$RC"
+expect_eq "auditor: a review action fails, a configuration fault (exit 3)" "3" "$RC"
 expect_match "auditor: for want of rights" 'permission denied' "$ERR"
 expect_eq "auditor: and changed nothing" "pending|0" \
 	"$(sql "SELECT decision FROM attestd.attestations WHERE id = $id_b")|$(sql "SELECT count(*) FROM audit.log WHERE action LIKE 'review.%'")"

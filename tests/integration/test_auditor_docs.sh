@@ -67,7 +67,7 @@ expect_eq "the README's query, as the auditor" "rejected|not_well_formed|XML mal
 # A command the auditor's role may not run: one sentence, not PostgreSQL's.
 sed "s/user=attestd\$/user=attestd_auditor/" "$CONF" > "$WORK/auditor.conf"
 run_attestd review list --config "$WORK/auditor.conf"
-expect_eq "review list as the auditor: refused" "yes" "$([ "$RC" -ne 0 ] && echo yes || echo no)"
+expect_eq "review list as the auditor: refused as a configuration fault (exit 3, never 5)" 3 "$RC"
 expect_match "the refusal says what the role may and may not do" \
 	"^attestd: the database role attestd_auditor may not do this \(permission denied for [a-z]+ [a-z_.]+\): an auditor's role \(attestd_auditor\) may only read the audit schema, with psql or 'attestd audit', and every other command must run as the attestd role" "$ERR"
 run_attestd audit verify-log --config "$WORK/auditor.conf"

@@ -200,7 +200,7 @@ expect_eq "flags may still be added to a final decision" "UPDATE 1" \
 # The review commands need the daemon's role: the auditor can do none of it.
 sed "s/user=attestd\$/user=attestd_auditor/" "$CONF" > "$WORK/auditor.conf"
 run_attestd review list --config "$WORK/auditor.conf"
-expect_eq "auditor: review list refused" 5 "$RC"
+expect_eq "auditor: review list refused, a configuration fault (exit 3)" 3 "$RC"
 expect_match "auditor: permission denied" 'permission denied' "$ERR"
 
 finish
