@@ -814,6 +814,41 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("action=console-http detail=\"%s\"", msg);
 }
 
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* libmicrohttpd's own unescaping turns %00 into a NUL that ends the C
+ * string: /review/%00/scans/X reached route() as /review/ and answered
+ * another page.  Ours decodes every %XX but %00, which stays as written, so
+ * no path or parameter is ever cut short: a '%' matches no route and no
+ * parameter's syntax, and the request is refused as what it is. */
+static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 struct console_app *http_start(const struct config *cfg, int listen_fd, const char *cert,
 			       const char *key, char **err)
 {
@@ -834,6 +869,7 @@ struct console_app *http_start(const struct config *cfg, int listen_fd, const ch
 					    MHD_OPTION_LISTEN_SOCKET, listen_fd,
 					    MHD_OPTION_NOTIFY_COMPLETED, completed, app,
 					    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app,
+					    MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, app,
 					    MHD_OPTION_CONNECTION_LIMIT, 64u,
 					    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 					    MHD_OPTION_HTTPS_MEM_CERT, cert,
@@ -843,6 +879,7 @@ struct console_app *http_start(const struct config *cfg, int listen_fd, const ch
 					    MHD_OPTION_LISTEN_SOCKET, listen_fd,
 					    MHD_OPTION_NOTIFY_COMPLETED, completed, app,
 					    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, app,
+					    MHD_OPTION_UNESCAPE_CALLBACK, unescape_keeping_nul, app,
 					    MHD_OPTION_CONNECTION_LIMIT, 64u,
 					    MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
 	if (app->mhd == NULL) {

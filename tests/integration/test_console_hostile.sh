@@ -146,7 +146,9 @@ for who in reviewer auditor; do
 		"/review/$ITEM/scans/../../../../etc/passwd" "/review/$ITEM/scans/..%2F..%2F..%2Fetc%2Fpasswd" \
 		"/review/$ITEM/scans/%2e%2e%2f%2e%2e%2fattestd.conf" "/review/$ITEM/scans/${SCAN:0:2}%2F${SCAN:2:2}%2F$SCAN" \
 		"/files/999999999/original" "/files/$REJECTED/original" "/static/../attestd.conf" \
-		"/static/..%2F..%2F..%2F..%2Fetc%2Fpasswd" "/static/%2e%2e/%2e%2e/etc/passwd"; do
+		"/static/..%2F..%2F..%2F..%2Fetc%2Fpasswd" "/static/%2e%2e/%2e%2e/etc/passwd" \
+		"/review/$ITEM/scans/$SCAN%00" "/review/$ITEM/scans/$SCAN%00.jpg" "/review/%00/scans/$SCAN" \
+		"/files/%00/original" "/files/$FILE/original%00" "/files/$FILE%00/original"; do
 		code=$(curl -s --noproxy '*' -m 60 --path-as-is -u "$( [ $who = reviewer ] && echo "$REMI" || echo "$ANNE"):$PASS" \
 			-D "$WORK/h" -o "$WORK/b" -w '%{http_code}' "$URL$p")
 		if ! echo "$code" | grep -Eqx '400|403|404' || grep -q 'root:\|JFIF\|\[database\]\|<?xml' "$WORK/b"; then
