@@ -44,13 +44,16 @@ void crashpoint(const char *step)
  * ATTESTD_HOLD_AT=STEP[:N] with ATTESTD_HOLD_FILE=PATH: at the N-th passage
  * the process creates PATH and waits until it is removed, so that a test
  * can take the database away at that very step (a killed backend, a
- * stopped server) and watch what the process makes of it.
+ * stopped server) and watch what the process makes of it.  With
+ * ATTESTD_HOLD_EVERY=M it holds again every M-th passage after that: a
+ * test stops the server several times mid-batch whatever the machine's
+ * speed, rather than hoping its stops land before the batch runs out.
  */
 static void crashpoint_hold(const char *step)
 {
 	static int read_env;
 	static char want[64];
-	static long countdown;
+	static long countdown, every;
 	static const char *path;
 	if (!read_env) {
 		read_env = 1;
@@ -64,10 +67,14 @@ static void crashpoint_hold(const char *step)
 				*colon = '\0';
 				countdown = strtol(colon + 1, NULL, 10);
 			}
+			const char *e = getenv("ATTESTD_HOLD_EVERY");
+			every = e ? strtol(e, NULL, 10) : 0;
 		}
 	}
 	if (want[0] == '\0' || strcmp(step, want) != 0 || --countdown != 0)
 		return;
+	if (every > 0)
+		countdown = every;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;

@@ -6,7 +6,8 @@
  * Tests use it to prove that a restart after any of them ends as if
  * nothing had happened; operators may rehearse with it on a test system.
  * ATTESTD_HOLD_AT=STEP[:N] and ATTESTD_HOLD_FILE=PATH hold the process at
- * STEP (PATH created, removed by the test to let it go on) instead.
+ * STEP (PATH created, removed by the test to let it go on) instead;
+ * ATTESTD_HOLD_EVERY=M holds again every M-th passage after that.
  */
 #ifndef ATTESTD_CRASHPOINT_H
 #define ATTESTD_CRASHPOINT_H
