@@ -55,7 +55,7 @@ pass "console starts and answers /healthz"
 
 # --- /healthz, authentication, headers ------------------------------------------------------
 http - /healthz
-expect_eq "healthz: 200 ok and the schema version, no credentials" "200|ok 13" "$CODE|$BODY"
+expect_eq "healthz: 200 ok and the schema version, no credentials" "200|ok 14" "$CODE|$BODY"
 http - /
 expect_eq "no credentials: 401" 401 "$CODE"
 expect_match "401 asks for Basic credentials" '^WWW-Authenticate: Basic realm="attestd"' "$HDRS"
