@@ -121,3 +121,65 @@ COMMENT ON COLUMN audit.monthly_decisions.decision IS 'credited, no_credit ou re
 COMMENT ON COLUMN audit.monthly_decisions.reason IS 'Vide : toutes les attestations de cette décision ; sinon un code motif (audit.reason_codes) : celles d''entre elles qui le portent.';
 COMMENT ON COLUMN audit.monthly_decisions.attestations IS 'Nombre d''attestations.';
 COMMENT ON COLUMN audit.monthly_decisions.points IS 'Points ajoutés par ces attestations.';
+
+-- --- registrations overdue --------------------------------------------------------
+-- `attestd audit overdue` and the monthly report's overdue table: the flagged
+-- attestations (a few thousand of millions), each with its stage's ref.
+-- 011's partial index found them, but the plan then hashed every stage to
+-- join a few thousand (a full scan of stages, growing with the archive) and
+-- fetched each attestation from the heap.  Now the index holds every
+-- column the view shows, in the view's order (an index-only scan, no sort),
+-- and the stage's ref is looked up for each row by the stages' key: the
+-- query reads the overdue items and their stages, nothing else.  The
+-- flag stays a member of flags (the daemon and the rules write it there);
+-- the index's predicate is the stored "overdue" column:
+--   SELECT ... FROM audit.registrations_overdue
+--	ORDER BY registration_deadline, approval, attestation_number
+--   the monthly report's overdue registrations (store_console_monthly):
+--	... FROM audit.registrations_overdue WHERE registration_deadline >= $1 ...
+CREATE INDEX attestations_overdue_items ON attestd.attestations
+	(registration_deadline, approval, number)
+	INCLUDE (stage_id, licence, decision, received_at, decided_at, decided_on)
+	WHERE 'registration_overdue' = ANY (flags);
+DROP INDEX attestd.attestations_overdue;
+
+-- The same rows and columns as 002's view; the stage's ref by its key for
+-- each row (stage_id is NOT NULL and references stages: the join never
+-- dropped a row, so neither does the subquery).
+CREATE OR REPLACE VIEW audit.registrations_overdue AS
+	SELECT a.approval,
+	       (SELECT s.ref FROM attestd.stages s WHERE s.id = a.stage_id) AS stage_ref,
+	       a.number AS attestation_number, a.licence,
+	       a.decision, a.received_at, a.registration_deadline, a.decided_at,
+	       coalesce(a.decided_on, current_date) - a.registration_deadline AS days_overdue
+	  FROM attestd.attestations a
+	 WHERE 'registration_overdue' = ANY (a.flags);
+
+-- --- a period of all centres' attestations ------------------------------------------
+-- `attestd audit attestations --from D --to D` (store_report_attestations)
+-- bounds the range of 011's attestations_first_day index by the period
+-- (first_day BETWEEN D AND D: a stage that ends in the period begins in
+-- it), instead of reading every attestation from D to the archive's end;
+-- the stages whose days are inverted (rejected stage_days_not_consecutive,
+-- stored all the same) are the exception, found here, an index empty in a
+-- sound archive and written by no normal row:
+--   ... WHERE first_day >= $3 AND last_day <= $4 AND (first_day BETWEEN $3 AND $4
+--	OR (first_day > last_day AND first_day >= $3))
+CREATE INDEX attestations_inverted_days ON attestd.attestations (first_day)
+	WHERE first_day > last_day;
+
+-- --- late transmissions --------------------------------------------------------------
+-- The monthly report's late transmissions (store_console_monthly,
+-- "late-transmissions") and `attestd audit centre A`'s: a month's late
+-- files found by 013's and 011's partial indexes, then, as above, every
+-- stage hashed to name a few hundred.  The same rows, each stage's ref by
+-- its key:
+--   SELECT approval, count(*), max(days_after_last_day) FROM audit.late_transmissions
+--	WHERE received_at >= $1::date AND received_at < ($1::date + interval '1 month') ...
+CREATE OR REPLACE VIEW audit.late_transmissions AS
+	SELECT DISTINCT a.approval,
+	       (SELECT s.ref FROM attestd.stages s WHERE s.id = a.stage_id) AS stage_ref,
+	       a.submission_id, a.last_day,
+	       a.received_at, a.received_on - a.last_day AS days_after_last_day
+	  FROM attestd.attestations a
+	 WHERE 'late_transmission' = ANY (a.flags);
