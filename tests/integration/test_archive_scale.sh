@@ -123,6 +123,18 @@ expect_match "a year's counts per month and reason: rows" '\|rejected\|late_arri
 logged "$off"
 expect_eq "a year's counts per month and reason: no full scan" "" "$(full_scans "$off" stages)"
 
+# The period's bounded reading returns the rows of its plain condition
+# (first_day >= from, last_day <= to), an inverted stage's included: one
+# whose first day falls after the period though its last day is in it.
+inv=$(sql "UPDATE attestd.attestations SET first_day = '$month_to'::date + 1 WHERE id = (SELECT id
+	FROM attestd.attestations WHERE last_day BETWEEN '$month_from' AND '$month_to' ORDER BY id LIMIT 1)
+	RETURNING number" | head -1)
+expect_match "an attestation made inverted" '.' "$inv"
+run_attestd audit attestations --from "$month_from" --to "$month_to" --format csv
+expect_eq "audit attestations --from --to: the rows of the plain condition, the inverted one with them" \
+	"$(sql "SELECT count(*) FROM audit.attestation_decisions WHERE first_day >= '$month_from' AND last_day <= '$month_to'")|1" \
+	"$(($(printf '%s\n' "$OUT" | wc -l) - 1))|$(printf '%s\n' "$OUT" | grep -c ",$inv,")"
+
 # The check itself finds what it guards: without the month's index, the
 # all-centres month reads the whole of attestations.
 sql "DROP INDEX attestd.attestations_first_day" >/dev/null
