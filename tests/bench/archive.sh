@@ -185,16 +185,17 @@ receipt_cert = $W/pki/prefecture-ec.pem"
 			heads+=("$([ $side = empty ] && echo empty || echo "$years years"), $tag")
 		done
 	done
-	# Rows by figure name (a figure only one side has shows "-" elsewhere).
+	# Rows by figure name and its occurrence (a name such as "its peak RSS"
+	# recurs under several figures; a figure only one side has shows "-").
 	awk -F'\t' -v heads="$(IFS='|'; echo "${heads[*]}")" '
 		BEGIN { n = split(heads, h, "|") }
 		FNR == 1 { f++ }
-		{ k = $1; if (!(k in seen)) { seen[k] = ++rows; name[rows] = k } v[f, k] = $2 }
+		{ k = $1 SUBSEP (++occ[f, $1]); if (!(k in seen)) { seen[k] = ++rows; key[rows] = k; name[rows] = $1 } v[f, k] = $2 }
 		END {
 			printf "   %-50s", "figure"; for (i = 1; i <= n; i++) printf " %18s", h[i]; printf "\n"
 			for (r = 1; r <= rows; r++) {
 				printf "   %-50s", name[r]
-				for (i = 1; i <= n; i++) printf " %18s", ((i, name[r]) in v) ? v[i, name[r]] : "-"
+				for (i = 1; i <= n; i++) printf " %18s", ((i, key[r]) in v) ? v[i, key[r]] : "-"
 				printf "\n"
 			}
 		}' "${cols[@]}"
