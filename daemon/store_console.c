@@ -204,19 +204,17 @@ enum store_status store_console_decisions_per_month(struct store *st, const char
 						    char **err)
 {
 	const char *p[] = { from, to };
-	/* Grouped by the month's first instant (the session's time zone),
-	 * formatted once per month rather than once per attestation: the same
-	 * months and counts, a quarter less time over a year of decisions
-	 * (console_attestations_decided_at, an index-only scan). */
+	/* The months' counts as the decisions were written (audit.monthly_decisions,
+	 * migration 014): a few rows a month and centre rather than every
+	 * decision of the months.  from and to are months' first days. */
 	return query(st,
-		"SELECT to_char(m, 'YYYY-MM') AS month, credited, no_credit, rejected FROM"
-		" (SELECT date_trunc('month', decided_at) AS m,"
-		"  count(*) FILTER (WHERE decision = 'credited') AS credited,"
-		"  count(*) FILTER (WHERE decision = 'no_credit') AS no_credit,"
-		"  count(*) FILTER (WHERE decision = 'rejected') AS rejected"
-		"  FROM console.decisions WHERE decided_at >= $1::date"
-		"  AND ($2::date IS NULL OR decided_at < $2::date) GROUP BY 1) d"
-		" ORDER BY m LIMIT 400", 2, p, 400, out, err);
+		"SELECT to_char(month, 'YYYY-MM') AS month,"
+		" coalesce(sum(attestations) FILTER (WHERE decision = 'credited'), 0) AS credited,"
+		" coalesce(sum(attestations) FILTER (WHERE decision = 'no_credit'), 0) AS no_credit,"
+		" coalesce(sum(attestations) FILTER (WHERE decision = 'rejected'), 0) AS rejected"
+		" FROM audit.monthly_decisions WHERE reason = '' AND month >= $1::date"
+		" AND ($2::date IS NULL OR month < $2::date)"
+		" GROUP BY month ORDER BY month LIMIT 400", 2, p, 400, out, err);
 }
 
 /* --- files ------------------------------------------------------------------------ */
@@ -568,8 +566,9 @@ const char *const store_console_monthly_titles[STORE_CONSOLE_MONTHLY_N] = {
 static const char *const monthly_sql[STORE_CONSOLE_MONTHLY_N] = {
 	"SELECT kind, status, count(*) AS files FROM audit.submissions WHERE" MONTH("received_at")
 	" GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 1001",
-	"SELECT decision, count(*) AS attestations, coalesce(sum(points), 0) AS points"
-	" FROM console.decisions WHERE" MONTH("decided_at")
+	/* The month's counts as the decisions were written (014). */
+	"SELECT decision, sum(attestations) AS attestations, sum(points) AS points"
+	" FROM audit.monthly_decisions WHERE month = $1::date AND reason = ''"
 	" GROUP BY 1 ORDER BY 1 LIMIT 1001",
 	"SELECT approval, count(*) AS files_late, max(days_after_last_day) AS max_days_after"
 	" FROM audit.late_transmissions WHERE" MONTH("received_at")

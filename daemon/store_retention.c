@@ -335,6 +335,13 @@ enum store_status store_purge_rows(struct store *st, const struct store_purge_ba
 		*counter += strtol(count_only ? PQgetvalue(res, 0, 0) : PQcmdTuples(res), NULL, 10);
 		PQclear(res);
 	}
+	/* The attestations' delete took their counts out of
+	 * attestd.decision_counts (its trigger, migration 014); the months
+	 * and centres left with none go too, so the summary holds what the
+	 * attestations still say and nothing of what was purged. */
+	if (rc == STORE_OK && !count_only)
+		rc = query(st, "DELETE FROM attestd.decision_counts WHERE attestations = 0"
+			   " AND points = 0", 0, NULL, NULL, err);
 	if (rc == STORE_OK)
 		c->rejected += (long)b->n_rejected;
 	free(stages);

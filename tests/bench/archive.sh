@@ -23,7 +23,11 @@
 # BENCH_KEEP=1 (leave the cluster and the directory), BENCH_PURGE=0 (skip
 # the purge), BENCH_REUSE=DIR (a directory BENCH_KEEP left: its data again,
 # the benchmark's own files and rows forgotten first, the schema migrated
-# by this attestd: the same data measured before and after a change).
+# by this attestd: the same data measured before and after a change),
+# BENCH_BEFORE=BIN (an attestd built from the code before a change, e.g.
+# without its migration: each database is created, generated and measured
+# with BIN first, then migrated by this attestd and measured again, so one
+# run prints empty and populated, before and after, on the same data).
 set -euo pipefail
 ARCHIVE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ATTESTD=${ATTESTD:-$ARCHIVE_TOP/attestd}
@@ -134,37 +138,73 @@ archive_bench() {
 	export ARCHIVE_TRUST_EXTRA="crl = $W/pki/crl.pem
 receipt_key = $W/pki/prefecture-ec.key
 receipt_cert = $W/pki/prefecture-ec.pem"
-	local t
+	local t before=${BENCH_BEFORE:-} tags=after
+	[ -z "$before" ] || { [ -x "$before" ] || { echo "archive.sh: BENCH_BEFORE=$before is not executable" >&2; return 1; }; tags="before after"; }
 	for side in empty full; do
+		# The first measure's binary creates and generates the database.
+		local first=${before:-$ATTESTD}
 		if [ -n "${BENCH_REUSE:-}" ]; then
 			forget "$side"
 			t=$(secs)
-			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" db migrate >/dev/null
-			echo "   $side: schema migrated by this attestd in $(since "$t") s"
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$first" db migrate >/dev/null
+			echo "   $side: schema migrated by $first in $(since "$t") s"
 		elif [ "$side" = full ]; then
 			pg_createdb "$side"
 			archive_conf "$side" "$W/$side"
 			t=$(secs)
-			archive_generate full "$W/full" "$years"
-			echo "   generated $years years in $(since "$t") s"
+			ATTESTD=$first archive_generate full "$W/full" "$years"
+			echo "   generated $years years in $(since "$t") s (schema of $first)"
 		else
 			pg_createdb "$side"
 			archive_conf "$side" "$W/$side"
-			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" db migrate >/dev/null
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$first" db migrate >/dev/null
 		fi
 		for kind in centres facilitators licences events; do
-			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" registry import "$kind" "$W/gen/$kind.csv" >/dev/null
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$first" registry import "$kind" "$W/gen/$kind.csv" >/dev/null
 		done
 		psql -X -q -d "$side" -c "ANALYZE attestd.licences, attestd.licence_events, attestd.centres" >/dev/null
-		measure "$side"
+		if [ -n "$before" ]; then
+			ATTESTD=$before measure "$side" before
+			# The same data, migrated by this attestd (its new migrations,
+			# their index builds and back-fills, timed), then measured again.
+			forget "$side"
+			t=$(secs)
+			ATTESTD_CONFIG=$W/$side/attestd.conf "$ATTESTD" db migrate >/dev/null
+			printf '%s\t%s\n' "migrating to this attestd's schema, s" "$(since "$t")" > "$W/$side/migrate"
+			psql -X -q -d "$side" -c "VACUUM ANALYZE attestd.attestations, attestd.stages" >/dev/null
+			psql -X -q -d "$side" -c "VACUUM ANALYZE attestd.decision_counts" >/dev/null 2>&1 || true
+		fi
+		measure "$side" after
+		[ -z "$before" ] || cat "$W/$side/migrate" >> "$W/$side/figures.after"
 	done
 	echo
-	printf '   %-50s %16s %16s\n' figure empty "$years years"
-	paste "$W/empty/figures" "$W/full/figures" | awk -F'\t' '{ printf "   %-50s %16s %16s\n", $1, $2, $4 }'
-	paste "$W/empty/figures" "$W/full/figures" | awk -F'\t' -v y="$years" '
+	local cols=() heads=()
+	for side in empty full; do
+		for tag in $tags; do
+			cols+=("$W/$side/figures.$tag")
+			heads+=("$([ $side = empty ] && echo empty || echo "$years years"), $tag")
+		done
+	done
+	# Rows by figure name and its occurrence (a name such as "its peak RSS"
+	# recurs under several figures; a figure only one side has shows "-").
+	awk -F'\t' -v heads="$(IFS='|'; echo "${heads[*]}")" '
+		BEGIN { n = split(heads, h, "|") }
+		FNR == 1 { f++ }
+		{ k = $1 SUBSEP (++occ[f, $1]); if (!(k in seen)) { seen[k] = ++rows; key[rows] = k; name[rows] = $1 } v[f, k] = $2 }
+		END {
+			printf "   %-50s", "figure"; for (i = 1; i <= n; i++) printf " %18s", h[i]; printf "\n"
+			for (r = 1; r <= rows; r++) {
+				printf "   %-50s", name[r]
+				for (i = 1; i <= n; i++) printf " %18s", ((i, key[r]) in v) ? v[i, key[r]] : "-"
+				printf "\n"
+			}
+		}' "${cols[@]}"
+	local e=${cols[$((${#cols[@]} / 2 - 1))]} fl=${cols[$((${#cols[@]} - 1))]}
+	paste "$e" "$fl" | awk -F'\t' -v y="$years" '
 		$1 ~ /^database size/ { printf "   database per year of data: %.0f MiB\n", ($4 - $2) / y }
 		$1 ~ /^archive size/ { printf "   archive per year of data: %.0f MiB\n", ($4 - $2) / y }
 		$1 ~ /^archive: files/ { printf "   archived files per year: %.0f\n", ($4 - $2) / y }'
+	echo "   load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	if [ "${BENCH_PURGE:-1}" != 0 ]; then purge_year; fi
 }
 
@@ -198,6 +238,39 @@ VACUUM ANALYZE attestd.submissions, attestd.attestations, attestd.stages;
 SQL
 }
 
+# The cluster's CPU (clock ticks): the postmaster's own and its reaped
+# children's (backends that have exited), plus its live children's
+# (background workers, autovacuum, backends still connected); as
+# tests/bench/pipeline.sh counts it.
+pg_cpu_ticks() {
+	local pm children t=0 c f
+	pm=$(head -1 "$W/pg/data/postmaster.pid")
+	f=($(sed 's/^.*) //' "/proc/$pm/stat"))
+	t=$((f[11] + f[12] + f[13] + f[14]))
+	children=$(cat /proc/"$pm"/task/*/children 2>/dev/null)
+	for c in $children; do
+		f=($(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null)) || continue
+		[ ${#f[@]} -gt 12 ] && t=$((t + f[11] + f[12]))
+	done
+	echo "$t"
+}
+
+# CPU of N runs of a command, in ms a run: the command's own (user + sys,
+# its children's times as the shell counts them) and the cluster's (its
+# backend), which a loaded machine disturbs much less than the wall clock.
+pcpu() {
+	local n=$1; shift
+	local p0 p1 c
+	p0=$(pg_cpu_ticks)
+	c=$( (for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 || true; done; times) | tail -1)
+	sleep 0.5	# the last backend's exit, reaped
+	p1=$(pg_cpu_ticks)
+	echo "$c" | awk -v n="$n" -v pg="$((p1 - p0))" -v hz="$(getconf CLK_TCK)" '
+		function s(t,   m) { m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return 60 * m + t }
+		{ c = 1000 * (s($1) + s($2)) / n; p = 1000 * pg / hz / n
+		  printf "%.0f + %.0f", c, p }'
+}
+
 # p50 and p95 of N runs of a command, in ms.
 pctl() {
 	local n=$1; shift
@@ -208,9 +281,10 @@ pctl() {
 	done | sort -n | awk '{ v[NR] = $1 } END { printf "%.1f / %.1f", v[int(NR * 0.5) + (NR % 2)] / 1000, v[int(NR * 0.95 + 0.5)] / 1000 }'
 }
 
-# measure SIDE: the figures of one database, one per line "name<TAB>value".
+# measure SIDE TAG: the figures of one database, one per line "name<TAB>value",
+# into SIDE/figures.TAG, measured with $ATTESTD.
 measure() {
-	local side=$1 d=$W/$1 f=$W/$1/figures
+	local side=$1 d=$W/$1 f=$W/$1/figures.$2
 	export ATTESTD_CONFIG=$d/attestd.conf
 	: > "$f"
 	fig() { printf '%s\t%s\n' "$1" "$2" >> "$f"; }
@@ -229,8 +303,12 @@ measure() {
 	"$ARCHIVE_GEN" drop "$W/gen" "$d/inbox/R2402800010"
 	local n_files
 	n_files=$(wc -l < "$W/gen/order")
+	local pg0 pg1
+	pg0=$(pg_cpu_ticks)
 	ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time" "$ATTESTD" run --once 2>"$d/run.log" ||
 		{ tail "$d/run.log" >&2; return 1; }
+	sleep 0.5	# its backend's exit, reaped (the count only misses it if not)
+	pg1=$(pg_cpu_ticks)
 	local user sys
 	read -r wall rss user sys < "$W/time"
 	local acc
@@ -238,6 +316,7 @@ measure() {
 	[ "$acc" = "$n_files" ] || { echo "archive.sh: $side: $acc of $n_files accepted" >&2; grep -v outcome=accepted "$d/run.log" | head >&2; return 1; }
 	fig "run --once, $n_files files: files/s" "$(awk -v w="$wall" -v n="$n_files" 'BEGIN { printf "%.0f", n / w }')"
 	fig "  attestd CPU per file, ms" "$(awk -v u="$user" -v s="$sys" -v n="$n_files" 'BEGIN { printf "%.2f", 1000 * (u + s) / n }')"
+	fig "  PostgreSQL CPU per file, ms" "$(awk -v t="$((pg1 - pg0))" -v hz="$(getconf CLK_TCK)" -v n="$n_files" 'BEGIN { printf "%.2f", 1000 * t / hz / n }')"
 	fig "  its peak RSS, MiB" "$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
 	fig "status, ms p50 / p95" "$(pctl 10 "$ATTESTD" status)"
 	local lic centre
@@ -245,10 +324,28 @@ measure() {
 	centre=$(psql -X -At -d "$side" -c "SELECT approval FROM attestd.attestations ORDER BY id LIMIT 1")
 	fig "audit attestations --centre --from --to (a month)" "$(pctl 10 "$ATTESTD" audit attestations --centre "$centre" --from 2026-10-01 --to 2026-10-31 --format csv)"
 	fig "audit attestations --from --to (a month, all)" "$(pctl 5 "$ATTESTD" audit attestations --from 2026-10-01 --to 2026-10-31 --format csv)"
+	fig "  CPU a run, ms: attestd + PostgreSQL (month)" "$(pcpu 5 "$ATTESTD" audit attestations --from 2026-10-01 --to 2026-10-31 --format csv)"
 	fig "audit attestations --licence" "$(pctl 10 "$ATTESTD" audit attestations --licence "$lic" --format csv)"
 	fig "audit licence" "$(pctl 10 "$ATTESTD" audit licence "$lic" --format csv)"
 	fig "audit centre" "$(pctl 10 "$ATTESTD" audit centre "$centre" --format csv)"
 	fig "audit overdue" "$(pctl 10 "$ATTESTD" audit overdue --format csv)"
+	fig "  CPU a run, ms: attestd + PostgreSQL (overdue)" "$(pcpu 10 "$ATTESTD" audit overdue --format csv)"
+	fig "audit report --month (csv)" "$(pctl 5 "$ATTESTD" audit report --month 2026-10 --format csv)"
+	fig "  CPU a run, ms: attestd + PostgreSQL (report)" "$(pcpu 5 "$ATTESTD" audit report --month 2026-10 --format csv)"
+	fig "audit report --month (html)" "$(pctl 5 "$ATTESTD" audit report --month 2026-10)"
+	# An auditor's question in SQL: a year's decisions per month, outcome
+	# and reason (the summary of 014 when there, else the decisions).
+	local year_sql
+	if [ "$(psql -X -At -d "$side" -c "SELECT to_regclass('audit.monthly_decisions') IS NOT NULL")" = t ]; then
+		year_sql="SELECT month, decision, reason, sum(attestations) FROM audit.monthly_decisions
+			WHERE month >= '2025-11-01' AND month < '2026-11-01' GROUP BY 1, 2, 3"
+	else
+		year_sql="SELECT date_trunc('month', decided_at)::date, decision, reason, count(*)
+			FROM audit.attestation_decisions, unnest(array_prepend('', reasons)) reason
+			WHERE decided_at >= '2025-11-01' AND decided_at < '2026-11-01' GROUP BY 1, 2, 3"
+	fi
+	fig "a year's decisions per month and reason (psql)" "$(pctl 10 psql -X -q -d "$side" -c "$year_sql")"
+	fig "  CPU a run, ms: psql + PostgreSQL (a year)" "$(pcpu 10 psql -X -q -d "$side" -c "$year_sql")"
 	t=$(secs); "$ATTESTD" audit verify-log >/dev/null 2>&1 || true
 	fig "audit verify-log (report), s" "$(since "$t")"
 	local db_bytes arch_bytes

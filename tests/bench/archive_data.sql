@@ -115,6 +115,10 @@ SELECT 3 * k - 2, licence, 'NOM' || licence, 'Prénom', date '1970-01-01', 'id-c
 -- Decided two hours after reception; one stage in 500 forty days after
 -- (past the month of rules.md §7: flagged overdue), review items past their
 -- deadline flagged overdue too.
+-- On a schema with migration 014 this one statement also fills the
+-- monthly decision counts (attestd.decision_counts: its trigger aggregates
+-- the statement's rows); on an older one, 014 fills them from these rows
+-- when it is applied.
 INSERT INTO attestd.attestations (id, submission_id, stage_id, approval, number, stage_case, issued,
 	departement, first_day, last_day, licence, surname, given_names, birth_date, received_at,
 	received_on, registration_deadline, decision, points, effective_date, reasons, flags,

@@ -73,6 +73,26 @@ CONF
 	export ATTESTD_CONFIG=$CONF
 }
 
+# expect_decision_counts WHAT: the monthly decision counts (migration 014's
+# attestd.decision_counts, kept by a trigger) equal a GROUP BY of the
+# attestations they summarise, row for row, and count something (a check
+# comparing two empty sets proves nothing).  Rows at zero are what a purge
+# or a re-decision leaves; they must agree as absent.
+expect_decision_counts() {
+	local diff
+	diff=$(sql "WITH g AS (SELECT date_trunc('month', a.decided_on)::date AS month, a.approval,
+			a.decision, r.reason, count(*)::bigint AS attestations, sum(a.points)::bigint AS points
+			FROM attestd.attestations a, unnest(array_prepend('', a.reasons)) r(reason)
+			WHERE a.decided_on IS NOT NULL GROUP BY 1, 2, 3, 4),
+		s AS (SELECT month, approval, decision, reason, attestations, points
+			FROM attestd.decision_counts WHERE attestations <> 0 OR points <> 0)
+		SELECT 'missing ' || x::text FROM (TABLE g EXCEPT TABLE s) x
+		UNION ALL SELECT 'extra ' || y::text FROM (TABLE s EXCEPT TABLE g) y ORDER BY 1" 2>&1)
+	expect_eq "$1: the monthly decision counts equal a GROUP BY of the attestations" "" "$diff"
+	expect_match "$1: and count decisions" '^[1-9]' \
+		"$(sql "SELECT sum(attestations) FROM audit.monthly_decisions WHERE reason = ''")"
+}
+
 finish() {
 	echo "$T_NAME: $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]

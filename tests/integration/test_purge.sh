@@ -27,7 +27,8 @@ count() { sql "SELECT count(*) FROM $1 ${2:+WHERE $2}"; }
 # A checksum of every row of the tables the purge may touch, and of the files.
 tables="attestd.stages attestd.submissions attestd.signin_sheets attestd.signin_participants
 	attestd.attestations attestd.decision_history attestd.receipts attestd.licence_events
-	attestd.licence_balances attestd.balance_history attestd.purge_files audit.log_entries"
+	attestd.licence_balances attestd.balance_history attestd.purge_files attestd.decision_counts
+	audit.log_entries"
 db_state() {
 	local t
 	for t in $tables; do
@@ -189,8 +190,16 @@ mv "$WORK/orphan" "$WORK/archive/${orphan:0:2}/${orphan:2:2}/.$orphan.purge"
 sql "INSERT INTO attestd.purge_files (area, name) VALUES ('archive', '$orphan'), ('archive', '$sheet_d')" >/dev/null
 
 # --- the purge ----------------------------------------------------------------
+expect_decision_counts "before the purge"
+counted_due=$(sql "SELECT count(*) FROM attestd.decision_counts c WHERE EXISTS (SELECT FROM attestd.attestations a
+	JOIN attestd.stages g ON g.id = a.stage_id WHERE g.last_day < '2024-03-01' AND a.approval = c.approval
+	AND date_trunc('month', a.decided_on) = c.month)")
+expect_match "the due stages' decisions are counted before" '^[1-9]' "$counted_due"
 purge
 expect_eq "purge: exit 0" 0 "$RC"
+expect_decision_counts "after the purge"
+expect_eq "purge: no count of what it removed is left, not even at zero" "0" \
+	"$(sql "SELECT count(*) FROM attestd.decision_counts WHERE attestations = 0 AND points = 0")"
 expect_match "purge: finished the interrupted one first" '^finished an interrupted purge: 1 archived' "$OUT"
 expect_match "purge: removed" '^removed:$' "$OUT"
 expect_match "purge: stages" '^  stages +2012$' "$OUT"

@@ -47,6 +47,7 @@ expect_eq "files processed" 0 "$RC"
 expect_eq "A credited" "credited 4  " "$(decision CH-2026-1113-01)"
 expect_eq "B in review: identity" "review 0 identity_mismatch " "$(decision CH-2026-1113-02)"
 expect_eq "stage 2 in review: group size" "review 0 group_size " "$(decision CH-2026-1106-01)"
+expect_decision_counts "files processed, four in review"
 
 id_of() { sql "SELECT id FROM attestd.attestations WHERE number = '$1'"; }
 ID_A=$(id_of CH-2026-1113-01) ID_B=$(id_of CH-2026-1113-02)
@@ -188,6 +189,12 @@ expect_eq "reject: audit row" "Agent Martin|attestation $ID_E" \
 	"$(sql "SELECT actor || '|' || subject FROM audit.log WHERE action = 'review.reject'")"
 run_attestd review list --format csv
 expect_eq "the queue is empty" "1" "$(printf '%s\n' "$OUT" | wc -l)"
+expect_decision_counts "after the review decisions"
+expect_eq "the reviews' decisions are counted in their month, with their reasons" \
+	"credited|3|11 no_credit|1|0 no_credit:no_points_lost|1|0 rejected|1|0 rejected:group_size|1|0" \
+	"$(sql "SELECT string_agg(d || '|' || n || '|' || p, ' ' ORDER BY d) FROM (SELECT decision
+		|| coalesce(nullif(':' || reason, ':'), '') AS d, sum(attestations) AS n, sum(points) AS p
+		FROM audit.monthly_decisions WHERE approval = '$APPROVAL' GROUP BY 1) x")"
 
 # --- what the decisions are now -------------------------------------------------
 run_attestd audit verify-log

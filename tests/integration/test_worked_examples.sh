@@ -412,6 +412,7 @@ expect_eq "16: flagged once" "{registration_overdue}" \
 
 expect_eq "receipts verify with xmlsec1 against the prefecture certificate" "OK" \
 	"$(xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$WORK/pki/root.pem" "$(latest_receipt ex10-att.xml)" 2>&1 | grep -o '^OK$')"
+expect_decision_counts "the worked examples"
 expect_eq "audit log chain intact" "t" \
 	"$(sql "SELECT bool_and(hash = audit.row_hash(prev_hash, seq, at, actor, action, subject, detail)) FROM audit.log")"
 
