@@ -38,6 +38,8 @@
 #   BENCH_KEEP=1       leave the cluster and the directory, to look
 #   BENCH_SQL_TOP=N    statements listed (default 6)
 set -euo pipefail
+# No `head` after a pipe below: it exits at its n-th line, the writer gets
+# SIGPIPE, and pipefail turns that into the bench's failure (make error 141).
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
 . tests/integration/pg.sh
@@ -194,7 +196,7 @@ echo "   receipts: $(q run1 "SELECT count(*) FROM attestd.receipts WHERE written
 	"archive: $(find "$W/run1/archive" -type f | wc -l) files"
 if [ "$accepted" != "$n_files" ]; then
 	echo "bench: only $accepted of $n_files files accepted; see the log:" >&2
-	grep -v 'outcome=accepted' "$W/run1.log" | head >&2
+	grep -v 'outcome=accepted' "$W/run1.log" | awk 'NR <= 10' >&2
 	exit 1
 fi
 
@@ -239,7 +241,7 @@ echo "   round trips per file: $(awk -v n="$n_files" '$1 == "db" { printf "%.1f"
 	"fsyncs per file: $(awk -v n="$n_files" '$1 == "fsync" { printf "%.1f", $3 / n }' "$W/timing")"
 echo "   the statements that cost most of the round trips they wait for alone (not pipelined):"
 awk -v n="$n_files" '$1 == "sql" { t = $2; c = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "   %7.3f s %7.3f ms/call %6d calls  %s\n", t, 1000 * t / (c ? c : 1), c, $0 }' \
-	"$W/timing" | sort -rn | head -n ${BENCH_SQL_TOP:-6}
+	"$W/timing" | sort -rn | awk -v n="${BENCH_SQL_TOP:-6}" 'NR <= n'
 pg_admin -At -F ' ' -c "SELECT sum(calls), sum(total_plan_time) / 1000, sum(total_exec_time) / 1000
 	FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'run2')
 	AND userid = 'attestd'::regrole" > "$W/pgss"
@@ -292,5 +294,5 @@ if [ -n "${BENCH_PERF:-}" ]; then
 	echo
 	echo "== run 1's CPU profile (perf, attestd only: inclusive share of its samples)"
 	perf report -i "$W/perf.data" --children --sort symbol --no-demangle -q --percent-limit 2 \
-		-g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v -E '\] 0x[0-9a-f]+ *$' | head -n 45
+		-g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v -E '\] 0x[0-9a-f]+ *$' | awk 'NR <= 45'
 fi
