@@ -22,9 +22,13 @@
 # Environment:
 #   BENCH_DIR=DIR      where the work directory goes (default /dev/shm, a
 #                      tmpfs): attestd fsyncs every archived file, receipt and
-#                      directory (28 fsyncs per file on average, a sheet's 20
-#                      scans one by one), so on a disk the result measures the
-#                      disk; BENCH_DIR=var/bench shows that
+#                      directory (38 fsyncs per file on average here, a
+#                      sheet's 20 scans one by one: each file and its
+#                      archive/ab/cd/ directory, and, the archive being empty,
+#                      most scans make that directory, so its parent too;
+#                      about 27 once the directories exist), so on a disk
+#                      the result measures the disk; BENCH_DIR=var/bench
+#                      shows that
 #   BENCH_COLD=1       no ANALYZE after the import and autovacuum at its
 #                      default pace: a batch planned on empty-table estimates
 #   BENCH_INSTANCES=K  run 3: K instances of run --once sharing one inbox
