@@ -259,12 +259,13 @@ echo "   round trips per file: $(awk -v n="$n_files" '$1 == "db" { printf "%.1f"
 echo "   the statements that cost most of the round trips they wait for alone (not pipelined):"
 awk -v n="$n_files" '$1 == "sql" { t = $2; c = $3; $1 = $2 = $3 = ""; sub(/^ +/, ""); printf "   %7.3f s %7.3f ms/call %6d calls  %s\n", t, 1000 * t / (c ? c : 1), c, $0 }' \
 	"$W/timing" | sort -rn | awk -v n="${BENCH_SQL_TOP:-6}" 'NR <= n'
-pg_admin -At -F ' ' -c "SELECT sum(calls), sum(total_plan_time) / 1000, sum(total_exec_time) / 1000
+pg_admin -At -F ' ' -c "SELECT sum(calls), sum(total_plan_time) / 1000, sum(total_exec_time) / 1000, sum(plans)
 	FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'run2')
 	AND userid = 'attestd'::regrole" > "$W/pgss"
-read -r pg_calls pg_plan pg_exec < "$W/pgss"
-awk -v c="$pg_calls" -v p="$pg_plan" -v e="$pg_exec" -v n="$n_files" '$1 == "db" {
+read -r pg_calls pg_plan pg_exec pg_plans < "$W/pgss"
+awk -v c="$pg_calls" -v p="$pg_plan" -v e="$pg_exec" -v np="$pg_plans" -v n="$n_files" '$1 == "db" {
 	printf "   database time, as the server counts it: planning %.2f s (%.2f ms/file), execution %.2f s (%.2f ms/file)\n", p, 1000 * p / n, e, 1000 * e / n
+	printf "   statements per file %.1f, plans made per file %.1f (a prepared statement run on its cached plan makes none)\n", c / n, np / n
 	printf "   the rest of the round trips (%.2f s, %.2f ms/file, %.0f us each) is protocol, wake-ups and waiting for a core\n", $2 - p - e, 1000 * ($2 - p - e) / n, 1e6 * ($2 - p - e) / $3
 }' "$W/timing"
 echo "   the statements the server spent most on (execution + planning):"
