@@ -700,9 +700,8 @@ static enum store_status transact_sheet(struct pipeline *p, struct job *job,
 		rc = decide_all(p, job, pending.doc, job->doc, &findings, pending.received_on, d,
 				cause, err);
 		if (rc == STORE_OK)
-			rc = store_update_decisions(p->st, d, pending.n, job->today, err);
-		if (rc == STORE_OK)
-			rc = store_decision_history(p->st, d, pending.n, "attestd", cause, err);
+			rc = store_update_decisions(p->st, d, pending.n, job->today, "attestd", cause,
+						    NULL, err);
 		if (rc == STORE_OK)
 			rc = receipts_for_submissions(p, pending.submissions, pending.n,
 						      job->processed, job->claim, &same_name, err);
@@ -1332,9 +1331,7 @@ static enum store_status redecide_stage(struct pipeline *p, struct job *job, int
 		d[changed] = d[i];
 		pending.submissions[changed++] = pending.submissions[i];
 	}
-	rc = store_update_decisions(p->st, d, changed, job->today, err);
-	if (rc == STORE_OK)
-		rc = store_decision_history(p->st, d, changed, "attestd", cause, err);
+	rc = store_update_decisions(p->st, d, changed, job->today, "attestd", cause, NULL, err);
 	if (rc == STORE_OK)
 		rc = receipts_for_submissions(p, pending.submissions, changed, job->processed, NULL,
 					      NULL, err);
@@ -1519,9 +1516,8 @@ enum store_status pipeline_review_decide(struct pipeline *p, int64_t id, bool ac
 		d.outcome.points = 0;
 		d.outcome.near_deadline = false;
 	}
-	if ((rc = store_update_decisions(p->st, &d, 1, job.today, err)) != STORE_OK ||
-	    (rc = store_decision_history_note(p->st, &d, 1, by, accept ? "review accept"
-					      : "review reject", note, err)) != STORE_OK ||
+	if ((rc = store_update_decisions(p->st, &d, 1, job.today, by, accept ? "review accept"
+					 : "review reject", note, err)) != STORE_OK ||
 	    (rc = receipts_for_submissions(p, one.submissions, 1, job.processed, NULL, NULL,
 					   err)) != STORE_OK)
 		goto out;

@@ -218,15 +218,11 @@ enum store_status store_insert_attestations(struct store *st, int64_t submission
 					    date_t received_on, date_t today,
 					    const struct store_decision *decisions, const char *actor,
 					    const char *cause, char **err);
+/* The decisions, and a history row for each (actor, cause, the operator's
+ * note or NULL), in one statement. */
 enum store_status store_update_decisions(struct store *st, const struct store_decision *d,
-					 size_t n, date_t today, char **err);
-/* History rows for the decisions (actor, cause). */
-enum store_status store_decision_history(struct store *st, const struct store_decision *d,
-					 size_t n, const char *actor, const char *cause, char **err);
-/* The same with an operator's note (NULL: none). */
-enum store_status store_decision_history_note(struct store *st, const struct store_decision *d,
-					      size_t n, const char *actor, const char *cause,
-					      const char *note, char **err);
+					 size_t n, date_t today, const char *actor,
+					 const char *cause, const char *note, char **err);
 
 /* A stage credit to append to the ledger. */
 struct store_credit {
