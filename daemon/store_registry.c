@@ -379,14 +379,16 @@ static enum store_status registry_after_merge(struct store *st, const struct reg
 		 * a grant but no balance yet (rules.md §6: the balance is a
 		 * cache of the replay; a licence no file has touched has one
 		 * too). */
-		/* One pass over the grants, both sets hashed: (touched with a
-		 * grant) or (a grant and no balance); a licence without a grant
-		 * has no balance to change, its events being immutable.  In
-		 * licence order: the lock order of every transaction. */
+		/* One pass over the grants, joined to both sets (hash joins,
+		 * whatever their size): touched with a grant, or a grant and
+		 * no balance; a licence without a grant has no balance to
+		 * change, its events being immutable.  In licence order: the
+		 * lock order of every transaction. */
 		lics = PQexec(st->conn,
 			"SELECT DISTINCT e.licence FROM attestd.licence_events e"
-			" WHERE e.kind = 'grant' AND (e.licence IN (SELECT licence FROM pg_temp.touched)"
-			" OR e.licence NOT IN (SELECT licence FROM attestd.licence_balances))"
+			" LEFT JOIN pg_temp.touched t ON t.licence = e.licence"
+			" LEFT JOIN attestd.licence_balances b ON b.licence = e.licence"
+			" WHERE e.kind = 'grant' AND (t.licence IS NOT NULL OR b.licence IS NULL)"
 			" ORDER BY 1");
 		rc = store_result_status(st, lics, err);
 	}
