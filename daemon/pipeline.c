@@ -1345,7 +1345,7 @@ out:
 /* Licences replayed per round trip: an import may bring a million (the
  * first events file gives each licence with a grant its balance), and the
  * round trips, not the rows, are then what costs. */
-#define REFRESH_BATCH 5000
+#define REFRESH_BATCH 20000
 
 /* The cached balances of these licences replayed again (events may have
  * come before decisions already taken: a fine paid late), with a history

@@ -111,11 +111,23 @@ expect_eq "re-import: on the audit log all the same" "4" "$(sql "SELECT count(*)
 
 # A licence that gets a grant through a licences import of a licence
 # whose events are already there (a database from before this change):
-# the next import gives it its balance.
+# the next import gives it its balance, though the file does not change
+# that licence.  The same import changes another licence's registry row
+# (a name): replayed, its balance does not move, so its balance row is
+# not written again (same row version) and it gets no history row.
 sql "DELETE FROM attestd.licence_balances WHERE licence = '210412300077'" >/dev/null
-run_attestd registry import licences "$C/licences.csv"
+xmin_before=$(sql "SELECT xmin FROM attestd.licence_balances WHERE licence = '120575300042'")
+n_hist=$(sql "SELECT count(*) FROM audit.balance_history")
+sed 's/,MARTIN,Claire,/,MARTIN,Claire Anne,/' "$C/licences.csv" > "$C/renamed.csv"
+run_attestd registry import licences "$C/renamed.csv"
+expect_match "licences import: one licence changed" "3 records: 0 new, 1 updated, 2 unchanged" "$OUT"
 expect_eq "licences import: a grant without a balance gets one" "6" \
 	"$(sql "SELECT balance FROM audit.licence_balances WHERE licence = '210412300077'")"
+expect_eq "licences import: a replayed balance that did not move is not rewritten" \
+	"$xmin_before" "$(sql "SELECT xmin FROM attestd.licence_balances WHERE licence = '120575300042'")"
+expect_eq "licences import: history only for the balance it gave" \
+	"$((n_hist + 1)) 210412300077  6" \
+	"$(sql "SELECT count(*) FROM audit.balance_history") $(sql "SELECT licence || ' ' || coalesce(old_balance::text, '') || ' ' || new_balance FROM attestd.balance_history ORDER BY id DESC LIMIT 1")"
 
 # A refused import is not on the log.
 printf 'licence,effective_date,kind,points,ref\n999999999999,2026-01-01,grant,12,G-9\n' > "$C/bad.csv"
