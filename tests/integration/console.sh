@@ -72,27 +72,37 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Ready once it has logged its start with its own pid (it listens, its
+# signals are set: a /healthz answer alone could come from another file's
+# console on a port taken meanwhile) and /healthz answers.  A port taken
+# between free_port and the console's bind: another port.
 console_start() {
-	local port
-	port=$(free_port)
-	sed -i '/^\[console\]/,$d' "$CONF"
-	printf '\n[console]\nlisten = 127.0.0.1:%s\n' "$port" >> "$CONF"
-	URL=http://127.0.0.1:$port
-	env ATTESTD_TEST_NOW="$CONSOLE_NOW" "$@" "$ATTESTD" console --config "$CONF" --foreground \
-		2>>"$WORK/console.log" &
-	CONSOLE_PID=$!
-	local i
-	for ((i = 0; i < 600; i++)); do
-		if [ "$(curl -s --noproxy '*' -m 5 "$URL/healthz" 2>/dev/null | cut -c1-2)" = ok ]; then
-			return 0
-		fi
-		kill -0 "$CONSOLE_PID" 2>/dev/null || break
-		sleep 0.1
+	local port try off
+	for try in 1 2 3; do
+		port=$(free_port)
+		sed -i '/^\[console\]/,$d' "$CONF"
+		printf '\n[console]\nlisten = 127.0.0.1:%s\n' "$port" >> "$CONF"
+		URL=http://127.0.0.1:$port
+		off=$(( $(stat -c %s "$WORK/console.log" 2>/dev/null || echo 0) + 1 ))
+		env ATTESTD_TEST_NOW="$CONSOLE_NOW" "$@" "$ATTESTD" console --config "$CONF" --foreground \
+			2>>"$WORK/console.log" &
+		CONSOLE_PID=$!
+		wait_until 120 console_up_or_gone
+		console_ready && return 0
+		kill -0 "$CONSOLE_PID" 2>/dev/null && kill -TERM "$CONSOLE_PID"
+		wait "$CONSOLE_PID" 2>/dev/null
+		CONSOLE_PID=
+		tail -c +"$off" "$WORK/console.log" | grep -q 'cannot listen on' || break
 	done
 	echo "console.sh: attestd console did not answer /healthz on $URL:" >&2
 	tail -n 20 "$WORK/console.log" >&2
 	return 1
 }
+console_ready() {
+	grep -q "action=console-start pid=$CONSOLE_PID " "$WORK/console.log" &&
+	[ "$(curl -s --noproxy '*' -m 5 "$URL/healthz" 2>/dev/null | cut -c1-2)" = ok ]
+}
+console_up_or_gone() { console_ready || ! kill -0 "$CONSOLE_PID" 2>/dev/null; }
 
 console_stop() {
 	[ -n "${CONSOLE_PID:-}" ] || return 0

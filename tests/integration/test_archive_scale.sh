@@ -75,13 +75,20 @@ lic=$(sql "SELECT licence FROM attestd.attestations ORDER BY id DESC LIMIT 1")
 centre=$(sql "SELECT approval FROM attestd.attestations ORDER BY id LIMIT 1")
 month_from=$(sql "SELECT date_trunc('month', max(first_day))::date FROM attestd.attestations")
 month_to=$(sql "SELECT (date_trunc('month', max(first_day)) + interval '1 month - 1 day')::date FROM attestd.attestations")
+# A plan is logged by the command's backend when its query ends, which may
+# be after the command has had its reply (a portal closed at the end of the
+# session): every backend of this database gone means all their lines are
+# in the log (a backend leaves pg_stat_activity only after its last line).
+backends_gone() {
+	[ "$(pg_admin -At -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB'")" = 0 ]
+}
 check() {
 	local what=$1; shift
 	local off
 	off=$(($(stat -c %s "$LOG") + 1))
 	run_attestd "$@"
 	expect_eq "$what: exit 0" 0 "$RC"
-	sleep 0.2	# the server's log line, written after the reply
+	wait_until 60 backends_gone || fail "$what: its backends ended"
 	local n
 	n=$(plans "$off")
 	expect_match "$what: its plans were logged" '^[1-9]' "$n"
@@ -100,6 +107,6 @@ check "status" status
 sql "DROP INDEX attestd.attestations_first_day" >/dev/null
 off=$(($(stat -c %s "$LOG") + 1))
 run_attestd audit attestations --from "$month_from" --to "$month_to" --format csv
-sleep 0.2
+wait_until 60 backends_gone || fail "without the index: its backends ended"
 expect_match "without attestations (first_day): a full scan is seen" 'of attestations|on attestations' "$(full_scans "$off")"
 finish

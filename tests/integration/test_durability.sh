@@ -191,7 +191,8 @@ with open(sys.argv[2], "a", buffering=1) as out:
             out.write(line + "\n")
 ' "$R/notify" "$R/notify.log" &
 listener=$!
-batch_wait 10 test -S "$R/notify"
+# Bound is ready: datagrams sent from then on wait in the socket's queue.
+wait_until 60 test -S "$R/notify" || fail "idle: the NOTIFY_SOCKET listener is bound"
 service_start NOTIFY_SOCKET=$R/notify
 last_status() { grep '^STATUS=' "$R/notify.log" | tail -n 1; }
 metric_fault() { grep -q "^attestd_fault{fault=\"db_unavailable\"} $1\$" "$R/attestd.prom" 2>/dev/null; }
