@@ -32,6 +32,21 @@ ANNE=anne_auditrice
 REMI=remi_relecteur
 NOEL=noel_nobody
 
+# demo_reload: the demo cluster's pg_hba.conf taken, not only asked for: a
+# reload is a signal the postmaster handles later; a new session's
+# pg_conf_load_time() is the postmaster's, later once it has reloaded
+# (configuration and pg_hba.conf in the same handler).
+demo_reload() {
+	local before
+	before=$(pg_admin -At -c "SELECT pg_conf_load_time()") || return 1
+	pg_run_as "$PG_BIN/pg_ctl" -D "$DEMO/pg/data" reload >/dev/null || return 1
+	wait_until 60 demo_reloaded_after "$before" ||
+		{ echo "console.sh: the demo cluster did not reload within 60 s" >&2; return 1; }
+}
+demo_reloaded_after() {
+	[ "$(pg_admin -At -c "SELECT pg_conf_load_time() > '$1'::timestamptz")" = t ]
+}
+
 console_demo() {
 	DEMO=$WORK/demo
 	mkdir -p "$DEMO"
@@ -41,14 +56,14 @@ console_demo() {
 	local hba=$DEMO/pg/data/pg_hba.conf
 	printf '%s\n' 'local all attestd_admin trust' 'local all attestd trust' \
 		'local all attestd_auditor trust' 'local all all scram-sha-256' > "$hba"
-	pg_run_as "$PG_BIN/pg_ctl" -D "$DEMO/pg/data" reload >/dev/null || return 1
+	demo_reload || return 1
 	DEMO_DIR=$DEMO ATTESTD=$ATTESTD SIGNER=${SIGNER:-$(dirname "$ATTESTD")/tests/attestd-sign} \
 		bash "$TOP/contrib/demo/demo.sh" > "$WORK/demo.log" 2>&1 ||
 		{ echo "console.sh: the demo failed:" >&2; tail -n 30 "$WORK/demo.log" >&2; return 1; }
 	# The demo's psql as attestd_auditor is done: from now on only the
 	# service role and the cluster's own go without a password.
 	sed -i '/attestd_auditor trust/d' "$hba"
-	pg_run_as "$PG_BIN/pg_ctl" -D "$DEMO/pg/data" reload >/dev/null || return 1
+	demo_reload || return 1
 	DB=attestd
 	export PGDATABASE=$DB
 	CONF=$DEMO/attestd.conf
