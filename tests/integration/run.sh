@@ -35,9 +35,9 @@ mkdir -p "$OUTDIR"
 # them running alone (their order: the times table the runner prints, slowest
 # first, from a plain pass on a 2-core machine).  Files not named here start
 # after these, in alphabetical order.
-SLOW_FIRST=(test_console_hostile.sh test_crash.sh test_durability.sh test_kill.sh test_instances.sh
-	test_install_guide.sh test_documents.sh test_console.sh test_audit_commands.sh test_package.sh test_sftp.sh
-	test_browser.sh test_check_stress.sh)
+SLOW_FIRST=(test_console_hostile.sh test_crash.sh test_instances.sh test_durability.sh test_install_guide.sh
+	test_kill.sh test_documents.sh test_console.sh test_audit_commands.sh test_package.sh test_sftp.sh
+	test_browser.sh)
 all=()
 for t in "$HERE"/test_*.sh; do
 	[ -n "${ONLY:-}" ] && case "$t" in *"$ONLY"*) ;; *) continue ;; esac
