@@ -24,7 +24,9 @@ expect_eq "two passing runs: exit 0" 0 "$rc"
 expect_match "each run's totals and time" '^run 2/2: [1-9][0-9]* passed, 0 failed in [0-9]+ s$' "$out"
 expect_match "the verdict" '^check-stress: 2 of 2 runs passed$' "$out"
 
-out=$(STRESS_LOAD=1 RUNS=1 ONLY=no_such_test bash "$STRESS" 2>&1); rc=$?
+# A failing run keeps its logs (said on the verdict's line): here, under $WORK.
+out=$(TMPDIR=$WORK STRESS_LOAD=1 RUNS=1 ONLY=no_such_test bash "$STRESS" 2>&1); rc=$?
 expect_eq "a failing run: exit 1" 1 "$rc"
 expect_match "a failing run: said" '^check-stress: 1 of 1 runs failed' "$out"
+expect_match "... with where its logs are" "^check-stress: 1 of 1 runs failed \(logs in $WORK/attestd-stress\.[A-Za-z0-9]+\)\$" "$out"
 finish
