@@ -128,17 +128,24 @@ deps:
 
 # --- tests ------------------------------------------------------------------
 
+# Each pass says how long it took (its build, unit and integration tests),
+# and so do the unit tests and the integration tests (issue 12).
 ifeq ($(SANITIZE),)
 check: deps
-	$(MAKE) check-unit check-integration
-	$(MAKE) check-unit check-integration SANITIZE=address,undefined
+	@t0=$$(date +%s); $(MAKE) check-unit check-integration || exit 1; t1=$$(date +%s); \
+	echo "check: plain pass: $$((t1 - t0)) s (build, unit and integration tests)"; \
+	$(MAKE) check-unit check-integration SANITIZE=address,undefined || exit 1; t2=$$(date +%s); \
+	echo "check: sanitized pass: $$((t2 - t1)) s (build, unit and integration tests)"; \
+	echo "check: both passes: $$((t2 - t0)) s (plain $$((t1 - t0)) s, sanitized $$((t2 - t1)) s)"
 else
 check: deps
-	$(MAKE) check-unit check-integration
+	@t0=$$(date +%s); $(MAKE) check-unit check-integration || exit 1; \
+	echo "check: sanitized pass: $$(( $$(date +%s) - t0 )) s (build, unit and integration tests)"
 endif
 
 check-unit: $(UNIT_BIN)
-	@sh tests/run-unit.sh $(UNIT_BIN)
+	@t0=$$(date +%s); sh tests/run-unit.sh $(UNIT_BIN) || exit 1; \
+		echo "unit: $(words $(UNIT_BIN)) binaries in $$(( $$(date +%s) - t0 )) s"
 
 check-integration: $(BIN) $(BUILD)/tests/attestd-sign
 	@ATTESTD=$(abspath $(BIN)) SANITIZE=$(SANITIZE) bash tests/integration/run.sh

@@ -9,9 +9,11 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for t in "$@"; do
 	echo "== $t"
+	t0=$(date +%s)
 	"$t" --jobs 2 >"$log" 2>&1
 	rc=$?
 	cat "$log"
+	echo "   ($t: $(( $(date +%s) - t0 )) s)"
 	if [ "$rc" -ne 0 ]; then
 		failed=$((failed + 1))
 	elif grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log"; then

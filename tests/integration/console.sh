@@ -32,6 +32,21 @@ ANNE=anne_auditrice
 REMI=remi_relecteur
 NOEL=noel_nobody
 
+# demo_reload: the demo cluster's pg_hba.conf taken, not only asked for: a
+# reload is a signal the postmaster handles later; a new session's
+# pg_conf_load_time() is the postmaster's, later once it has reloaded
+# (configuration and pg_hba.conf in the same handler).
+demo_reload() {
+	local before
+	before=$(pg_admin -At -c "SELECT pg_conf_load_time()") || return 1
+	pg_run_as "$PG_BIN/pg_ctl" -D "$DEMO/pg/data" reload >/dev/null || return 1
+	wait_until 60 demo_reloaded_after "$before" ||
+		{ echo "console.sh: the demo cluster did not reload within 60 s" >&2; return 1; }
+}
+demo_reloaded_after() {
+	[ "$(pg_admin -At -c "SELECT pg_conf_load_time() > '$1'::timestamptz")" = t ]
+}
+
 console_demo() {
 	DEMO=$WORK/demo
 	mkdir -p "$DEMO"
@@ -41,14 +56,14 @@ console_demo() {
 	local hba=$DEMO/pg/data/pg_hba.conf
 	printf '%s\n' 'local all attestd_admin trust' 'local all attestd trust' \
 		'local all attestd_auditor trust' 'local all all scram-sha-256' > "$hba"
-	pg_run_as "$PG_BIN/pg_ctl" -D "$DEMO/pg/data" reload >/dev/null || return 1
+	demo_reload || return 1
 	DEMO_DIR=$DEMO ATTESTD=$ATTESTD SIGNER=${SIGNER:-$(dirname "$ATTESTD")/tests/attestd-sign} \
 		bash "$TOP/contrib/demo/demo.sh" > "$WORK/demo.log" 2>&1 ||
 		{ echo "console.sh: the demo failed:" >&2; tail -n 30 "$WORK/demo.log" >&2; return 1; }
 	# The demo's psql as attestd_auditor is done: from now on only the
 	# service role and the cluster's own go without a password.
 	sed -i '/attestd_auditor trust/d' "$hba"
-	pg_run_as "$PG_BIN/pg_ctl" -D "$DEMO/pg/data" reload >/dev/null || return 1
+	demo_reload || return 1
 	DB=attestd
 	export PGDATABASE=$DB
 	CONF=$DEMO/attestd.conf
@@ -72,27 +87,37 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Ready once it has logged its start with its own pid (it listens, its
+# signals are set: a /healthz answer alone could come from another file's
+# console on a port taken meanwhile) and /healthz answers.  A port taken
+# between free_port and the console's bind: another port.
 console_start() {
-	local port
-	port=$(free_port)
-	sed -i '/^\[console\]/,$d' "$CONF"
-	printf '\n[console]\nlisten = 127.0.0.1:%s\n' "$port" >> "$CONF"
-	URL=http://127.0.0.1:$port
-	env ATTESTD_TEST_NOW="$CONSOLE_NOW" "$@" "$ATTESTD" console --config "$CONF" --foreground \
-		2>>"$WORK/console.log" &
-	CONSOLE_PID=$!
-	local i
-	for ((i = 0; i < 600; i++)); do
-		if [ "$(curl -s --noproxy '*' -m 5 "$URL/healthz" 2>/dev/null | cut -c1-2)" = ok ]; then
-			return 0
-		fi
-		kill -0 "$CONSOLE_PID" 2>/dev/null || break
-		sleep 0.1
+	local port try off
+	for try in 1 2 3; do
+		port=$(free_port)
+		sed -i '/^\[console\]/,$d' "$CONF"
+		printf '\n[console]\nlisten = 127.0.0.1:%s\n' "$port" >> "$CONF"
+		URL=http://127.0.0.1:$port
+		off=$(( $(stat -c %s "$WORK/console.log" 2>/dev/null || echo 0) + 1 ))
+		env ATTESTD_TEST_NOW="$CONSOLE_NOW" "$@" "$ATTESTD" console --config "$CONF" --foreground \
+			2>>"$WORK/console.log" &
+		CONSOLE_PID=$!
+		wait_until 120 console_up_or_gone
+		console_ready && return 0
+		kill -0 "$CONSOLE_PID" 2>/dev/null && kill -TERM "$CONSOLE_PID"
+		wait "$CONSOLE_PID" 2>/dev/null
+		CONSOLE_PID=
+		tail -c +"$off" "$WORK/console.log" | grep -q 'cannot listen on' || break
 	done
 	echo "console.sh: attestd console did not answer /healthz on $URL:" >&2
 	tail -n 20 "$WORK/console.log" >&2
 	return 1
 }
+console_ready() {
+	grep -q "action=console-start pid=$CONSOLE_PID " "$WORK/console.log" &&
+	[ "$(curl -s --noproxy '*' -m 5 "$URL/healthz" 2>/dev/null | cut -c1-2)" = ok ]
+}
+console_up_or_gone() { console_ready || ! kill -0 "$CONSOLE_PID" 2>/dev/null; }
 
 console_stop() {
 	[ -n "${CONSOLE_PID:-}" ] || return 0

@@ -41,7 +41,15 @@ console_people() {
 			pg_admin -q -c "SELECT pg_reload_conf()" >/dev/null || exit 1
 		fi
 	) 9>"$hba.lock" || return 1
-	sleep 1
+	# The reload is asynchronous (a signal to the postmaster), this file's
+	# or another's: wait until a new session on DB is asked for a password.
+	wait_until 60 console_passwords_checked "$db" ||
+		{ echo "console_people: pg_hba.conf's rule for $db not in effect" >&2; return 1; }
+}
+
+console_passwords_checked() {
+	env -u PGPASSWORD PGPASSFILE=/dev/null psql -X -w -At -U console_nobody -d "$1" \
+		-c 'SELECT 1' 2>&1 | grep -q 'no password supplied'
 }
 
 console_free_port() {
@@ -49,24 +57,44 @@ console_free_port() {
 }
 
 console_start() {
+	local try
 	CONSOLE_PORT=$(console_free_port)
 	printf '\n[console]\nlisten = 127.0.0.1:%s\n%s\n' "$CONSOLE_PORT" "${1:-}" >> "$CONF"
-	CONSOLE_URL=http://127.0.0.1:$CONSOLE_PORT
-	console_run
+	for try in 1 2 3; do
+		if [ "$try" -gt 1 ]; then
+			local old=$CONSOLE_PORT
+			CONSOLE_PORT=$(console_free_port)
+			sed -i "s|^listen = 127.0.0.1:$old\$|listen = 127.0.0.1:$CONSOLE_PORT|" "$CONF"
+		fi
+		CONSOLE_URL=http://127.0.0.1:$CONSOLE_PORT
+		console_run && return 0
+		# The free port was taken in the meantime (the files run side by
+		# side): another one.  Any other failure is the console's.
+		grep -q 'cannot listen on' "$WORK/console.err" || return 1
+	done
+	return 1
 }
 
-# console_run: starts attestd console with $CONF as it is; waits for
-# $CONSOLE_URL/healthz (curl $CURL_OPTS).
+# console_run: starts attestd console with $CONF as it is; ready once it
+# has logged its start with its own pid (it listens, its signals are set:
+# a /healthz answer alone could come from another file's console on a port
+# taken meanwhile) and $CONSOLE_URL/healthz answers (curl $CURL_OPTS).
+console_ready() {
+	grep -q "action=console-start pid=$CONSOLE_PID " "$WORK/console.err" &&
+	[ "$(curl -s ${CURL_OPTS:-} -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ]
+}
+console_up_or_gone() { console_ready || ! kill -0 "$CONSOLE_PID" 2>/dev/null; }
 console_run() {
 	"$ATTESTD" console --foreground --config "$CONF" >"$WORK/console.out" 2>"$WORK/console.err" &
 	CONSOLE_PID=$!
-	local i
-	for i in $(seq 1 600); do
-		[ "$(curl -s ${CURL_OPTS:-} -o /dev/null -w '%{http_code}' "$CONSOLE_URL/healthz")" = 200 ] && return 0
-		kill -0 "$CONSOLE_PID" 2>/dev/null || { cat "$WORK/console.err" >&2; return 1; }
-		sleep 0.1
-	done
-	echo "console_start: /healthz never answered" >&2
+	wait_until 120 console_up_or_gone
+	console_ready && return 0
+	if kill -0 "$CONSOLE_PID" 2>/dev/null; then
+		echo "console_run: not ready within 120 s" >&2
+		kill -TERM "$CONSOLE_PID"
+	fi
+	wait "$CONSOLE_PID" 2>/dev/null
+	cat "$WORK/console.err" >&2
 	return 1
 }
 

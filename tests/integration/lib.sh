@@ -93,6 +93,19 @@ expect_decision_counts() {
 		"$(sql "SELECT sum(attestations) FROM audit.monthly_decisions WHERE reason = ''")"
 }
 
+# test_pki DIR: the throwaway test PKI (tests/fixtures/pki.sh) in DIR, a
+# copy of the one run.sh made for the whole pass ($TEST_PKI): the keys and
+# certificates are the same for every file (fixed dates, the names pki.sh
+# documents), so making them once saves each file its openssl runs.  Made
+# here when the file runs without run.sh.
+test_pki() {
+	if [ -n "${TEST_PKI:-}" ] && [ -f "$TEST_PKI/ca-bundle.pem" ]; then
+		mkdir -p "$1" && cp -R "$TEST_PKI/." "$1/"
+	else
+		sh "$TOP/tests/fixtures/pki.sh" "$1" >/dev/null 2>&1
+	fi
+}
+
 finish() {
 	echo "$T_NAME: $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]

@@ -10,6 +10,8 @@
 #
 # The server runs with fsync, synchronous_commit and full_page_writes off,
 # for speed; PG_SERVER_OPTIONS (postgres -c options) replaces those three.
+# max_connections = 100: the integration files run 2 x cores at a time on
+# one cluster, each with its service, commands, psql and console sessions.
 #
 # initdb refuses to run as root: as root the cluster runs as the 'postgres'
 # system user (created by Debian's postgresql-common), or 'attestd-test'
@@ -63,7 +65,7 @@ pg_start() {
 		return 0
 	fi
 	pg_run_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-		-o "-c listen_addresses='' -k $dir/socket ${PG_SERVER_OPTIONS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off} -c max_connections=50" \
+		-o "-c listen_addresses='' -k $dir/socket ${PG_SERVER_OPTIONS:--c fsync=off -c synchronous_commit=off -c full_page_writes=off} -c max_connections=100" \
 		start >/dev/null || { cat "$dir/postgres.log" >&2; return 1; }
 	pg_admin -q -f "$(dirname "${BASH_SOURCE[0]}")/../../sql/roles.sql" >/dev/null
 }

@@ -23,7 +23,7 @@ NOW=${NOW:-2026-11-16T10:00:00+01:00}
 
 scenario_init() {
 	fresh_db "${1:-t_$T_NAME}"
-	sh "$TOP/tests/fixtures/pki.sh" "$WORK/pki" >/dev/null 2>&1 || { echo "pki.sh failed" >&2; return 1; }
+	test_pki "$WORK/pki" || { echo "pki.sh failed" >&2; return 1; }
 	SIGNER=${SIGNER:-$(dirname "$ATTESTD")/tests/attestd-sign}
 	[ -x "$SIGNER" ] || { echo "no signer at $SIGNER (make build/.../tests/attestd-sign)" >&2; return 1; }
 	cat >> "$CONF" <<CONF

@@ -76,6 +76,13 @@ lic=$(sql "SELECT licence FROM attestd.attestations ORDER BY id DESC LIMIT 1")
 centre=$(sql "SELECT approval FROM attestd.attestations ORDER BY id LIMIT 1")
 month_from=$(sql "SELECT date_trunc('month', max(first_day))::date FROM attestd.attestations")
 month_to=$(sql "SELECT (date_trunc('month', max(first_day)) + interval '1 month - 1 day')::date FROM attestd.attestations")
+# A plan is logged by the command's backend when its query ends, which may
+# be after the command has had its reply (a portal closed at the end of the
+# session): every backend of this database gone means all their lines are
+# in the log (a backend leaves pg_stat_activity only after its last line).
+backends_gone() {
+	[ "$(pg_admin -At -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB'")" = 0 ]
+}
 # check WHAT [--stages] COMMAND...: the command's plans read no large
 # table whole (with --stages, not stages either: its question needs a few
 # stages, not a hash of all of them).
@@ -87,6 +94,7 @@ check() {
 	off=$(($(stat -c %s "$LOG") + 1))
 	run_attestd "$@"
 	expect_eq "$what: exit 0" 0 "$RC"
+	wait_until 60 backends_gone || fail "$what: its backends ended"
 	logged "$off"
 	local n
 	n=$(plans "$off")
@@ -120,6 +128,7 @@ year=$(sql "SELECT month, decision, reason, sum(attestations) FROM audit.monthly
 	WHERE month >= date_trunc('month', '$month_from'::date) - interval '11 months'
 	AND month <= '$month_from' GROUP BY 1, 2, 3")
 expect_match "a year's counts per month and reason: rows" '\|rejected\|late_arrival\|[1-9]' "$year"
+wait_until 60 backends_gone || fail "a year's counts: its backend ended"
 logged "$off"
 expect_eq "a year's counts per month and reason: no full scan" "" "$(full_scans "$off" stages)"
 
@@ -140,6 +149,7 @@ expect_eq "audit attestations --from --to: the rows of the plain condition, the 
 sql "DROP INDEX attestd.attestations_first_day" >/dev/null
 off=$(($(stat -c %s "$LOG") + 1))
 run_attestd audit attestations --from "$month_from" --to "$month_to" --format csv
+wait_until 60 backends_gone || fail "without the index: its backends ended"
 logged "$off"
 expect_match "without attestations (first_day): a full scan is seen" 'of attestations|on attestations' "$(full_scans "$off")"
 finish

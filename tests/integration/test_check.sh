@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PKI=$WORK/pki
-sh "$TOP/tests/fixtures/pki.sh" "$PKI" >/dev/null 2>&1 || { fail "tests/fixtures/pki.sh"; finish; exit 1; }
+test_pki "$PKI" || { fail "tests/fixtures/pki.sh"; finish; exit 1; }
 DOCS=$TOP/tests/fixtures/docs
 F=$WORK/files
 mkdir -p "$F"

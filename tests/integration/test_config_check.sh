@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 fresh_db t_config_check
-sh "$TOP/tests/fixtures/pki.sh" "$WORK/pki" >/dev/null 2>&1 || fail "pki.sh"
+test_pki "$WORK/pki" || fail "pki.sh"
 PKI=$WORK/pki
 run_attestd db migrate
 expect_eq "db migrate" 0 "$RC"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# exclusive
 # Migrations: fresh, re-run, status, a database newer than the binary, a
-# migration whose text changed, missing roles.
+# migration whose text changed, missing roles.  On a cluster of this file's
+# own: it renames a role the other files, side by side, rely on.
 . "$(dirname "$0")/lib.sh"
+PG2=$WORK/pg
+pg_start "$PG2" || { fail "a cluster of this file's own"; finish; exit 1; }
+trap 'pg_stop "$PG2"; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 fresh_db
 
 run_attestd db status

@@ -83,9 +83,9 @@ batch_env stops || { fail "batch_env stops"; finish; exit 1; }
 every=$((B_FILES / 6))
 [ "$every" -ge 1 ] || every=1
 rm -f "$R/hold"
+batch_drop
 service_start ATTESTD_HOLD_AT=before_commit:$every ATTESTD_HOLD_EVERY=$every ATTESTD_HOLD_FILE=$R/hold
 batch_wait 60 test -f "$R/spool/.status.$pid"
-batch_drop
 stops=0
 for k in 1 2 3 4 5; do
 	batch_wait 600 test -f "$R/hold" || break
@@ -201,7 +201,8 @@ with open(sys.argv[2], "a", buffering=1) as out:
             out.write(line + "\n")
 ' "$R/notify" "$R/notify.log" &
 listener=$!
-batch_wait 10 test -S "$R/notify"
+# Bound is ready: datagrams sent from then on wait in the socket's queue.
+wait_until 60 test -S "$R/notify" || fail "idle: the NOTIFY_SOCKET listener is bound"
 service_start NOTIFY_SOCKET=$R/notify
 last_status() { grep '^STATUS=' "$R/notify.log" | tail -n 1; }
 metric_fault() { grep -q "^attestd_fault{fault=\"db_unavailable\"} $1\$" "$R/attestd.prom" 2>/dev/null; }

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# exclusive
 # Environment faults while the service works through a batch: PostgreSQL
 # stopped mid-batch and started again, then a full disk (min_free_space set
 # above what is free, by SIGHUP) and mended.  Processing pauses, files wait
 # where they are, the pause and the resume are logged, nothing is rejected
 # for it, and the end state is that of an undisturbed run.  The periodic
 # rescan is an hour here: the resume must not wait for it.
+# On a cluster of this file's own: it stops it, and the other files run
+# side by side on the shared one meanwhile.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scenario.sh"
 . "$(dirname "$0")/batch.sh"
+PG2=$WORK/pg
+pg_start "$PG2" || { fail "a cluster of this file's own"; finish; exit 1; }
+trap 'pg_stop "$PG2"; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 scenario_init || { fail "scenario_init"; finish; exit 1; }
-: "${PGWORK:?run through run.sh}"
 sed -i 's/^settle_time = 0s/settle_time = 0s\nrescan_interval = 3600s\nmin_free_space = 0B/' "$WORK/attestd.conf"
 
 batch_make 60 || { fail "batch_make"; finish; exit 1; }
@@ -38,7 +41,7 @@ batch_drop 1 "$half"
 # Stopped once the service is a few files in (a fast machine may be done).
 inbox_at_most() { [ "$(inbox_left)" -le "$1" ]; }
 wait_until 300 inbox_at_most $((half - 3))
-pg_stop "$PGWORK" fast
+pg_stop "$PG2" fast
 stopped_at=$(inbox_left)
 expect_eq "PostgreSQL stopped" "no" "$(psql -X -At -c 'SELECT 1' >/dev/null 2>&1 && echo yes || echo no)"
 # One file wakes a service that went idle; it may be claimed before the
@@ -63,7 +66,7 @@ expect_eq "nothing claimed while the database is down (of the files dropped duri
 	"$((B_FILES - half - 1))" "$left"
 kill -0 "$pid" 2>/dev/null
 expect_eq "the service waits (still running)" 0 $?
-pg_start "$PGWORK"
+pg_start "$PG2"
 expect_eq "PostgreSQL started again" 0 $?
 wait_until 300 batch_finished
 expect_eq "every file processed once PostgreSQL is back" 0 $?

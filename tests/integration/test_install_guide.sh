@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# plain pass only: it installs the .deb `make deb` builds and runs `make install`, both without sanitizers (not $ATTESTD): the plain pass has run that very guide
 # The README's install guide, run as written: its blocks (marked
 # "<!-- guide: NAME -->") are extracted and run line by line as root in a
 # throwaway root made of this machine's own system (throwaway_root.sh: an

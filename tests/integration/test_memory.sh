@@ -9,7 +9,7 @@
 
 command -v python3 >/dev/null || { fail "python3 is needed to measure peak RSS"; finish; exit 1; }
 PKI=$WORK/pki
-sh "$TOP/tests/fixtures/pki.sh" "$PKI" >/dev/null 2>&1 || { fail "tests/fixtures/pki.sh"; finish; exit 1; }
+test_pki "$PKI" || { fail "tests/fixtures/pki.sh"; finish; exit 1; }
 
 # gen KIND MB FILE: one attribute of MB megabytes, or MB text nodes of 1 MB.
 gen() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# plain pass only: it tests the .deb `make deb` builds, always without sanitizers (not $ATTESTD): the plain pass has tested that very package
 # The Debian package `make deb` builds: its contents (every file of
 # `make install`, units from systemd/ by pattern, conffiles, modes), its
 # maintainer scripts (the Debian helpers' snippets, nothing enabled or

@@ -188,7 +188,13 @@ CONF
 	NOTIFY_SOCKET=$WORK/notify strace -f -qq -o "$WORK/ctrace" "$ATTESTD" console --foreground \
 		--config "$CONF" 2>"$WORK/console.log" &
 	pid=$!
-	for i in $(seq 300); do curl -s -o /dev/null "$CONSOLE_URL/healthz" && break; sleep 0.1; done
+	# Ready once it logged its start (in this file's own log: the port is
+	# its, not another file's console's) and /healthz answers.
+	console_up() {
+		grep -q 'action=console-start pid=' "$WORK/console.log" &&
+		curl -s -o /dev/null "$CONSOLE_URL/healthz"
+	}
+	wait_until 120 console_up || fail "console under strace: started" "$(cat "$WORK/console.log")"
 	expect_eq "console under strace: a page for an auditor" 200 \
 		"$(curl -s -o /dev/null -w '%{http_code}' -u console_auditor:pw-console_auditor "$CONSOLE_URL/")"
 	expect_eq "console under strace: a wrong password" 401 \
