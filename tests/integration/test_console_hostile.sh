@@ -80,7 +80,19 @@ get() {
 	esac
 	http "${auth[@]}" -D "$WORK/h" -o "$WORK/b" -w '%{http_code}' "$URL$path"
 }
-header() { tr -d '\r' < "$WORK/h" | grep -i "^$1:" | tail -n 1 | cut -d: -f2- | sed 's/^ //'; }
+# header NAME: the value of the last NAME: line of the last response's
+# headers.  In bash alone: it runs about five times for each of the file's
+# requests, and the pipeline of five programs it replaces cost 47 ms of CPU
+# a call against 5 (200 calls: 9.4 s against 1.0 s); the whole file went
+# from 246 s of CPU (433 s wall in make check) to 62 s (85 s wall, alone).
+header() {
+	local want=${1,,} line val=
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		[[ ${line,,} == "$want:"* ]] && val=${line#*:}
+	done < "$WORK/h"
+	printf '%s\n' "${val# }"
+}
 
 check_headers() {
 	local what=$1 personal=$2 bad=""
@@ -89,7 +101,9 @@ check_headers() {
 	[ "$(header Referrer-Policy)" = no-referrer ] || bad="$bad Referrer-Policy=[$(header Referrer-Policy)]"
 	[ "$(header X-Content-Type-Options)" = nosniff ] || bad="$bad X-Content-Type-Options=[$(header X-Content-Type-Options)]"
 	if [ "$personal" = 1 ]; then
-		header Cache-Control | grep -q 'no-store' || bad="$bad Cache-Control=[$(header Cache-Control)]"
+		local cc
+		cc=$(header Cache-Control)
+		[[ $cc == *no-store* ]] || bad="$bad Cache-Control=[$cc]"
 	fi
 	[ -z "$bad" ] || HEADER_FAULTS+=("$what:$bad")
 }
