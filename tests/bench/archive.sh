@@ -238,22 +238,6 @@ VACUUM ANALYZE attestd.submissions, attestd.attestations, attestd.stages;
 SQL
 }
 
-# The cluster's CPU (clock ticks): the postmaster's own and its reaped
-# children's (backends that have exited), plus its live children's
-# (background workers, autovacuum, backends still connected); as
-# tests/bench/pipeline.sh counts it.
-pg_cpu_ticks() {
-	local pm children t=0 c f
-	pm=$(head -1 "$W/pg/data/postmaster.pid")
-	f=($(sed 's/^.*) //' "/proc/$pm/stat"))
-	t=$((f[11] + f[12] + f[13] + f[14]))
-	children=$(cat /proc/"$pm"/task/*/children 2>/dev/null)
-	for c in $children; do
-		f=($(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null)) || continue
-		[ ${#f[@]} -gt 12 ] && t=$((t + f[11] + f[12]))
-	done
-	echo "$t"
-}
 
 # CPU of N runs of a command, in ms a run: the command's own (user + sys,
 # its children's times as the shell counts them) and the cluster's (its
@@ -261,10 +245,10 @@ pg_cpu_ticks() {
 pcpu() {
 	local n=$1; shift
 	local p0 p1 c
-	p0=$(pg_cpu_ticks)
+	p0=$(pg_cpu_ticks "$W/pg")
 	c=$( (for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 || true; done; times) | tail -1)
 	sleep 0.5	# the last backend's exit, reaped
-	p1=$(pg_cpu_ticks)
+	p1=$(pg_cpu_ticks "$W/pg")
 	echo "$c" | awk -v n="$n" -v pg="$((p1 - p0))" -v hz="$(getconf CLK_TCK)" '
 		function s(t,   m) { m = t; sub(/m.*/, "", m); sub(/^[0-9]+m/, "", t); sub(/s$/, "", t); return 60 * m + t }
 		{ c = 1000 * (s($1) + s($2)) / n; p = 1000 * pg / hz / n
@@ -304,11 +288,11 @@ measure() {
 	local n_files
 	n_files=$(wc -l < "$W/gen/order")
 	local pg0 pg1
-	pg0=$(pg_cpu_ticks)
+	pg0=$(pg_cpu_ticks "$W/pg")
 	ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time" "$ATTESTD" run --once 2>"$d/run.log" ||
 		{ tail "$d/run.log" >&2; return 1; }
 	sleep 0.5	# its backend's exit, reaped (the count only misses it if not)
-	pg1=$(pg_cpu_ticks)
+	pg1=$(pg_cpu_ticks "$W/pg")
 	local user sys
 	read -r wall rss user sys < "$W/time"
 	local acc

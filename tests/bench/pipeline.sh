@@ -165,27 +165,12 @@ PERF=()
 if [ -n "${BENCH_PERF:-}" ]; then
 	PERF=(perf record -q -F 499 --call-graph dwarf,16384 -o "$W/perf.data" --)
 fi
-# The cluster's CPU (clock ticks): the postmaster's own and its reaped
-# children's (backends that have exited), plus its live children's
-# (background workers, autovacuum, the backends still connected).
-pg_cpu_ticks() {
-	local pm children t=0 c f
-	pm=$(head -1 "$W/pg/data/postmaster.pid")
-	f=($(sed 's/^.*) //' "/proc/$pm/stat"))
-	t=$((f[11] + f[12] + f[13] + f[14]))
-	children=$(cat /proc/"$pm"/task/*/children 2>/dev/null)
-	for c in $children; do
-		f=($(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null)) || continue
-		[ ${#f[@]} -gt 12 ] && t=$((t + f[11] + f[12]))
-	done
-	echo "$t"
-}
-pg_cpu0=$(pg_cpu_ticks)
+pg_cpu0=$(pg_cpu_ticks "$W/pg")
 pg_log0=$(wc -l < "$W/pg/postgres.log")
 ATTESTD_TEST_NOW=$NOW /usr/bin/time -f '%e %M %U %S' -o "$W/time1" "${PERF[@]}" "$ATTESTD" run --once \
 	2>"$W/run1.log" || { echo "bench: run --once failed:" >&2; tail "$W/run1.log" >&2; exit 1; }
 sleep 0.2	# the backend's exit, reaped
-pg_cpu1=$(pg_cpu_ticks)
+pg_cpu1=$(pg_cpu_ticks "$W/pg")
 # "automatic vacuum of table "run1.x.y": ..." then, lines below, "system
 # usage: CPU: user: 0.01 s, system: 0.00 s, elapsed: 0.02 s".
 autovac=$(tail -n +"$((pg_log0 + 1))" "$W/pg/postgres.log" | awk '

@@ -70,6 +70,23 @@ pg_start() {
 	pg_admin -q -f "$(dirname "${BASH_SOURCE[0]}")/../../sql/roles.sql" >/dev/null
 }
 
+# pg_cpu_ticks DIR: the CPU (clock ticks) of the cluster in DIR: the
+# postmaster's own and its reaped children's (backends that have exited),
+# plus its live children's (background workers, autovacuum, the backends
+# still connected).  The benchmarks' figure of PostgreSQL's CPU.
+pg_cpu_ticks() {
+	local pm children t=0 c f
+	pm=$(head -1 "$1/data/postmaster.pid")
+	f=($(sed 's/^.*) //' "/proc/$pm/stat"))
+	t=$((f[11] + f[12] + f[13] + f[14]))
+	children=$(cat /proc/"$pm"/task/*/children 2>/dev/null)
+	for c in $children; do
+		f=($(sed 's/^.*) //' "/proc/$c/stat" 2>/dev/null)) || continue
+		[ ${#f[@]} -gt 12 ] && t=$((t + f[11] + f[12]))
+	done
+	echo "$t"
+}
+
 pg_stop() {
 	local dir=$1 mode=${2:-immediate}
 	[ -f "$dir/data/postmaster.pid" ] || return 0
