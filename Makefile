@@ -158,7 +158,7 @@ check: deps
 endif
 
 check-unit: $(UNIT_BIN)
-	@t0=$$(date +%s); sh tests/run-unit.sh $(UNIT_BIN) || exit 1; \
+	@t0=$$(date +%s); bash tests/run-unit.sh $(UNIT_BIN) || exit 1; \
 		echo "unit: $(words $(UNIT_BIN)) binaries in $$(( $$(date +%s) - t0 )) s"
 
 check-integration: $(BIN) $(BUILD)/tests/attestd-sign
