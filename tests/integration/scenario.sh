@@ -208,15 +208,32 @@ receipt_codes() {
 }
 
 # receipt_attestation FILE NUMBER: "decision|points|effective-date|reasons|flags"
-# of one attestation element of a receipt ("-" for no effective date).
+# of one attestation element of a receipt ("-" for no effective date).  Two
+# xmllint runs (the element's attributes with its reasons' codes, then its
+# flags' codes, each printed as name="value" in document order) where there
+# were eight, with their seds and pastes.
 receipt_attestation() {
-	local f=$1 x="//*[local-name()='attestation'][@number='$2']"
+	local f=$1 x="//*[local-name()='attestation'][@number='$2']" out re='^[[:space:]]*([a-z-]+)="([^"]*)"(.*)$'
+	local dec="" pts="" eff="" reasons="" flags=""
 	[ -f "$f" ] || { echo "no receipt $f"; return; }
-	local e
-	e=$(xmllint --xpath "string($x/@effective-date)" "$f")
-	printf '%s|%s|%s|%s|%s\n' "$(xmllint --xpath "string($x/@decision)" "$f")" \
-		"$(xmllint --xpath "string($x/@points)" "$f")" "${e:--}" \
-		"$(receipt_codes "$f" "$x" reason)" "$(receipt_codes "$f" "$x" flag)"
+	out=$(xmllint --xpath "$x/@decision | $x/@points | $x/@effective-date | $x/*[local-name()='reason']/@code" "$f" 2>/dev/null)
+	out=${out//$'\n'/ }
+	while [[ $out =~ $re ]]; do
+		case ${BASH_REMATCH[1]} in
+		decision) dec=${BASH_REMATCH[2]} ;;
+		points) pts=${BASH_REMATCH[2]} ;;
+		effective-date) eff=${BASH_REMATCH[2]} ;;
+		code) reasons+=${reasons:+,}${BASH_REMATCH[2]} ;;
+		esac
+		out=${BASH_REMATCH[3]}
+	done
+	out=$(xmllint --xpath "$x/*[local-name()='flag']/@code" "$f" 2>/dev/null)
+	out=${out//$'\n'/ }
+	while [[ $out =~ $re ]]; do
+		flags+=${flags:+,}${BASH_REMATCH[2]}
+		out=${BASH_REMATCH[3]}
+	done
+	printf '%s|%s|%s|%s|%s\n' "$dec" "$pts" "${eff:--}" "$reasons" "$flags"
 }
 
 # attestation_row NUMBER: the same five fields from audit.attestation_decisions.
