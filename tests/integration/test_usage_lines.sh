@@ -70,14 +70,16 @@ printf '\n[console]\nlisten = %s\n' "$WORK/console.sock" >>"$CONF"
 run_console() {
 	"$ATTESTD" "$@" >"$WORK/console.out" 2>"$WORK/stderr" &
 	local pid=$! tries=0
-	until curl -sf --unix-socket "$WORK/console.sock" http://console/healthz >/dev/null 2>&1; do
+	# curl only once the socket is there (a test in bash, no process).
+	until [ -S "$WORK/console.sock" ] &&
+		curl -sf --unix-socket "$WORK/console.sock" http://console/healthz >/dev/null 2>&1; do
 		tries=$((tries + 1))
 		if [ $tries -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then break; fi
-		sleep 0.1
+		nap 0.1
 	done
 	kill -TERM $pid 2>/dev/null
 	wait $pid; RC=$?
-	OUT=$(cat "$WORK/console.out"); ERR=$(cat "$WORK/stderr")
+	OUT=$(<"$WORK/console.out"); ERR=$(<"$WORK/stderr")
 }
 run_line() {
 	if [ "$1" = console ]; then run_console "$@"; else run_attestd "$@"; fi
