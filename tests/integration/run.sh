@@ -104,7 +104,7 @@ for t in "${files[@]}"; do
 		echo "  skip  $name.sh is not run again in the sanitized pass: $why"
 		continue
 	fi
-	out=$(cat "$OUTDIR/$name.out")
+	out=$(<"$OUTDIR/$name.out")
 	rc=$(cat "$OUTDIR/$name.rc" 2>/dev/null || echo 1)
 	echo "$out"
 	read -r wall cpu <"$OUTDIR/$name.time" 2>/dev/null || wall=? cpu=?

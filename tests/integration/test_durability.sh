@@ -102,7 +102,7 @@ for k in 1 2 3 4 5; do
 	batch_wait 60 log_at_least 'action=resume fault=db_unavailable' "$stops"
 done
 # The later holds are let go at once: the rest of the batch runs through.
-(while kill -0 "$pid" 2>/dev/null; do rm -f "$R/hold"; sleep 0.05; done) &
+(while kill -0 "$pid" 2>/dev/null; do [ -e "$R/hold" ] && rm -f "$R/hold"; nap 0.05; done) &
 releaser=$!
 expect_eq "PostgreSQL stopped -m immediate mid-batch 5 times, each with a file held before its commit" 5 "$stops"
 expect_eq "each stop seen as one db_unavailable pause" "$stops" "$(log_count 'action=pause fault=db_unavailable')"
@@ -150,14 +150,14 @@ for step in after_parse before_commit after_commit; do
 			batch_wait 30 grep -q '^attestd_fault{fault="db_unavailable"} 1$' "$R/attestd.prom"
 			expect_eq "$step/$how: metrics: the db_unavailable fault" 0 $?
 			expect_no_match "$step/$how: metrics: no io_error fault" \
-				'^attestd_fault\{fault="io_error"\} 1$' "$(cat "$R/attestd.prom")"
+				'^attestd_fault\{fault="io_error"\} 1$' "$(<"$R/attestd.prom")"
 			pg_start "$PG2" || fail "$step/$how: PostgreSQL started again"
 		fi
 		batch_wait 120 batch_finished
 		expect_eq "$step/$how: every file processed after" 0 $?
 		kill -TERM "$pid"; wait "$pid"
 		sanitizer_clean "$step/$how: sanitizer clean" "$R/daemon.log"
-		log=$(cat "$R/daemon.log")
+		log=$(<"$R/daemon.log")
 		expect_no_match "$step/$how: never internal_error nor io_error" \
 			'reason=internal_error|fault=io_error' "$log"
 		if [ "$how" = stop ] || printf '%s\n' "$log" | grep -q 'outcome=retry'; then
@@ -187,8 +187,8 @@ expect_eq "registry import: caught in its COPY" 0 $?
 pg_stop "$PG2" immediate
 wait "$ipid"
 expect_eq "registry import, server stopped mid-COPY: exit 4 (environment), not 1 (bad file)" 4 $?
-expect_match "... says the connection was lost" 'lost the database connection' "$(cat "$R/import.err")"
-expect_no_match "... blames no line of the file" '(line|record) [0-9]' "$(cat "$R/import.err")"
+expect_match "... says the connection was lost" 'lost the database connection' "$(<"$R/import.err")"
+expect_no_match "... blames no line of the file" '(line|record) [0-9]' "$(<"$R/import.err")"
 sanitizer_clean "registry import: sanitizer clean" "$R/import.err"
 pg_start "$PG2" || fail "PostgreSQL started again (COPY)"
 expect_eq "... nothing imported" 0 "$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref LIKE 'BIG%'")"

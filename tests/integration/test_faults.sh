@@ -71,13 +71,13 @@ pg_start "$PG2"
 expect_eq "PostgreSQL started again" 0 $?
 wait_until 300 batch_finished
 expect_eq "every file processed once PostgreSQL is back" 0 $?
-expect_match "the resume is logged" 'action=resume fault=db_unavailable lasted_s=' "$(cat "$R/daemon.log")"
+expect_match "the resume is logged" 'action=resume fault=db_unavailable lasted_s=' "$(<"$R/daemon.log")"
 wait_until 60 status_has '^state=running$'
 expect_eq "status file: running again" 0 $?
 kill -TERM "$pid"; wait "$pid"
 expect_eq "SIGTERM: exit 0" 0 $?
 sanitizer_clean "sanitizer clean (database stopped)" "$R/daemon.log"
-expect_no_match "no file rejected for the outage" 'outcome=rejected reason=(db_unavailable|internal_error|io_error)' "$(cat "$R/daemon.log")"
+expect_no_match "no file rejected for the outage" 'outcome=rejected reason=(db_unavailable|internal_error|io_error)' "$(<"$R/daemon.log")"
 batch_dump "$WORK/db.dump"
 batch_compare "database stopped mid-batch: same end state as undisturbed" "$WORK/ref.dump" "$WORK/db.dump"
 echo "        ($stopped_at of $half files still in the inbox when PostgreSQL stopped)"
@@ -108,7 +108,7 @@ sed -i 's/^min_free_space = .*/min_free_space = 0B/' "$CONF"
 kill -HUP "$pid"
 wait_until 300 batch_finished
 expect_eq "every file processed once the threshold is back to 0B" 0 $?
-expect_match "the resume is logged" 'action=resume fault=disk_full lasted_s=' "$(cat "$R/daemon.log")"
+expect_match "the resume is logged" 'action=resume fault=disk_full lasted_s=' "$(<"$R/daemon.log")"
 wait_until 60 status_has '^state=running$'
 expect_eq "status file: running again" 0 $?
 kill -TERM "$pid"; wait "$pid"

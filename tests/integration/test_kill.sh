@@ -114,7 +114,7 @@ batch_dump "$WORK/kill.dump"
 batch_compare "after the kills: same end state as the uninterrupted run" "$WORK/ref.dump" "$WORK/kill.dump"
 if [ "$in_hand" -ge "$KILLS" ]; then pass "$KILLS kills with a file in hand ($at_points at crash points, $outside from outside)"
 else fail "$KILLS kills with a file in hand" "only $in_hand ($at_points at crash points, $outside from outside, $missed between files) in $attempts runs"; fi
-expect_no_match "no error logged" 'level=error' "$(cat "$R/daemon.log")"
+expect_no_match "no error logged" 'level=error' "$(<"$R/daemon.log")"
 echo "        (seed $KILL_SEED: $B_FILES files, $kills kills, $in_hand with a file in hand, $missed between files," \
 	"$done_at_end files done when the kills ended; uninterrupted ${ref_ms} ms, with kills ${kill_ms} ms;" \
 	"$stale status file(s) of killed runs before the last start)"
