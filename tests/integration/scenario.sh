@@ -112,10 +112,12 @@ b64_nopad() {
 	done
 }
 
+# sign_into FILE: signs $WORK/.unsigned.xml (the document just written) into
+# FILE.  One scratch file, overwritten each time, rather than FILE.unsigned
+# and an rm per document.
 sign_into() {
-	"$SIGNER" "$WORK/pki/${SIGN_KEY:-centre-rsa}.key" "$WORK/pki/${SIGN_KEY:-centre-rsa}.pem" "$1.unsigned" "$1" ||
+	"$SIGNER" "$WORK/pki/${SIGN_KEY:-centre-rsa}.key" "$WORK/pki/${SIGN_KEY:-centre-rsa}.pem" "$WORK/.unsigned.xml" "$1" ||
 		{ echo "signing $1 failed" >&2; return 1; }
-	rm -f "$1.unsigned"
 }
 
 attestations_file() {
@@ -129,7 +131,7 @@ attestations_file() {
   <stage ref="$S_REF" departement="$S_DEP" first-day="$S_FIRST" last-day="$S_LAST"/>
 $S_ATT</attestations>
 XML
-	printf '%s' "$xml" > "$f.unsigned"
+	printf '%s' "$xml" > "$WORK/.unsigned.xml"
 	sign_into "$f"
 }
 
@@ -150,7 +152,7 @@ sheet_file() {
   <facilitator role="road-safety-expert" authorisation="BAFM-28-2015-011" surname="LEROY" given-names="Marc"/>
 $S_PART</signin-sheet>
 XML
-	printf '%s' "$xml" > "$f.unsigned"
+	printf '%s' "$xml" > "$WORK/.unsigned.xml"
 	sign_into "$f"
 }
 
