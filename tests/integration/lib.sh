@@ -138,8 +138,9 @@ finish() {
 # only, and are wall-clock, so a loaded machine's slow polls do not shorten
 # or stretch them.  WAIT_SCALE multiplies every timeout (a very slow host).
 #
-#   wait_until TIMEOUT CMD...      polls CMD every 0.1 s (WAIT_POLL): 0 once it
-#                                  succeeds, 1 if TIMEOUT seconds pass first
+#   wait_until TIMEOUT CMD...      polls CMD every 0.1 s (WAIT_POLL), every
+#                                  0.3 s after 3 s unless WAIT_POLL is set: 0
+#                                  once it succeeds, 1 if TIMEOUT seconds pass
 #   wait_for WHAT TIMEOUT CMD...   the same, as a check named WHAT
 #   status_after PIDFILE T         true once the service's status file
 #                                  (spool/.status.PID) was rewritten in a
