@@ -32,7 +32,7 @@ batch_wait() {
 }
 
 sanitizer_clean() {
-	if [ -f "$2" ] && sanitizer_report "$(<"$2")"; then
+	if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$2"; then
 		fail "$1" "$(grep -E -A5 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$2" | head -40)"
 	fi
 }
