@@ -98,6 +98,12 @@ pg_admin() {
 	psql -X -v ON_ERROR_STOP=1 -U "$PG_SUPERUSER" -d postgres "$@"
 }
 
+# STRATEGY FILE_COPY (PostgreSQL 15 and later): the default, WAL_LOG, writes
+# the whole template into the WAL; copying its files and two checkpoints
+# cost the server half the CPU (10 databases: 1.3 s against 0.6-0.8 s),
+# and the tests create one or more per file.
 pg_createdb() {
-	pg_admin -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\" OWNER attestd" >/dev/null
+	local strategy=
+	[[ $PG_BIN =~ /([0-9]+)/bin$ ]] && [ "${BASH_REMATCH[1]}" -ge 15 ] && strategy=" STRATEGY FILE_COPY"
+	pg_admin -q -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\" OWNER attestd$strategy" >/dev/null
 }

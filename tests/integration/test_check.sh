@@ -50,7 +50,7 @@ TMPL
 		tail -n 1 "$2"
 	} > "$WORK/tmpl.xml"
 	xmlsec1 --sign --privkey-pem "$PKI/$1.key,$PKI/$1.pem" --output "$3" "$WORK/tmpl.xml" \
-		2>"$WORK/xmlsec1.err" || fail "xmlsec1 --sign $1 $2" "$(cat "$WORK/xmlsec1.err")"
+		2>"$WORK/xmlsec1.err" || fail "xmlsec1 --sign $1 $2" "$(<"$WORK/xmlsec1.err")"
 }
 
 # fingerprint CERT: SHA-256 of the DER, lower-case hex, as centres.csv wants it.

@@ -95,7 +95,7 @@ for k in att sheet; do
 	expect_rejected "centre of 67 with a stage in 28 ($k)" dep28-$k.xml wrong_departement R2406700010
 done
 expect_match "wrong_inbox: the message names both centres" 'names centre R2402800010 but was dropped in the inbox of R2402800020' \
-	"$(cat "$(latest_receipt inbox-att.xml R2402800020)")"
+	"$(<"$(latest_receipt inbox-att.xml R2402800020)")"
 expect_eq "nothing of a rejected file is stored but its submission" "A3" \
 	"$(sql "SELECT string_agg(DISTINCT ref, ' ') FROM attestd.stages")"
 expect_eq "the stage on exactly the approval's days is decided" "credited|4|2026-11-15||" \
@@ -186,7 +186,7 @@ expect_attestation "attestations first: decided when the sheet arrives" cb-att.x
 expect_eq "attestations first: a second receipt for the attestations file" \
 	"$(receipt cb-att.xml 2)" "$(latest_receipt cb-att.xml)"
 expect_match "attestations first: the first receipt still says pending" 'decision="pending"' \
-	"$(cat "$(receipt cb-att.xml 1)")"
+	"$(<"$(receipt cb-att.xml 1)")"
 expect_eq "attestations first: history pending, then credited by the sheet" \
 	"pending|attestations submission credited|signin-sheet submission" \
 	"$(sql "SELECT string_agg(h.decision || '|' || regexp_replace(h.cause, ' [0-9]+$', ''), ' ' ORDER BY h.id) FROM attestd.decision_history h JOIN attestd.attestations a ON a.id = h.attestation_id WHERE a.number = 'CB-01'")"

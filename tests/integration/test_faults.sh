@@ -29,7 +29,8 @@ service_start() {
 	ATTESTD_TEST_NOW=$NOW "$ATTESTD" run --foreground 2>>"$R/daemon.log" &
 	pid=$!
 }
-inbox_left() { ls "$R/inbox/$APPROVAL" | wc -l; }
+# Counted in bash: inbox_at_most is polled.
+inbox_left() { dir_count "$R/inbox/$APPROVAL"; echo "$DIR_N"; }
 log_has() { grep -q -E -- "$1" "$R/daemon.log"; }
 status_has() { grep -q -E -- "$1" "$R/spool/.status.$pid" 2>/dev/null; }
 
@@ -39,7 +40,7 @@ service_start
 wait_until 60 test -f "$R/spool/.status.$pid"
 batch_drop 1 "$half"
 # Stopped once the service is a few files in (a fast machine may be done).
-inbox_at_most() { [ "$(inbox_left)" -le "$1" ]; }
+inbox_at_most() { dir_count "$R/inbox/$APPROVAL"; [ "$DIR_N" -le "$1" ]; }
 wait_until 300 inbox_at_most $((half - 3))
 pg_stop "$PG2" fast
 stopped_at=$(inbox_left)
@@ -55,7 +56,7 @@ expect_match "status file names the fault" '^faults=db_unavailable since' "$(cat
 # Files that come once the pause is known wait in the inbox, however long
 # the service takes to go round its loop (it must have gone round once).
 batch_drop $((half + 2))
-dropped_at=$(date +%s)
+dropped_at=$EPOCHSECONDS
 wait_until 60 status_after "$R/spool/.status.$pid" $((dropped_at + 1))
 expect_eq "the paused service went round its loop after the drop" 0 $?
 left=0
@@ -70,13 +71,13 @@ pg_start "$PG2"
 expect_eq "PostgreSQL started again" 0 $?
 wait_until 300 batch_finished
 expect_eq "every file processed once PostgreSQL is back" 0 $?
-expect_match "the resume is logged" 'action=resume fault=db_unavailable lasted_s=' "$(cat "$R/daemon.log")"
+expect_match "the resume is logged" 'action=resume fault=db_unavailable lasted_s=' "$(<"$R/daemon.log")"
 wait_until 60 status_has '^state=running$'
 expect_eq "status file: running again" 0 $?
 kill -TERM "$pid"; wait "$pid"
 expect_eq "SIGTERM: exit 0" 0 $?
 sanitizer_clean "sanitizer clean (database stopped)" "$R/daemon.log"
-expect_no_match "no file rejected for the outage" 'outcome=rejected reason=(db_unavailable|internal_error|io_error)' "$(cat "$R/daemon.log")"
+expect_no_match "no file rejected for the outage" 'outcome=rejected reason=(db_unavailable|internal_error|io_error)' "$(<"$R/daemon.log")"
 batch_dump "$WORK/db.dump"
 batch_compare "database stopped mid-batch: same end state as undisturbed" "$WORK/ref.dump" "$WORK/db.dump"
 echo "        ($stopped_at of $half files still in the inbox when PostgreSQL stopped)"
@@ -98,7 +99,7 @@ wait_until 60 status_has '^state=paused$'
 expect_eq "status file: state=paused" 0 $?
 expect_match "status file names the fault" '^faults=disk_full since' "$(cat "$R/spool/.status.$pid" 2>&1)"
 batch_drop $((half + 1))
-dropped_at=$(date +%s)
+dropped_at=$EPOCHSECONDS
 wait_until 60 status_after "$R/spool/.status.$pid" $((dropped_at + 1))
 expect_eq "disk: the paused service went round its loop after the drop" 0 $?
 expect_eq "files stay in the inbox while the disk is full" "$((B_FILES - half))" "$(inbox_left)"
@@ -107,7 +108,7 @@ sed -i 's/^min_free_space = .*/min_free_space = 0B/' "$CONF"
 kill -HUP "$pid"
 wait_until 300 batch_finished
 expect_eq "every file processed once the threshold is back to 0B" 0 $?
-expect_match "the resume is logged" 'action=resume fault=disk_full lasted_s=' "$(cat "$R/daemon.log")"
+expect_match "the resume is logged" 'action=resume fault=disk_full lasted_s=' "$(<"$R/daemon.log")"
 wait_until 60 status_has '^state=running$'
 expect_eq "status file: running again" 0 $?
 kill -TERM "$pid"; wait "$pid"

@@ -36,7 +36,7 @@ if has_control "$REASON"; then fail ".reason: no control character" "$(printf '%
 else pass ".reason: no control character"; fi
 expect_eq "database: the message stored without control characters" "0|1" \
 	"$(sql "SELECT count(*) FILTER (WHERE array_to_string(error_messages, ' ') ~ '[[:cntrl:]]|\u202e|reason: ok') || '|' || count(*) FROM attestd.submissions")"
-RECEIPT=$(cat "$(receipt forged.xml 1)")
+RECEIPT=$(<"$(receipt forged.xml 1)")
 expect_match "receipt: rejected xml_construct_forbidden" '<error code="xml_construct_forbidden">' "$RECEIPT"
 if has_control "$(printf '%s' "$RECEIPT" | tr -d '\n')"; then fail "receipt: no control character" "$RECEIPT"
 else pass "receipt: no control character"; fi

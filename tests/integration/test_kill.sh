@@ -12,7 +12,7 @@
 scenario_init || { fail "scenario_init"; finish; exit 1; }
 KILLS=${KILLS:-5}
 FILES=${FILES:-40}
-KILL_SEED=${KILL_SEED:-$(( $(date +%s) % 32768 ))}
+KILL_SEED=${KILL_SEED:-$((EPOCHSECONDS % 32768))}
 RANDOM=$KILL_SEED
 
 batch_make "$FILES" || { fail "batch_make"; finish; exit 1; }
@@ -42,10 +42,18 @@ expect_eq "uninterrupted service: every file has its row" "$B_FILES" "$(sql "SEL
 
 batch_env kill
 batch_drop
-inbox_left() { ls "$R/inbox/$APPROVAL" | wc -l; }
-inbox_at_most() { [ "$(inbox_left)" -le "$1" ]; }
-# Gone: exited, or a zombie not yet waited for (kill -0 still finds those).
-gone() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null); [ -z "$st" ] || [ "${st#Z}" != "$st" ]; }
+# In bash, without a process: inbox_at_most and gone are polled (every
+# 0.01 s for the one).
+inbox_left() { dir_count "$R/inbox/$APPROVAL"; echo "$DIR_N"; }
+inbox_at_most() { dir_count "$R/inbox/$APPROVAL"; [ "$DIR_N" -le "$1" ]; }
+# Gone: exited, or a zombie not yet waited for (kill -0 still finds those):
+# the state in /proc/PID/stat, after the command's closing parenthesis.
+gone() {
+	local st
+	{ read -r st < "/proc/$1/stat"; } 2>/dev/null || return 0
+	st=${st##*) }
+	[ "${st:0:1}" = Z ]
+}
 exited_or_finished() { gone "$pid" || batch_finished; }
 # Kills until KILLS of them came with a file in hand, whatever the speed of
 # the machine.  Every other run dies at a random crash point, the N-th time
@@ -79,7 +87,8 @@ while [ "$in_hand" -lt "$KILLS" ] && [ "$attempts" -lt $((4 * KILLS)) ] && ! bat
 	[ "$target" -lt 1 ] && target=1
 	service_start
 	WAIT_POLL=0.01 wait_until "$limit" inbox_at_most "$target"
-	sleep "$(printf '0.%03d' $((RANDOM % 30)))"
+	printf -v ms '0.%03d' $((RANDOM % 30))
+	nap "$ms"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
 	# A claimed file not yet finished: the kill came with work in hand.
@@ -105,7 +114,7 @@ batch_dump "$WORK/kill.dump"
 batch_compare "after the kills: same end state as the uninterrupted run" "$WORK/ref.dump" "$WORK/kill.dump"
 if [ "$in_hand" -ge "$KILLS" ]; then pass "$KILLS kills with a file in hand ($at_points at crash points, $outside from outside)"
 else fail "$KILLS kills with a file in hand" "only $in_hand ($at_points at crash points, $outside from outside, $missed between files) in $attempts runs"; fi
-expect_no_match "no error logged" 'level=error' "$(cat "$R/daemon.log")"
+expect_no_match "no error logged" 'level=error' "$(<"$R/daemon.log")"
 echo "        (seed $KILL_SEED: $B_FILES files, $kills kills, $in_hand with a file in hand, $missed between files," \
 	"$done_at_end files done when the kills ended; uninterrupted ${ref_ms} ms, with kills ${kill_ms} ms;" \
 	"$stale status file(s) of killed runs before the last start)"

@@ -149,7 +149,7 @@ expect_eq "said once only" "1" "$(grep -c 'action=metrics' <<<"$ERR")"
 
 for f in "$WORK/daemon.log" "$WORK/nodb.log"; do
 	if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f"; then
-		fail "sanitizer clean: $(basename "$f")" "$(cat "$f")"
+		fail "sanitizer clean: $(basename "$f")" "$(<"$f")"
 	fi
 done
 finish

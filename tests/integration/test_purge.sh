@@ -17,8 +17,8 @@ PURGE_NOW=2027-03-01T03:00:00+01:00
 purge() {
 	OUT=$(ATTESTD_TEST_NOW=$PURGE_NOW "$ATTESTD" purge "$@" 2>"$WORK/stderr")
 	RC=$?
-	ERR=$(cat "$WORK/stderr")
-	if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/stderr"; then
+	ERR=$(<"$WORK/stderr")
+	if sanitizer_report "$ERR"; then
 		fail "sanitizer clean: purge $*" "$ERR"
 	fi
 }
@@ -29,11 +29,13 @@ tables="attestd.stages attestd.submissions attestd.signin_sheets attestd.signin_
 	attestd.attestations attestd.decision_history attestd.receipts attestd.licence_events
 	attestd.licence_balances attestd.balance_history attestd.purge_files attestd.decision_counts
 	audit.log_entries"
+# One psql for the 13 tables (one connection; a psql and a backend a table before).
 db_state() {
-	local t
+	local t args=()
 	for t in $tables; do
-		sql "SELECT '$t ' || count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '-') FROM $t x"
+		args+=(-c "SELECT '$t ' || count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '-') FROM $t x")
 	done
+	psql -X -At -d "$DB" "${args[@]}"
 }
 files_state() { (cd "$WORK" && find archive quarantine -type f | sort | xargs -r sha256sum | sha256sum); }
 # "purged" or "kept" for a file of the archive

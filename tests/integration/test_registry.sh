@@ -187,7 +187,7 @@ expect_match "deadlocked import: run again, and says so" 'deadlock detected.*imp
 expect_match "deadlocked import: counts of the import that committed" '3 records: 0 new, 2 updated, 1 unchanged' "$OUT"
 expect_eq "deadlocked import: both rows updated" "Claire Anne|Bao Long" \
 	"$(sql "SELECT string_agg(given_names, '|' ORDER BY licence) FROM attestd.licences WHERE licence IN ('120575300042', '210412300077')")"
-expect_eq "the other transaction was not the victim" "" "$(cat "$WORK/locker.out")"
+expect_eq "the other transaction was not the victim" "" "$(<"$WORK/locker.out")"
 
 # More problems than listed: the count of the rest is given.
 { echo 'licence,effective_date,kind,points,ref'; for i in $(seq 150); do echo "X,2026-01-01,grant,12,Z-$i"; done; } > "$C/many.csv"

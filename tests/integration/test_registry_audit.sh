@@ -55,7 +55,7 @@ with open(sys.argv[1], \"ab\") as out:
 		exit $rc
 	' with_syslog "$d" "$ATTESTD" "$@" 2>"$WORK/stderr")
 	RC=$?
-	ERR=$(cat "$WORK/stderr")
+	ERR=$(<"$WORK/stderr")
 }
 
 cat > "$C/licences.csv" <<'CSV'
@@ -74,7 +74,7 @@ expect_eq "audit row: who, what, the facts" \
 	"$row"
 expect_match "syslog: the same facts, once committed" \
 	"attestd\[[0-9]+\]: action=registry-import outcome=committed kind=licences file=\"$C/licences.csv\" sha256=$LIC_SHA records=3 added=3 changed=0 removed=0 unchanged=0 encoding=utf-8 separator=\",\" os_user=\"$ME\" by=\"Marie Dupont\"" \
-	"$(cat "$WORK/syslog")"
+	"$(<"$WORK/syslog")"
 
 # --- balances: every licence with a grant, history naming the import ------------------
 cat > "$C/events.csv" <<'CSV'
@@ -95,7 +95,7 @@ EV_SHA=$(sha256sum "$C/events.csv" | cut -d' ' -f1)
 expect_eq "events: the OS user acts when no --by" \
 	"$ME|events|kind=events file=\"$C/events.csv\" sha256=$EV_SHA records=3 added=3 changed=0 removed=0 unchanged=0 encoding=utf-8 separator=\",\" os_user=\"$ME\"" \
 	"$(sql "SELECT actor || '|' || subject || '|' || detail FROM audit.log WHERE action = 'registry.import' ORDER BY seq DESC LIMIT 1")"
-expect_match "events: its syslog line" "action=registry-import outcome=committed kind=events .*sha256=$EV_SHA records=3 added=3" "$(cat "$WORK/syslog")"
+expect_match "events: its syslog line" "action=registry-import outcome=committed kind=events .*sha256=$EV_SHA records=3 added=3" "$(<"$WORK/syslog")"
 
 # A fine paid late: an earlier retrait moves one balance, history names it;
 # the re-import moves none and adds no history, but is on the log.

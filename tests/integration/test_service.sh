@@ -30,7 +30,7 @@ expect_eq "a dropped file gets its receipt" 0 $?
 echo "        (drop to receipt: ${ms} ms)"
 # The line is logged once the file has left the spool, after its receipt.
 wait_until 60 grep -q 'file=att.xml .*outcome=accepted' "$WORK/daemon.log"
-expect_match "processed by the service" 'file=att.xml .*outcome=accepted' "$(cat "$WORK/daemon.log")"
+expect_match "processed by the service" 'file=att.xml .*outcome=accepted' "$(<"$WORK/daemon.log")"
 
 run_attestd status
 expect_eq "status: exit 0" 0 "$RC"
@@ -70,12 +70,12 @@ touch "$WORK/slow.stop"
 wait $writer
 wait_until 60 test -f "$(receipt slow.xml 1)"
 expect_eq "taken once complete" 0 $?
-expect_match "judged on its whole content (schema, not truncation)" 'file=slow.xml .*reason=signature_missing' "$(cat "$WORK/daemon.log")"
+expect_match "judged on its whole content (schema, not truncation)" 'file=slow.xml .*reason=signature_missing' "$(<"$WORK/daemon.log")"
 
 # A zero-length file.
 : > "$WORK/inbox/$APPROVAL/empty.xml"
 wait_until 60 test -f "$(receipt empty.xml 1)"
-expect_match "zero-length file rejected" 'file=empty.xml .*outcome=rejected reason=not_well_formed' "$(cat "$WORK/daemon.log")"
+expect_match "zero-length file rejected" 'file=empty.xml .*outcome=rejected reason=not_well_formed' "$(<"$WORK/daemon.log")"
 
 # Reload: a bad configuration keeps the old one, a good one is taken.
 cp "$CONF" "$WORK/good.conf"
@@ -105,7 +105,7 @@ run_attestd status
 expect_match "status without a daemon: the queue per centre" '^  R2402800099 +1$' "$OUT"
 expect_match "status without a daemon: says none runs" '^instances: none running' "$OUT"
 if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/daemon.log"; then
-	fail "sanitizer clean: the service" "$(cat "$WORK/daemon.log")"
+	fail "sanitizer clean: the service" "$(<"$WORK/daemon.log")"
 fi
 
 finish

@@ -229,7 +229,7 @@ run_service() {
 		env ATTESTD_TEST_NOW="$NOW" "$T/bin/attestd" run --once --foreground \
 		--config "$T/etc/attestd.conf" 2>"$WORK/stderr")
 	RC=$?
-	ERR=$(cat "$WORK/stderr")
+	ERR=$(<"$WORK/stderr")
 	if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WORK/stderr"; then
 		fail "sanitizer clean: run --once" "$ERR"
 	fi

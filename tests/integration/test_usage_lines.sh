@@ -70,14 +70,16 @@ printf '\n[console]\nlisten = %s\n' "$WORK/console.sock" >>"$CONF"
 run_console() {
 	"$ATTESTD" "$@" >"$WORK/console.out" 2>"$WORK/stderr" &
 	local pid=$! tries=0
-	until curl -sf --unix-socket "$WORK/console.sock" http://console/healthz >/dev/null 2>&1; do
+	# curl only once the socket is there (a test in bash, no process).
+	until [ -S "$WORK/console.sock" ] &&
+		curl -sf --unix-socket "$WORK/console.sock" http://console/healthz >/dev/null 2>&1; do
 		tries=$((tries + 1))
 		if [ $tries -gt 1200 ] || ! kill -0 $pid 2>/dev/null; then break; fi
-		sleep 0.1
+		nap 0.1
 	done
 	kill -TERM $pid 2>/dev/null
 	wait $pid; RC=$?
-	OUT=$(cat "$WORK/console.out"); ERR=$(cat "$WORK/stderr")
+	OUT=$(<"$WORK/console.out"); ERR=$(<"$WORK/stderr")
 }
 run_line() {
 	if [ "$1" = console ]; then run_console "$@"; else run_attestd "$@"; fi
@@ -106,7 +108,7 @@ for line in "${LINES[@]}"; do
 			v=("${ARGS[@]:0:nwords}" "${rest[@]}" --config "$CONF")
 		fi
 		run_line "${v[@]}"
-		if [ "$RC" -ne 2 ] && ! printf '%s\n' "$ERR" | grep -q '^usage:'; then
+		if [ "$RC" -ne 2 ] && ! line_match '^usage:' "$ERR"; then
 			pass "--config $variant: attestd ${v[*]}"
 		else
 			fail "--config $variant: attestd ${v[*]}" "exit $RC" "$ERR"
@@ -119,13 +121,16 @@ expect_eq "review accept and reject as printed took effect" "credited rejected" 
 # --- CMD --help, CMD -h: that command's help, exit 0, wherever it stands ----------
 ALL_HELP=$HELP
 for line in "${LINES[@]}"; do
-	words=$(printf '%s\n' "$line" | awk '{ w = $2; if ($2 ~ /^(db|registry|review|audit|config)$/) w = w " " $3; print w }')
+	# The command words, split in bash as awk would (no process per line).
+	read -r -a lw <<<"$line"
+	words=${lw[1]:-}
+	case $words in db|registry|review|audit|config) words+=" ${lw[2]:-}" ;; esac
 	[ "$words" = --version ] && continue
 	for h in --help -h; do
 		# shellcheck disable=SC2086
 		run_attestd $words $h
 		expect_eq "attestd $words $h: exit 0" 0 "$RC"
-		expect_eq "attestd $words $h: that command's usage" "usage: $line" "$(printf '%s\n' "$OUT" | head -1)"
+		expect_eq "attestd $words $h: that command's usage" "usage: $line" "${OUT%%$'\n'*}"
 		expect_match "attestd $words $h: names the manual page" 'attestd\(8\)' "$OUT"
 		ALL_HELP+=$OUT
 	done

@@ -137,7 +137,7 @@ expect_attestation "5: first day 2025-02-28 < 2025-03-01: within_one_year" ex05x
 	"no_credit|0|-|within_one_year|"
 expect_match "5: the receipt names the previous stage's last day" \
 	'<reason code="within_one_year">last point-granting stage ended 2024-02-29</reason>' \
-	"$(cat "$(latest_receipt ex05x-att.xml)")"
+	"$(<"$(latest_receipt ex05x-att.xml)")"
 expect_attestation "5: the first stage possible from 2025-03-01 (Mon 03-03): credited" ex05y-att.xml \
 	EX05Y-01 "credited|4|2025-03-05||"
 expect_eq "5: balance 8 + 4" 12 "$(balance EX05A0000001)"
@@ -162,7 +162,7 @@ run_once "$(at 2026-04-07)"
 expect_attestation "13: Good Friday in département 67: stage_on_public_holiday" ex13c-att.xml EX13C-01 \
 	"rejected|0|-|stage_on_public_holiday|" $A67
 expect_match "13: the 67 sheet's receipt names the finding" '<stage-finding code="stage_on_public_holiday"' \
-	"$(cat "$(latest_receipt ex13c-sheet.xml $A67)")"
+	"$(<"$(latest_receipt ex13c-sheet.xml $A67)")"
 expect_eq "13: balance unchanged in 67" 7 "$(balance EX13C0000001)"
 expect_attestation "13: Good Friday in département 28 is a working day" ex13d-att.xml EX13D-01 \
 	"credited|4|2026-04-04||"
@@ -241,7 +241,7 @@ expect_attestation "4: last credited stage 2025-11-13/14 → within_one_year" ex
 	"no_credit|0|-|within_one_year|"
 expect_match "4: the receipt names 2025-11-14" \
 	'<reason code="within_one_year">last point-granting stage ended 2025-11-14</reason>' \
-	"$(cat "$(latest_receipt ex04a-att.xml)")"
+	"$(<"$(latest_receipt ex04a-att.xml)")"
 expect_eq "4: balance stays 4 + 4" "8|2025-11-14" \
 	"$(sql "SELECT balance || '|' || last_credit_stage_last_day FROM audit.licence_balances WHERE licence = 'EX04A0000001'")"
 expect_attestation "4: last stage 2025-11-11/12 → first day 2026-11-13 allowed" ex04b-att.xml EX04B-01 \
@@ -282,16 +282,16 @@ for k in 1 2; do
 		ex13b-att.xml EX13B-0$k "rejected|0|-|stage_on_public_holiday|"
 done
 expect_match "13: the sheet's receipt names stage_on_sunday" '<stage-finding code="stage_on_sunday"' \
-	"$(cat "$(latest_receipt ex13a-sheet.xml)")"
+	"$(<"$(latest_receipt ex13a-sheet.xml)")"
 expect_eq "13: balances unchanged" "7 7" "$(balance EX13A0000001) $(balance EX13B0000002)"
 expect_attestation "14: 21 participants → review group_size" ex14a-att.xml EX14A-01 "review|0|-|group_size|"
 expect_attestation "14: 5 participants → review group_size" ex14b-att.xml EX14B-01 "review|0|-|group_size|"
 expect_attestation "14: lunch 12:00–12:30 → review lunch_break_too_short" ex14c-att.xml EX14C-01 \
 	"review|0|-|lunch_break_too_short|"
 expect_match "14: the sheet's receipt names group_size" '<stage-finding code="group_size"' \
-	"$(cat "$(latest_receipt ex14a-sheet.xml)")"
+	"$(<"$(latest_receipt ex14a-sheet.xml)")"
 expect_match "14: the sheet's receipt names lunch_break_too_short" \
-	'<stage-finding code="lunch_break_too_short"' "$(cat "$(latest_receipt ex14c-sheet.xml)")"
+	'<stage-finding code="lunch_break_too_short"' "$(<"$(latest_receipt ex14c-sheet.xml)")"
 expect_eq "14: review items wait, undecided" "3" \
 	"$(sql "SELECT count(*) FROM audit.attestation_decisions WHERE stage_ref LIKE 'EX14%' AND decided_at IS NULL")"
 expect_attestation "16: sheet never arrives → pending awaiting_signin_sheet" ex16-att.xml EX16-01 \
@@ -317,7 +317,7 @@ expect_attestation "4 forward, review accept → no_credit within_one_year" ex04
 	"no_credit|0|-|within_one_year|"
 expect_match "4 forward, review accept: the receipt names the later stage" \
 	'<reason code="within_one_year">a point-granting stage ending 2026-11-14, less than a year from this one, was credited first</reason>' \
-	"$(cat "$(latest_receipt ex04he-att.xml)")"
+	"$(<"$(latest_receipt ex04he-att.xml)")"
 expect_eq "4 forward, review accept: the credit already given stands, balance 8" \
 	"credited|4|$E|||8" "$(attestation_row EX04HL-01)|$(balance EX04H0000001)"
 
@@ -354,7 +354,7 @@ expect_attestation "4 forward, late sheet: the earlier stage → no_credit withi
 	ex04fe-att.xml EX04FE-01 "no_credit|0|-|within_one_year|"
 expect_match "4 forward, late sheet: the receipt names the later stage" \
 	'<reason code="within_one_year">a point-granting stage ending 2026-11-14, less than a year from this one, was credited first</reason>' \
-	"$(cat "$(latest_receipt ex04fe-att.xml)")"
+	"$(<"$(latest_receipt ex04fe-att.xml)")"
 expect_eq "4 forward, late sheet: the decision already taken stands, balance 8" \
 	"credited|4|$E|||8" "$(attestation_row EX04FL-01)|$(balance EX04F0000001)"
 expect_attestation "15: received 2026-11-29 (L+15): on time" ex15b-att.xml EX15B-01 "credited|4|$E||"
@@ -393,7 +393,7 @@ expect_attestation "4 forward, registry import → no_credit within_one_year" ex
 	"no_credit|0|-|within_one_year|"
 expect_match "4 forward, registry import: the receipt names the registry's stage" \
 	'<reason code="within_one_year">a point-granting stage ending 2026-11-24, less than a year from this one, was credited first</reason>' \
-	"$(cat "$(latest_receipt ex04g-att.xml)")"
+	"$(<"$(latest_receipt ex04g-att.xml)")"
 expect_eq "4 forward, registry import: balance 4 + 4 from the registry only" 8 "$(balance EX04G0000001)"
 
 # --- 16: deadline 2026-12-16 is the last day allowed ----------------------------
