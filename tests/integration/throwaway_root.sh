@@ -9,6 +9,10 @@
 #   throwaway_root DIR SCRIPT [HOSTDIR:ROOTDIR ...] [-- ARG ...]
 #       runs SCRIPT (a bash script file) with the ARGs as root inside a root
 #       made under DIR, with each HOSTDIR bound at ROOTDIR; its exit status.
+#       THROWAWAY_KEEP=DIR: a host directory under /tmp or /run (which the
+#       root replaces with its own) shown at the same path all the same,
+#       through an overlay of its own, so writes inside still never reach
+#       the host (a checkout under /tmp: the guide runs in the tree).
 
 throwaway_root() {
 	local dir=$1 script=$2
@@ -24,6 +28,11 @@ throwaway_root() {
 		mount -t sysfs sysfs "$dir/root/sys"
 		mount -t tmpfs -o mode=0755 tmpfs "$dir/root/run"
 		mount -t tmpfs -o mode=1777 tmpfs "$dir/root/tmp"
+		if [ -n "${THROWAWAY_KEEP:-}" ]; then
+			mkdir -p "$dir/keep-up" "$dir/keep-work" "$dir/root$THROWAWAY_KEEP"
+			mount -t overlay overlay -o "lowerdir=$THROWAWAY_KEEP,upperdir=$dir/keep-up,workdir=$dir/keep-work" \
+				"$dir/root$THROWAWAY_KEEP"
+		fi
 		while [ $# -gt 0 ] && [ "$1" != -- ]; do
 			mkdir -p "$dir/root/${1#*:}"
 			mount --bind "${1%%:*}" "$dir/root/${1#*:}"
