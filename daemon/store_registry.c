@@ -517,6 +517,13 @@ enum store_status store_registry_import(struct store *st, enum registry_kind kin
 	if ((s = registry_merge(st, def, rep, err)) != STORE_OK)
 		goto out;
 	phase(src, "balances and pending attestations");
+	/* The events just merged counted: without them the planner took the
+	 * refresh's batches of 20,000 licences for a few rows of an empty
+	 * table and read the events by a scan of the whole table per batch,
+	 * not by the licence index (quadratic for a national registry). */
+	if (hook && kind == REGISTRY_EVENTS && rep->inserted > 0 &&
+	    (s = store_exec(st, "ANALYZE attestd.licence_events", err)) != STORE_OK)
+		goto out;
 	if (hook && (kind == REGISTRY_LICENCES || kind == REGISTRY_EVENTS) &&
 	    (s = registry_after_merge(st, hook, cause, err)) != STORE_OK)
 		goto out;
