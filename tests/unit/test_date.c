@@ -27,6 +27,14 @@ static void expect_date(date_t got, const char *want)
 	cr_expect_str_eq(buf, want);
 }
 
+/* The same, naming the table row that gave it (several rows share a test). */
+static void expect_date_of(date_t got, const char *want, const char *row)
+{
+	char buf[11];
+	date_format(got, buf);
+	cr_expect_str_eq(buf, want, "%s: %s, expected %s", row, buf, want);
+}
+
 /* --- the day count ------------------------------------------------------- */
 
 Test(date, known_day_numbers)
@@ -106,7 +114,18 @@ struct parse_row {
 	char normal[11];
 };
 
-ParameterizedTestParameters(date, parse)
+/* One case of date::parse (issue 12: the cases share one process). */
+static void date_parse_case(struct parse_row *row)
+{
+	date_t d = 12345;
+	cr_expect_eq(date_parse(row->text, &d), row->ok, "\"%s\"", row->text);
+	if (row->ok)
+		expect_date_of(d, row->normal, row->text);
+	else
+		cr_expect_eq(d, 12345, "output written on failure for \"%s\"", row->text);
+}
+
+Test(date, parse)
 {
 	static struct parse_row rows[] = {
 		{ "2024-02-29", true, "2024-02-29" },
@@ -133,17 +152,8 @@ ParameterizedTestParameters(date, parse)
 		{ "2024-0a-01", false, "" },
 		{ "", false, "" },
 	};
-	return cr_make_param_array(struct parse_row, rows, sizeof(rows) / sizeof(rows[0]));
-}
-
-ParameterizedTest(struct parse_row *row, date, parse)
-{
-	date_t d = 12345;
-	cr_expect_eq(date_parse(row->text, &d), row->ok, "\"%s\"", row->text);
-	if (row->ok)
-		expect_date(d, row->normal);
-	else
-		cr_expect_eq(d, 12345, "output written on failure for \"%s\"", row->text);
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		date_parse_case(&rows[k]);
 }
 
 Test(date, parse_null)
@@ -160,7 +170,15 @@ struct time_row {
 	int minutes;
 };
 
-ParameterizedTestParameters(date, parse_time)
+/* One case of date::parse_time (issue 12: the cases share one process). */
+static void date_parse_time_case(struct time_row *row)
+{
+	minute_of_day_t t = -7;
+	cr_expect_eq(date_parse_time(row->text, &t), row->ok, "\"%s\"", row->text);
+	cr_expect_eq(t, row->ok ? row->minutes : -7, "\"%s\"", row->text);
+}
+
+Test(date, parse_time)
 {
 	static struct time_row rows[] = {
 		{ "00:00", true, 0 }, { "08:30", true, 510 }, { "12:00", true, 720 },
@@ -170,14 +188,8 @@ ParameterizedTestParameters(date, parse_time)
 		{ " 08:30", false, 0 }, { "08:30 ", false, 0 }, { "0a:30", false, 0 },
 		{ "08:30:00", false, 0 }, { "", false, 0 }, { "-1:30", false, 0 },
 	};
-	return cr_make_param_array(struct time_row, rows, sizeof(rows) / sizeof(rows[0]));
-}
-
-ParameterizedTest(struct time_row *row, date, parse_time)
-{
-	minute_of_day_t t = -7;
-	cr_expect_eq(date_parse_time(row->text, &t), row->ok, "\"%s\"", row->text);
-	cr_expect_eq(t, row->ok ? row->minutes : -7, "\"%s\"", row->text);
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		date_parse_time_case(&rows[k]);
 }
 
 /* --- month and year arithmetic (rules.md: clamp, as PostgreSQL) ---------- */
@@ -189,7 +201,21 @@ struct add_row {
 	char want[11];
 };
 
-ParameterizedTestParameters(date, add)
+/* One case of date::add (issue 12: the cases share one process). */
+static void date_add_case(struct add_row *row)
+{
+	date_t from = D(row->from), got;
+	switch (row->unit) {
+	case 'd': got = date_add_days(from, row->n); break;
+	case 'm': got = date_add_months(from, row->n); break;
+	default: got = date_add_years(from, row->n); break;
+	}
+	char what[40];
+	snprintf(what, sizeof(what), "%.10s %+d%c", row->from, row->n, row->unit);
+	expect_date_of(got, row->want, what);
+}
+
+Test(date, add)
 {
 	static struct add_row rows[] = {
 		{ "2024-02-29", 'y', 1, "2025-02-28" },
@@ -221,18 +247,8 @@ ParameterizedTestParameters(date, add)
 		{ "2026-01-01", 'd', -1, "2025-12-31" },
 		{ "2026-11-14", 'd', 15, "2026-11-29" },
 	};
-	return cr_make_param_array(struct add_row, rows, sizeof(rows) / sizeof(rows[0]));
-}
-
-ParameterizedTest(struct add_row *row, date, add)
-{
-	date_t from = D(row->from), got;
-	switch (row->unit) {
-	case 'd': got = date_add_days(from, row->n); break;
-	case 'm': got = date_add_months(from, row->n); break;
-	default: got = date_add_years(from, row->n); break;
-	}
-	expect_date(got, row->want);
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		date_add_case(&rows[k]);
 }
 
 /* Over ten years of days and ±25 months: the day is kept when the target
@@ -362,7 +378,28 @@ struct local_row {
 	char want[11];
 };
 
-ParameterizedTestParameters(date, local_from_epoch)
+/* One case of date::local_from_epoch (issue 12: the cases share one process). */
+static void date_local_from_epoch_case(struct local_row *row)
+{
+	struct tm tm = { 0 };
+	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s: bad test time", row->utc);
+	time_t t = timegm(&tm);
+	/* The caller's TZ comes back unchanged. */
+	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0, "%s %s: setenv", row->utc, row->zone);
+	tzset();
+	date_t d = 42;
+	cr_expect_eq(date_local_from_epoch(t, row->zone, &d), row->ok, "%s %s", row->utc, row->zone);
+	if (row->ok)
+		expect_date_of(d, row->want, row->utc);
+	else
+		cr_expect_eq(d, 42, "%s %s: output written on failure", row->utc, row->zone);
+	cr_expect_str_eq(getenv("TZ"), "America/Cayenne", "%s %s: TZ changed", row->utc, row->zone);
+	struct tm local;
+	localtime_r(&t, &local);
+	cr_expect_eq(local.tm_gmtoff, -3 * 3600, "%s %s: local time changed", row->utc, row->zone);
+}
+
+Test(date, local_from_epoch)
 {
 	static struct local_row rows[] = {
 		/* CET (+1): 23:30 UTC is already tomorrow in Paris. */
@@ -383,27 +420,8 @@ ParameterizedTestParameters(date, local_from_epoch)
 		{ "2026-11-14T23:00:00Z", "/usr/share/zoneinfo/UTC", false, "" },
 		{ "2026-11-14T23:00:00Z", "", false, "" },
 	};
-	return cr_make_param_array(struct local_row, rows, sizeof(rows) / sizeof(rows[0]));
-}
-
-ParameterizedTest(struct local_row *row, date, local_from_epoch)
-{
-	struct tm tm = { 0 };
-	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm));
-	time_t t = timegm(&tm);
-	/* The caller's TZ comes back unchanged. */
-	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0);
-	tzset();
-	date_t d = 42;
-	cr_expect_eq(date_local_from_epoch(t, row->zone, &d), row->ok, "%s %s", row->utc, row->zone);
-	if (row->ok)
-		expect_date(d, row->want);
-	else
-		cr_expect_eq(d, 42);
-	cr_expect_str_eq(getenv("TZ"), "America/Cayenne");
-	struct tm local;
-	localtime_r(&t, &local);
-	cr_expect_eq(local.tm_gmtoff, -3 * 3600);
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		date_local_from_epoch_case(&rows[k]);
 }
 
 Test(date, local_from_epoch_without_tz_set)
@@ -425,7 +443,26 @@ struct datetime_row {
 	char want[26];
 };
 
-ParameterizedTestParameters(date, format_local_datetime)
+/* One case of date::format_local_datetime (issue 12: the cases share one process). */
+static void date_format_local_datetime_case(struct datetime_row *row)
+{
+	struct tm tm = { 0 };
+	char buf[26];
+
+	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s: bad test time", row->utc);
+	time_t t = timegm(&tm);
+	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0, "%s %s: setenv", row->utc, row->zone);
+	tzset();
+	memset(buf, 'x', sizeof(buf));
+	cr_expect_eq(date_format_local_datetime(t, row->zone, buf), row->ok, "%s %s", row->utc,
+		     row->zone);
+	if (row->ok)
+		cr_expect_str_eq(buf, row->want, "%s %s: %s", row->utc, row->zone, buf);
+	/* The caller's TZ comes back unchanged. */
+	cr_expect_str_eq(getenv("TZ"), "America/Cayenne", "%s %s: TZ changed", row->utc, row->zone);
+}
+
+Test(date, format_local_datetime)
 {
 	static struct datetime_row rows[] = {
 		/* Paris: winter +01:00, summer +02:00, both sides of each change
@@ -451,25 +488,8 @@ ParameterizedTestParameters(date, format_local_datetime)
 		/* Local mean time (+00:09:21) is not a whole-minute offset. */
 		{ "1890-06-01T12:00:00Z", "Europe/Paris", false, "" },
 	};
-	return cr_make_param_array(struct datetime_row, rows, sizeof(rows) / sizeof(rows[0]));
-}
-
-ParameterizedTest(struct datetime_row *row, date, format_local_datetime)
-{
-	struct tm tm = { 0 };
-	char buf[26];
-
-	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm));
-	time_t t = timegm(&tm);
-	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0);
-	tzset();
-	memset(buf, 'x', sizeof(buf));
-	cr_expect_eq(date_format_local_datetime(t, row->zone, buf), row->ok, "%s %s", row->utc,
-		     row->zone);
-	if (row->ok)
-		cr_expect_str_eq(buf, row->want);
-	/* The caller's TZ comes back unchanged. */
-	cr_expect_str_eq(getenv("TZ"), "America/Cayenne");
+	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		date_format_local_datetime_case(&rows[k]);
 }
 
 Test(date, format_local_datetime_extremes)
