@@ -7,7 +7,7 @@
  * that results.  The first table is rules.md §8, one row per worked example;
  * the second puts every rule on both sides of its boundary.
  *
- * Rows hold no pointers (Criterion copies them into the test's process);
+ * Each table is one test that loops over its rows (issue 12);
  * empty strings and zeros mean "the default".
  */
 #include <criterion/criterion.h>
