@@ -107,10 +107,11 @@ static void archive_put_all_case(struct put_all_row *row)
 		blobs[i] = (struct archive_blob){ hex[i], text[i], strlen(text[i]) };
 	}
 	if (strcmp(row->already, "same") == 0) {
-		cr_assert_eq(archive_put(root, hex[3], text[3], strlen(text[3])), REASON_OK, "%s: put",
-			     row->already);
+		cr_assert_eq(archive_put(root, hex[3], text[3], strlen(text[3])), REASON_OK,
+			     "'%s': put", row->already);
 	} else if (strcmp(row->already, "other") == 0) {
-		cr_assert_eq(archive_put(root, hex[3], "other", 5), REASON_OK, "%s: put", row->already);
+		cr_assert_eq(archive_put(root, hex[3], "other", 5), REASON_OK, "'%s': put",
+			     row->already);
 	}
 	cr_expect_eq(archive_put_all(root, blobs, N), row->expect, "%s", row->already);
 	for (int i = 0; i < N; i++) {

@@ -381,7 +381,8 @@ struct local_row {
 static void date_local_from_epoch_case(struct local_row *row)
 {
 	struct tm tm = { 0 };
-	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s: bad test time", row->utc);
+	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s: bad test time",
+			   row->utc);
 	time_t t = timegm(&tm);
 	/* The caller's TZ comes back unchanged. */
 	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0, "%s %s: setenv", row->utc, row->zone);
@@ -448,7 +449,8 @@ static void date_format_local_datetime_case(struct datetime_row *row)
 	struct tm tm = { 0 };
 	char buf[26];
 
-	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s: bad test time", row->utc);
+	cr_assert_not_null(strptime(row->utc, "%Y-%m-%dT%H:%M:%SZ", &tm), "%s: bad test time",
+			   row->utc);
 	time_t t = timegm(&tm);
 	cr_assert_eq(setenv("TZ", "America/Cayenne", 1), 0, "%s %s: setenv", row->utc, row->zone);
 	tzset();

@@ -758,7 +758,8 @@ static void receipt_text_made_valid_case(struct clean_row *row)
 	cr_assert_not_null(error, "row '%s': no error element", row->name);
 	text = xmlNodeGetContent(error);
 	if (row->want_message[0] != '\0')
-		cr_expect_str_eq((const char *)text, row->want_message, "row '%s': message", row->name);
+		cr_expect_str_eq((const char *)text, row->want_message, "row '%s': message",
+				 row->name);
 	else
 		cr_expect_eq(xmlCheckUTF8(text), 1, "row '%s': message not UTF-8", row->name);
 	xmlFree(text);
@@ -839,7 +840,8 @@ static void receipt_relpath_case(struct relpath_row *row)
 	if (row->want[0] == '\0') {
 		cr_expect_eq(r, REASON_INTERNAL_ERROR, "'%s' '%s' %u accepted as %s", row->dir,
 			     row->name, row->n, path);
-		cr_expect_null(path, "'%s' '%s' %u: a path on failure", row->dir, row->name, row->n);
+		cr_expect_null(path, "'%s' '%s' %u: a path on failure", row->dir, row->name,
+			       row->n);
 	} else {
 		cr_expect_eq(r, REASON_OK, "'%s' '%s' %u", row->dir, row->name, row->n);
 		cr_expect_str_eq(path, row->want, "'%s' '%s' %u: %s", row->dir, row->name, row->n,
@@ -1046,7 +1048,8 @@ struct other_row {
 	char second[32];
 };
 
-/* One case of outbox_write::other_content_never_overwrites (issue 12: the cases share one process). */
+/* One case of outbox_write::other_content_never_overwrites (issue 12: the cases
+ * share one process). */
 static void outbox_write_other_content_never_overwrites_case(struct other_row *row)
 {
 	const char *rel = "R2402800010/x.1.receipt.xml";
