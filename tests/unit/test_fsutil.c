@@ -80,10 +80,38 @@ struct write_case {
 	bool existing;		/* receipt.xml already there with "old" */
 	bool replace;
 	int rc, err;
-	char content[8];	/* of receipt.xml afterwards (arrays: parameters cross processes) */
+	char content[8];	/* of receipt.xml afterwards */
 };
 
-ParameterizedTestParameters(fsutil, write_atomic)
+/* One case of fsutil::write_atomic (issue 12: the cases share one process). */
+static void fsutil_write_atomic_case(struct write_case *c)
+{
+	char name[40];	/* the case, in every message */
+	snprintf(name, sizeof(name), "existing=%d replace=%d", c->existing, c->replace);
+	if (c->existing)
+		cr_assert_eq(fsutil_write_atomic(root, "receipt.xml", "old", 3, 0640, false, 0), 0,
+			     "%s: the first write", name);
+	errno = 0;
+	int rc = fsutil_write_atomic(root, "receipt.xml", "new", 3, 0440, c->replace, 0);
+	cr_expect_eq(rc, c->rc, "%s: rc %d", name, rc);
+	if (c->rc != 0)
+		cr_expect_eq(errno, c->err, "%s: errno %d", name, errno);
+	char *content = slurp("receipt.xml");
+	cr_expect_str_eq(content, c->content, "%s: content %s", name, content);
+	char *names = listing();
+	cr_expect_str_eq(names, "receipt.xml", "%s: nothing but the file: %s", name, names);
+	struct stat st;
+	char *path = xasprintf("%s/receipt.xml", root);
+	cr_assert_eq(stat(path, &st), 0, "%s: stat", name);
+	cr_expect_eq(st.st_mode & 0777, strcmp(c->content, "new") == 0 ? 0440u : 0640u,
+		     "%s: mode %o", name, (unsigned)(st.st_mode & 0777));
+
+	free(path);
+	free(names);
+	free(content);
+}
+
+Test(fsutil, write_atomic, .init = setup, .fini = teardown)
 {
 	static struct write_case cases[] = {
 		{ false, false, 0, 0, "new" },
@@ -91,29 +119,13 @@ ParameterizedTestParameters(fsutil, write_atomic)
 		{ true, false, -1, EEXIST, "old" },
 		{ true, true, 0, 0, "new" },
 	};
-	return cr_make_param_array(struct write_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct write_case *c, fsutil, write_atomic, .init = setup, .fini = teardown)
-{
-	if (c->existing)
-		cr_assert_eq(fsutil_write_atomic(root, "receipt.xml", "old", 3, 0640, false, 0), 0);
-	errno = 0;
-	int rc = fsutil_write_atomic(root, "receipt.xml", "new", 3, 0440, c->replace, 0);
-	cr_expect_eq(rc, c->rc, "existing=%d replace=%d", c->existing, c->replace);
-	if (c->rc != 0)
-		cr_expect_eq(errno, c->err);
-	char *content = slurp("receipt.xml");
-	cr_expect_str_eq(content, c->content);
-	char *names = listing();
-	cr_expect_str_eq(names, "receipt.xml", "nothing but the file: %s", names);
-	struct stat st;
-	char *path = xasprintf("%s/receipt.xml", root);
-	cr_assert_eq(stat(path, &st), 0);
-	cr_expect_eq(st.st_mode & 0777, strcmp(c->content, "new") == 0 ? 0440u : 0640u);
-	free(path);
-	free(names);
-	free(content);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		fsutil_write_atomic_case(&cases[k]);
+	}
 }
 
 /* A process killed in the middle of writing (here by SIGXFSZ past a file
@@ -147,32 +159,18 @@ struct mkdirs_case {
 	int rc, err;
 };
 
-ParameterizedTestParameters(fsutil, mkdirs)
-{
-	static struct mkdirs_case cases[] = {
-		{ "", "a", 0, 0 },
-		{ "", "a/b/c", 0, 0 },
-		{ "", "a/b/c/", 0, 0 },
-		{ "d:a", "a/b", 0, 0 },
-		{ "d:a/b", "a/b", 0, 0 },
-		{ "d:a/b", "a//b/c", 0, 0 },
-		{ "f:a", "a", -1, ENOTDIR },
-		{ "f:a", "a/b/c", -1, ENOTDIR },
-	};
-	return cr_make_param_array(struct mkdirs_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct mkdirs_case *c, fsutil, mkdirs, .init = setup, .fini = teardown)
+/* One case of fsutil::mkdirs (issue 12: the cases share one process). */
+static void fsutil_mkdirs_case(struct mkdirs_case *c)
 {
 	if (c->make[0]) {
 		char *made = xasprintf("%s/%s", root, c->make + 2);
 		if (c->make[0] == 'd') {
 			char *cmd = xasprintf("mkdir -p '%s'", made);
-			cr_assert_eq(system(cmd), 0);
+			cr_assert_eq(system(cmd), 0, "%s then %s: %s", c->make, c->path, cmd);
 			free(cmd);
 		} else {
 			FILE *f = fopen(made, "w");
-			cr_assert_not_null(f);
+			cr_assert_not_null(f, "%s then %s: fopen", c->make, c->path);
 			fclose(f);
 		}
 		free(made);
@@ -185,10 +183,32 @@ ParameterizedTest(struct mkdirs_case *c, fsutil, mkdirs, .init = setup, .fini = 
 		cr_expect_eq(errno, c->err, "%s then %s: errno %d", c->make, c->path, errno);
 	} else {
 		struct stat st;
-		cr_assert_eq(stat(path, &st), 0, "%s made", c->path);
-		cr_expect(S_ISDIR(st.st_mode));
+		cr_assert_eq(stat(path, &st), 0, "%s then %s: not made", c->make, c->path);
+		cr_expect(S_ISDIR(st.st_mode), "%s then %s: not a directory", c->make, c->path);
+
 	}
 	free(path);
+}
+
+Test(fsutil, mkdirs, .init = setup, .fini = teardown)
+{
+	static struct mkdirs_case cases[] = {
+		{ "", "a", 0, 0 },
+		{ "", "a/b/c", 0, 0 },
+		{ "", "a/b/c/", 0, 0 },
+		{ "d:a", "a/b", 0, 0 },
+		{ "d:a/b", "a/b", 0, 0 },
+		{ "d:a/b", "a//b/c", 0, 0 },
+		{ "f:a", "a", -1, ENOTDIR },
+		{ "f:a", "a/b/c", -1, ENOTDIR },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		fsutil_mkdirs_case(&cases[k]);
+	}
 }
 
 /* --- batches ---------------------------------------------------------------------- */
@@ -322,46 +342,57 @@ struct batch_fault {
 	int err;		/* of the first add */
 };
 
-ParameterizedTestParameters(fsutil, batch_refuses)
+/* One case of fsutil::batch_refuses (issue 12: the cases share one process). */
+static void fsutil_batch_refuses_case(struct batch_fault *c)
+{
+	char *x = xasprintf("%s/x", root), *x1 = xasprintf("%s/x/1", root);
+	char *elsewhere = xasprintf("%s/elsewhere", root);
+	char name[48];	/* the case, in every message */
+	snprintf(name, sizeof(name), "'%s', directories %o", c->setup, (unsigned)c->dir_mode);
+	if (strcmp(c->setup, "file") == 0) {
+		FILE *f = fopen(x, "w");
+		cr_assert_not_null(f, "%s: fopen", name);
+		fclose(f);
+	} else if (strcmp(c->setup, "link") == 0) {
+		cr_assert_eq(mkdir(x, 0750), 0, "%s: mkdir", name);
+		cr_assert_eq(mkdir(elsewhere, 0750), 0, "%s: mkdir", name);
+		cr_assert_eq(symlink(elsewhere, x1), 0, "%s: symlink", name);
+	}
+	struct fsutil_batch *b = fsutil_batch_new(c->dir_mode);
+	errno = 0;
+	cr_expect_eq(fsutil_batch_add(b, x1, "one", "data", 4, 0440), -1, "%s: added", name);
+	cr_expect_eq(errno, c->err, "%s: errno %d", name, errno);
+	cr_expect_eq(fsutil_batch_commit(b), 0, "%s: an empty batch commits", name);
+	fsutil_batch_free(b);
+	errno = 0;
+	cr_expect_eq(fsutil_write_atomic(x1, "one", "data", 4, 0440, false, c->dir_mode), -1,
+		     "%s: written", name);
+	cr_expect_eq(errno, c->err, "%s: errno %d", name, errno);
+	if (strcmp(c->setup, "link") == 0) {
+		char *names = listing_of("elsewhere");
+		cr_expect_str_eq(names, "", "%s: written through the link: %s", name, names);
+
+		free(names);
+	}
+	free(x);
+	free(x1);
+	free(elsewhere);
+}
+
+Test(fsutil, batch_refuses, .init = setup, .fini = teardown)
 {
 	static struct batch_fault cases[] = {
 		{ "", 0, ENOENT },		/* not made unless asked */
 		{ "file", 0750, ENOTDIR },
 		{ "link", 0750, ENOTDIR },	/* never through a link */
 	};
-	return cr_make_param_array(struct batch_fault, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct batch_fault *c, fsutil, batch_refuses, .init = setup, .fini = teardown)
-{
-	char *x = xasprintf("%s/x", root), *x1 = xasprintf("%s/x/1", root);
-	char *elsewhere = xasprintf("%s/elsewhere", root);
-	if (strcmp(c->setup, "file") == 0) {
-		FILE *f = fopen(x, "w");
-		cr_assert_not_null(f);
-		fclose(f);
-	} else if (strcmp(c->setup, "link") == 0) {
-		cr_assert_eq(mkdir(x, 0750), 0);
-		cr_assert_eq(mkdir(elsewhere, 0750), 0);
-		cr_assert_eq(symlink(elsewhere, x1), 0);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		fsutil_batch_refuses_case(&cases[k]);
 	}
-	struct fsutil_batch *b = fsutil_batch_new(c->dir_mode);
-	errno = 0;
-	cr_expect_eq(fsutil_batch_add(b, x1, "one", "data", 4, 0440), -1);
-	cr_expect_eq(errno, c->err, "%s: errno %d", c->setup, errno);
-	cr_expect_eq(fsutil_batch_commit(b), 0, "an empty batch commits");
-	fsutil_batch_free(b);
-	errno = 0;
-	cr_expect_eq(fsutil_write_atomic(x1, "one", "data", 4, 0440, false, c->dir_mode), -1);
-	cr_expect_eq(errno, c->err, "%s: errno %d", c->setup, errno);
-	if (strcmp(c->setup, "link") == 0) {
-		char *names = listing_of("elsewhere");
-		cr_expect_str_eq(names, "", "written through the link: %s", names);
-		free(names);
-	}
-	free(x);
-	free(x1);
-	free(elsewhere);
 }
 
 Test(fsutil, batch_is_bounded, .init = setup, .fini = teardown)

@@ -44,20 +44,22 @@ static struct escape_case escape_cases[] = {
 	{ "</p><img src=x onerror=alert(1)>", "<p>&lt;/p&gt;&lt;img src=x onerror=alert(1)&gt;</p>" },
 };
 
-ParameterizedTestParameters(html, text_escaped)
-{
-	return cr_make_param_array(struct escape_case, escape_cases,
-				   sizeof(escape_cases) / sizeof(escape_cases[0]));
-}
-
-ParameterizedTest(struct escape_case *c, html, text_escaped)
+/* One case of html::text_escaped (issue 12: the cases share one process). */
+static void html_text_escaped_case(struct escape_case *c)
 {
 	struct html *h = html_new("t");
 	html_el(html_body(h), "p", c->text);
 	char *s = render(h);
 	cr_expect(strstr(s, c->expected) != NULL, "%s\nnot in\n%s", c->expected, s);
-	cr_expect(strstr(s, "<script>") == NULL);
+	cr_expect(strstr(s, "<script>") == NULL, "%s: <script> in\n%s", c->text, s);
+
 	free(s);
+}
+
+Test(html, text_escaped)
+{
+	for (size_t k = 0; k < sizeof(escape_cases) / sizeof(escape_cases[0]); k++)
+		html_text_escaped_case(&escape_cases[k]);
 }
 
 Test(html, attribute_escaped)

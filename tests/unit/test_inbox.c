@@ -61,7 +61,14 @@ static struct timespec later(int seconds)
 /* Inline strings: Criterion may run each case in a new process image. */
 struct name_case { char name[160]; bool valid; bool temporary; };
 
-ParameterizedTestParameters(inbox, names)
+/* One case of inbox::names (issue 12: the cases share one process). */
+static void inbox_names_case(struct name_case *c)
+{
+	cr_expect_eq(inbox_is_valid_name(c->name), c->valid, "valid(%s)", c->name);
+	cr_expect_eq(inbox_is_temporary_name(c->name), c->temporary, "temporary(%s)", c->name);
+}
+
+Test(inbox, names)
 {
 	static struct name_case cases[] = {
 		{ "CH-2026-1113-att.xml", true, false },
@@ -79,13 +86,8 @@ ParameterizedTestParameters(inbox, names)
 		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.xml", true, false },
 		{ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.xml", false, false },
 	};
-	return cr_make_param_array(struct name_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct name_case *c, inbox, names)
-{
-	cr_expect_eq(inbox_is_valid_name(c->name), c->valid, "valid(%s)", c->name);
-	cr_expect_eq(inbox_is_temporary_name(c->name), c->temporary, "temporary(%s)", c->name);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		inbox_names_case(&cases[k]);
 }
 
 Test(inbox, scan_skips_temporary_and_respects_settle_time, .init = setup, .fini = teardown)
@@ -181,7 +183,40 @@ struct spool_dir_case {
 	int rc;
 };
 
-ParameterizedTestParameters(inbox, claim_and_spool_directory)
+/* One case of inbox::claim_and_spool_directory (issue 12: the cases share one process). */
+static void inbox_claim_and_spool_directory_case(struct spool_dir_case *c)
+{
+	put("R2402800010", "CH-1-att.xml", "<x/>");
+	char *dir = xasprintf("%s/R2402800010", spool);
+	char name[40];	/* the case, in every message */
+	snprintf(name, sizeof(name), "spool dir %d, gone %d", c->spool_dir, c->gone);
+	if (c->spool_dir)
+		cr_assert_eq(mkdir(dir, 0750), 0, "%s: mkdir", name);
+	struct inbox_list list;
+	size_t unsettled;
+	struct timespec now = later(10);
+	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0, "%s: scan", name);
+	cr_assert_eq(list.n, 1, "%s: %zu files", name, list.n);
+	char *src = xasprintf("%s/R2402800010/CH-1-att.xml", inbox);
+	if (c->gone)
+		cr_assert_eq(unlink(src), 0, "%s: unlink", name);
+	struct inbox_claim claim;
+	cr_expect_eq(inbox_claim(inbox, spool, &list.entries[0], &claim), c->rc, "%s", name);
+	struct stat st;
+	if (c->rc == 1) {
+		cr_expect_eq(lstat(claim.spool_path, &st), 0, "%s: not in the spool", name);
+		cr_assert_eq(stat(dir, &st), 0, "%s: no spool directory", name);
+		cr_expect_eq(st.st_mode & 0777, 0750u, "%s: mode %o", name,
+			     (unsigned)(st.st_mode & 0777));
+
+	}
+	inbox_claim_clear(&claim);
+	inbox_list_clear(&list);
+	free(src);
+	free(dir);
+}
+
+Test(inbox, claim_and_spool_directory, .init = setup, .fini = teardown)
 {
 	static struct spool_dir_case cases[] = {
 		{ false, false, 1 },
@@ -189,37 +224,13 @@ ParameterizedTestParameters(inbox, claim_and_spool_directory)
 		{ false, true, 0 },
 		{ true, true, 0 },
 	};
-	return cr_make_param_array(struct spool_dir_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct spool_dir_case *c, inbox, claim_and_spool_directory, .init = setup,
-		  .fini = teardown)
-{
-	put("R2402800010", "CH-1-att.xml", "<x/>");
-	char *dir = xasprintf("%s/R2402800010", spool);
-	if (c->spool_dir)
-		cr_assert_eq(mkdir(dir, 0750), 0);
-	struct inbox_list list;
-	size_t unsettled;
-	struct timespec now = later(10);
-	cr_assert_eq(inbox_scan(inbox, 0, &now, &list, &unsettled), 0);
-	cr_assert_eq(list.n, 1);
-	char *src = xasprintf("%s/R2402800010/CH-1-att.xml", inbox);
-	if (c->gone)
-		cr_assert_eq(unlink(src), 0);
-	struct inbox_claim claim;
-	cr_expect_eq(inbox_claim(inbox, spool, &list.entries[0], &claim), c->rc,
-		     "spool dir %d, gone %d", c->spool_dir, c->gone);
-	struct stat st;
-	if (c->rc == 1) {
-		cr_expect_eq(lstat(claim.spool_path, &st), 0, "in the spool");
-		cr_assert_eq(stat(dir, &st), 0);
-		cr_expect_eq(st.st_mode & 0777, 0750u);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		inbox_claim_and_spool_directory_case(&cases[k]);
 	}
-	inbox_claim_clear(&claim);
-	inbox_list_clear(&list);
-	free(src);
-	free(dir);
 }
 
 Test(inbox, claim_moves_a_symlink_as_a_link, .init = setup, .fini = teardown)
@@ -359,23 +370,6 @@ enum sweep_host { HOST_THIS, HOST_OTHER, HOST_NONE };
 /* name is a format taking the pid. */
 struct sweep_case { char name[32]; enum sweep_pid pid; enum sweep_host host; bool removed; };
 
-ParameterizedTestParameters(inbox, status_sweep)
-{
-	static struct sweep_case cases[] = {
-		{ ".status.%ld", SWEEP_DEAD, HOST_THIS, true },
-		{ ".status.%ld", SWEEP_DEAD, HOST_OTHER, false },	/* its pids mean nothing here */
-		{ ".status.%ld", SWEEP_DEAD, HOST_NONE, false },
-		{ ".status.%ld", SWEEP_SELF, HOST_THIS, false },
-		{ ".status.%ld", SWEEP_LIVE, HOST_THIS, false },
-		{ ".status.%ld.tmp.", SWEEP_DEAD, HOST_THIS, false },
-		{ ".status.%ld~", SWEEP_DEAD, HOST_THIS, false },
-		{ ".status.x%ld", SWEEP_DEAD, HOST_THIS, false },
-		{ "status.%ld", SWEEP_DEAD, HOST_THIS, false },
-		{ "%ld.xml", SWEEP_DEAD, HOST_THIS, false },
-	};
-	return cr_make_param_array(struct sweep_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
 /* A pid no process has: a child's, once reaped. */
 static long dead_pid(void)
 {
@@ -397,10 +391,11 @@ static void on_swept(const char *path, long pid, void *ctx)
 	snprintf(s->path, sizeof(s->path), "%s", path);
 }
 
-ParameterizedTest(struct sweep_case *c, inbox, status_sweep, .init = setup, .fini = teardown)
+/* One case of inbox::status_sweep (issue 12: the cases share one process). */
+static void inbox_status_sweep_case(struct sweep_case *c)
 {
 	char host[256] = "";
-	cr_assert_eq(gethostname(host, sizeof(host) - 1), 0);
+	cr_assert_eq(gethostname(host, sizeof(host) - 1), 0, "%s: gethostname", c->name);
 	long pid = c->pid == SWEEP_DEAD ? dead_pid()
 		 : c->pid == SWEEP_SELF ? (long)getpid() : (long)getppid();
 	char name[64];
@@ -410,21 +405,45 @@ ParameterizedTest(struct sweep_case *c, inbox, status_sweep, .init = setup, .fin
 		   : c->host == HOST_OTHER ? xasprintf("host=%s.elsewhere\npid=%ld\n", host, pid)
 		   : xasprintf("pid=%ld\n", pid);
 	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
+	cr_assert_not_null(f, "%s: fopen", name);
 	fputs(text, f);
 	fclose(f);
 
 	struct swept s = { 0 };
-	cr_assert_eq(inbox_status_sweep(spool, on_swept, &s), 0);
+	cr_assert_eq(inbox_status_sweep(spool, on_swept, &s), 0, "%s (%s): sweep", name, text);
 	cr_expect_eq(access(path, F_OK) != 0, c->removed, "%s (%s) %s", name, text,
 		     c->removed ? "kept" : "removed");
-	cr_expect_eq(s.calls, c->removed ? 1 : 0);
+	cr_expect_eq(s.calls, c->removed ? 1 : 0, "%s (%s): %d calls", name, text, s.calls);
 	if (c->removed) {
-		cr_expect_eq(s.pid, pid);
-		cr_expect_str_eq(s.path, path);
+		cr_expect_eq(s.pid, pid, "%s (%s): pid %ld", name, text, (long)s.pid);
+		cr_expect_str_eq(s.path, path, "%s (%s): path %s", name, text, s.path);
 	}
+
 	free(path);
 	free(text);
+}
+
+Test(inbox, status_sweep, .init = setup, .fini = teardown)
+{
+	static struct sweep_case cases[] = {
+		{ ".status.%ld", SWEEP_DEAD, HOST_THIS, true },
+		{ ".status.%ld", SWEEP_DEAD, HOST_OTHER, false },	/* its pids mean nothing here */
+		{ ".status.%ld", SWEEP_DEAD, HOST_NONE, false },
+		{ ".status.%ld", SWEEP_SELF, HOST_THIS, false },
+		{ ".status.%ld", SWEEP_LIVE, HOST_THIS, false },
+		{ ".status.%ld.tmp.", SWEEP_DEAD, HOST_THIS, false },
+		{ ".status.%ld~", SWEEP_DEAD, HOST_THIS, false },
+		{ ".status.x%ld", SWEEP_DEAD, HOST_THIS, false },
+		{ "status.%ld", SWEEP_DEAD, HOST_THIS, false },
+		{ "%ld.xml", SWEEP_DEAD, HOST_THIS, false },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		inbox_status_sweep_case(&cases[k]);
+	}
 }
 
 Test(inbox, status_sweep_of_a_missing_spool_fails, .init = setup, .fini = teardown)

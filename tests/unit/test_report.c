@@ -55,7 +55,27 @@ static void capture_close(struct capture *c)
 	free(c->buf);
 }
 
-ParameterizedTestParameters(report, tables)
+/* One case of report::tables (issue 12: the cases share one process). */
+static void report_tables_case(struct table_case *tc)
+{
+	struct capture c;
+	capture_open(&c);
+	const char *names[MAX_COLS];
+	for (size_t i = 0; i < tc->n_cols; i++)
+		names[i] = tc->names[i];
+	struct report_table *t = report_table_new(c.f, tc->n_cols, names, tc->vertical);
+	for (size_t r = 0; r < tc->n_rows; r++) {
+		const char *values[MAX_COLS];
+		for (size_t i = 0; i < tc->n_cols; i++)
+			values[i] = tc->nulls[r] & (1u << i) ? NULL : tc->cells[r][i];
+		report_table_row(t, values);
+	}
+	report_table_end(t);
+	cr_expect_str_eq(capture_text(&c), tc->expected, "%s", tc->name);
+	capture_close(&c);
+}
+
+Test(report, tables)
 {
 	static struct table_case cases[] = {
 		{ "two columns aligned, NULL empty", false, 2, { "id", "licence" }, 2,
@@ -110,26 +130,8 @@ ParameterizedTestParameters(report, tables)
 		{ "vertical: no record", true, 2, { "k", "v" }, 0, { { "" } }, { 0 },
 		  "(0 rows)\n" },
 	};
-	return cr_make_param_array(struct table_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct table_case *tc, report, tables)
-{
-	struct capture c;
-	capture_open(&c);
-	const char *names[MAX_COLS];
-	for (size_t i = 0; i < tc->n_cols; i++)
-		names[i] = tc->names[i];
-	struct report_table *t = report_table_new(c.f, tc->n_cols, names, tc->vertical);
-	for (size_t r = 0; r < tc->n_rows; r++) {
-		const char *values[MAX_COLS];
-		for (size_t i = 0; i < tc->n_cols; i++)
-			values[i] = tc->nulls[r] & (1u << i) ? NULL : tc->cells[r][i];
-		report_table_row(t, values);
-	}
-	report_table_end(t);
-	cr_expect_str_eq(capture_text(&c), tc->expected, "%s", tc->name);
-	capture_close(&c);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		report_tables_case(&cases[k]);
 }
 
 /* The first batch sizes the columns and is written as soon as it is full;
@@ -207,20 +209,8 @@ struct frame_case {
 };
 
 /* Two parts: "a" of two records, "b" of one record that is not there. */
-ParameterizedTestParameters(report, framing)
-{
-	static struct frame_case cases[] = {
-		{ "json sections", REPORT_JSON, true,
-		  "{\n \"a\": [\n  {\"x\":1},\n  {\"x\":2}\n],\n \"b\": null\n}\n" },
-		{ "json lone array", REPORT_JSON, false,
-		  "[\n  {\"x\":1},\n  {\"x\":2}\n]\nnull\n" },
-		{ "csv blocks", REPORT_CSV, true, "A\n\nB" },
-		{ "table titles", REPORT_TABLE, true, "Part A\nA\n\nPart B\nB" },
-	};
-	return cr_make_param_array(struct frame_case, cases, sizeof(cases) / sizeof(cases[0]));
-}
-
-ParameterizedTest(struct frame_case *fc, report, framing)
+/* One case of report::framing (issue 12: the cases share one process). */
+static void report_framing_case(struct frame_case *fc)
 {
 	struct capture c;
 	capture_open(&c);
@@ -241,6 +231,20 @@ ParameterizedTest(struct frame_case *fc, report, framing)
 	report_end(&r);
 	cr_expect_str_eq(capture_text(&c), fc->expected, "%s", fc->name);
 	capture_close(&c);
+}
+
+Test(report, framing)
+{
+	static struct frame_case cases[] = {
+		{ "json sections", REPORT_JSON, true,
+		  "{\n \"a\": [\n  {\"x\":1},\n  {\"x\":2}\n],\n \"b\": null\n}\n" },
+		{ "json lone array", REPORT_JSON, false,
+		  "[\n  {\"x\":1},\n  {\"x\":2}\n]\nnull\n" },
+		{ "csv blocks", REPORT_CSV, true, "A\n\nB" },
+		{ "table titles", REPORT_TABLE, true, "Part A\nA\n\nPart B\nB" },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		report_framing_case(&cases[k]);
 }
 
 /* A one-record part keeps the first record only. */

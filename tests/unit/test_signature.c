@@ -541,17 +541,8 @@ static const struct hostile hostile[] = {
 
 #define NHOSTILE (sizeof(hostile) / sizeof(hostile[0]))
 
-/* Criterion copies parameters into another process: pass indices only. */
-ParameterizedTestParameters(signature, hostile)
-{
-	static size_t idx[NHOSTILE];
-
-	for (size_t i = 0; i < NHOSTILE; i++)
-		idx[i] = i;
-	return cr_make_param_array(size_t, idx, NHOSTILE);
-}
-
-ParameterizedTest(size_t *i, signature, hostile)
+/* One case of signature::hostile (issue 12: the cases share one process). */
+static void signature_hostile_case(size_t *i)
 {
 	const struct hostile *c = &hostile[*i];
 	char *xml = signed_by("centre-rsa");
@@ -564,6 +555,21 @@ ParameterizedTest(size_t *i, signature, hostile)
 		     reason_code(c->expect));
 	free(bad);
 	free(xml);
+}
+
+Test(signature, hostile)
+{
+	static size_t idx[NHOSTILE];
+
+	for (size_t i = 0; i < NHOSTILE; i++)
+		idx[i] = i;
+	for (size_t k = 0; k < NHOSTILE; k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		signature_hostile_case(&idx[k]);
+	}
 }
 
 /* --- certificates ------------------------------------------------------------ */
@@ -605,24 +611,31 @@ static const struct cert_case cert_cases[] = {
 
 #define NCERT (sizeof(cert_cases) / sizeof(cert_cases[0]))
 
-ParameterizedTestParameters(signature, certificate)
-{
-	static size_t idx[NCERT];
-
-	for (size_t i = 0; i < NCERT; i++)
-		idx[i] = i;
-	return cr_make_param_array(size_t, idx, NCERT);
-}
-
-ParameterizedTest(size_t *i, signature, certificate)
+/* One case of signature::certificate (issue 12: the cases share one process). */
+static void signature_certificate_case(size_t *i)
 {
 	const struct cert_case *c = &cert_cases[*i];
 	char *xml = signed_by(c->signer);
 	enum reason r = run(xml, trust(c->crl), c->at, NULL);
 
-	cr_expect_eq(r, c->expect, "%s with CRL '%s': got %s, expected %s", c->signer, c->crl,
-		     reason_code(r), reason_code(c->expect));
+	cr_expect_eq(r, c->expect, "case %zu: %s with CRL '%s': got %s, expected %s", *i, c->signer,
+		     c->crl, reason_code(r), reason_code(c->expect));
 	free(xml);
+}
+
+Test(signature, certificate)
+{
+	static size_t idx[NCERT];
+
+	for (size_t i = 0; i < NCERT; i++)
+		idx[i] = i;
+	for (size_t k = 0; k < NCERT; k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		signature_certificate_case(&idx[k]);
+	}
 }
 
 /* --- the verifier's memory (sig_cache_stats) ---------------------------------- */
@@ -691,16 +704,8 @@ static struct sig_cache_stats stats_of(const struct sig_trust *t)
  * remembered), then once more after every signer of the table has been
  * verified on it at both reception times, good ones first remembered.
  */
-ParameterizedTestParameters(signature, certificate_warm)
-{
-	static size_t idx[NCERT];
-
-	for (size_t i = 0; i < NCERT; i++)
-		idx[i] = i;
-	return cr_make_param_array(size_t, idx, NCERT);
-}
-
-ParameterizedTest(size_t *i, signature, certificate_warm)
+/* One case of signature::certificate_warm (issue 12: the cases share one process). */
+static void signature_certificate_warm_case(size_t *i)
 {
 	const struct cert_case *c = &cert_cases[*i];
 	struct sig_trust *t = pki_trust(c->crl);
@@ -710,15 +715,20 @@ ParameterizedTest(size_t *i, signature, certificate_warm)
 	bool ok = c->expect == REASON_OK;
 	size_t remembered = 0;
 
+	char what[160];
+
 	verdict(xml, t, c->at, &first);
-	cr_expect_eq(first.r, c->expect, "%s with CRL '%s': got %s, expected %s", c->signer,
-		     c->crl, reason_code(first.r), reason_code(c->expect));
+	cr_expect_eq(first.r, c->expect, "case %zu: %s with CRL '%s': got %s, expected %s", *i,
+		     c->signer, c->crl, reason_code(first.r), reason_code(c->expect));
 	verdict(xml, t, c->at, &again);
-	expect_same(&again, &first, "the second time");
+	snprintf(what, sizeof(what), "case %zu (%s, CRL '%s'): the second time", *i, c->signer,
+		 c->crl);
+	expect_same(&again, &first, what);
 	s = stats_of(t);
-	cr_expect_eq(s.entries, ok ? 1u : 0u, "%s: %zu remembered", c->signer, s.entries);
-	cr_expect_eq(s.cert_hits, ok ? 1u : 0u);
-	cr_expect_eq(s.chain_hits, ok ? 1u : 0u);
+	cr_expect_eq(s.entries, ok ? 1u : 0u, "case %zu: %s: %zu remembered", *i, c->signer,
+		     s.entries);
+	cr_expect_eq(s.cert_hits, ok ? 1u : 0u, "case %zu: %s: cert hits", *i, c->signer);
+	cr_expect_eq(s.chain_hits, ok ? 1u : 0u, "case %zu: %s: chain hits", *i, c->signer);
 
 	for (size_t k = 0; k < NCERT; k++) {
 		bool seen = false;
@@ -737,15 +747,33 @@ ParameterizedTest(size_t *i, signature, certificate_warm)
 		remembered += good;
 		free(other);
 	}
-	cr_expect_eq(stats_of(t).entries, remembered, "the good ones are remembered, only they");
+	cr_expect_eq(stats_of(t).entries, remembered,
+		     "case %zu: the good ones are remembered, only they", *i);
 	verdict(xml, t, c->at, &warm);
-	expect_same(&warm, &first, "after the others");
+	snprintf(what, sizeof(what), "case %zu (%s, CRL '%s'): after the others", *i, c->signer,
+		 c->crl);
+	expect_same(&warm, &first, what);
 
 	parse_evidence_clear(&first.ev);
 	parse_evidence_clear(&again.ev);
 	parse_evidence_clear(&warm.ev);
 	sig_trust_free(t);
 	free(xml);
+}
+
+Test(signature, certificate_warm)
+{
+	static size_t idx[NCERT];
+
+	for (size_t i = 0; i < NCERT; i++)
+		idx[i] = i;
+	for (size_t k = 0; k < NCERT; k++) {
+		if (k > 0) {	/* each case starts clean, as when it had a process */
+			teardown();
+			setup();
+		}
+		signature_certificate_warm_case(&idx[k]);
+	}
 }
 
 /*
