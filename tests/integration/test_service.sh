@@ -70,11 +70,14 @@ touch "$WORK/slow.stop"
 wait $writer
 wait_until 60 test -f "$(receipt slow.xml 1)"
 expect_eq "taken once complete" 0 $?
+# Logged after its receipt (as att.xml above): the line, not the receipt.
+wait_until 60 grep -q 'file=slow.xml .*outcome=' "$WORK/daemon.log"
 expect_match "judged on its whole content (schema, not truncation)" 'file=slow.xml .*reason=signature_missing' "$(<"$WORK/daemon.log")"
 
 # A zero-length file.
 : > "$WORK/inbox/$APPROVAL/empty.xml"
 wait_until 60 test -f "$(receipt empty.xml 1)"
+wait_until 60 grep -q 'file=empty.xml .*outcome=' "$WORK/daemon.log"
 expect_match "zero-length file rejected" 'file=empty.xml .*outcome=rejected reason=not_well_formed' "$(<"$WORK/daemon.log")"
 
 # Reload: a bad configuration keeps the old one, a good one is taken.
