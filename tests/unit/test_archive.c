@@ -13,6 +13,7 @@
 
 #include "archive.h"
 #include "xmalloc.h"
+#include "each_row.h"
 
 static char root[64];
 
@@ -142,13 +143,7 @@ Test(archive, put_all, .init = setup, .fini = teardown)
 		{ "same", REASON_OK },
 		{ "other", REASON_IO_ERROR },
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		archive_put_all_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), teardown, setup, archive_put_all_case, rows);
 }
 
 Test(archive, put_all_refuses_a_bad_hash_before_writing, .init = setup, .fini = teardown)
@@ -263,13 +258,7 @@ Test(archive, removal, .init = setup, .fini = teardown)
 		{ true, true, true },		/* archived anew meanwhile: that copy stays */
 		{ false, true, true },		/* a new copy is never removed by end */
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		archive_removal_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), teardown, setup, archive_removal_case, rows);
 }
 
 Test(archive, removal_steps_are_idempotent, .init = setup, .fini = teardown)
@@ -336,13 +325,7 @@ Test(archive, quarantine_find, .init = setup, .fini = teardown)
 		{ "", "", "bytes", REASON_IO_ERROR, false },
 		{ "00000000002.000000001-abcdef01.x.xml", "bytes", "bytes", REASON_IO_ERROR, false },
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		archive_quarantine_find_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), teardown, setup, archive_quarantine_find_case, rows);
 }
 
 Test(archive, quarantine_remove_takes_the_reason_too, .init = setup, .fini = teardown)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "each_row.h"
 
 static char tmpdir[] = "/tmp/test_config.XXXXXX";
 static char conf_path[sizeof(tmpdir) + 32];
@@ -414,13 +415,7 @@ Test(config, bad_file)
 	static size_t index[N_BAD];
 	for (size_t i = 0; i < N_BAD; i++)
 		index[i] = i;
-	for (size_t k = 0; k < N_BAD; k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		config_bad_file_case(&index[k]);
-	}
+	EACH_ROW_FRESH(N_BAD, teardown, setup, config_bad_file_case, index);
 }
 
 Test(config, all_errors_are_reported_together)

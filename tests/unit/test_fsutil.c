@@ -20,6 +20,7 @@
 
 #include "fsutil.h"
 #include "xmalloc.h"
+#include "each_row.h"
 
 static char root[64];
 
@@ -119,13 +120,7 @@ Test(fsutil, write_atomic, .init = setup, .fini = teardown)
 		{ true, false, -1, EEXIST, "old" },
 		{ true, true, 0, 0, "new" },
 	};
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		fsutil_write_atomic_case(&cases[k]);
-	}
+	EACH_ROW_FRESH(sizeof(cases) / sizeof(cases[0]), teardown, setup, fsutil_write_atomic_case, cases);
 }
 
 /* A process killed in the middle of writing (here by SIGXFSZ past a file
@@ -202,13 +197,7 @@ Test(fsutil, mkdirs, .init = setup, .fini = teardown)
 		{ "f:a", "a", -1, ENOTDIR },
 		{ "f:a", "a/b/c", -1, ENOTDIR },
 	};
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		fsutil_mkdirs_case(&cases[k]);
-	}
+	EACH_ROW_FRESH(sizeof(cases) / sizeof(cases[0]), teardown, setup, fsutil_mkdirs_case, cases);
 }
 
 /* --- batches ---------------------------------------------------------------------- */
@@ -386,13 +375,7 @@ Test(fsutil, batch_refuses, .init = setup, .fini = teardown)
 		{ "file", 0750, ENOTDIR },
 		{ "link", 0750, ENOTDIR },	/* never through a link */
 	};
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		fsutil_batch_refuses_case(&cases[k]);
-	}
+	EACH_ROW_FRESH(sizeof(cases) / sizeof(cases[0]), teardown, setup, fsutil_batch_refuses_case, cases);
 }
 
 Test(fsutil, batch_is_bounded, .init = setup, .fini = teardown)

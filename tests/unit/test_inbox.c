@@ -16,6 +16,7 @@
 
 #include "inbox.h"
 #include "xmalloc.h"
+#include "each_row.h"
 
 static char root[64];
 static char inbox[128], spool[128];
@@ -224,13 +225,7 @@ Test(inbox, claim_and_spool_directory, .init = setup, .fini = teardown)
 		{ false, true, 0 },
 		{ true, true, 0 },
 	};
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		inbox_claim_and_spool_directory_case(&cases[k]);
-	}
+	EACH_ROW_FRESH(sizeof(cases) / sizeof(cases[0]), teardown, setup, inbox_claim_and_spool_directory_case, cases);
 }
 
 Test(inbox, claim_moves_a_symlink_as_a_link, .init = setup, .fini = teardown)
@@ -437,13 +432,7 @@ Test(inbox, status_sweep, .init = setup, .fini = teardown)
 		{ "status.%ld", SWEEP_DEAD, HOST_THIS, false },
 		{ "%ld.xml", SWEEP_DEAD, HOST_THIS, false },
 	};
-	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		inbox_status_sweep_case(&cases[k]);
-	}
+	EACH_ROW_FRESH(sizeof(cases) / sizeof(cases[0]), teardown, setup, inbox_status_sweep_case, cases);
 }
 
 Test(inbox, status_sweep_of_a_missing_spool_fails, .init = setup, .fini = teardown)

@@ -15,6 +15,7 @@
 #include "mapping.h"
 #include "parsers_docs.h"
 #include "schema.h"
+#include "each_row.h"
 
 static struct schema_set *schemas;
 
@@ -381,13 +382,7 @@ static void mapping_cross_field_case(const struct cross *c)
 
 Test(mapping, cross_field, .init = mapping_setup, .fini = mapping_teardown)
 {
-	for (size_t k = 0; k < sizeof(crosses) / sizeof(crosses[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			mapping_teardown();
-			mapping_setup();
-		}
-		mapping_cross_field_case(&crosses[k]);
-	}
+	EACH_ROW_FRESH(sizeof(crosses) / sizeof(crosses[0]), mapping_teardown, mapping_setup, mapping_cross_field_case, crosses);
 }
 
 struct unvalidated {
@@ -545,13 +540,7 @@ static void mapping_created_case(const struct created *c)
 
 Test(mapping, created, .init = mapping_setup, .fini = mapping_teardown)
 {
-	for (size_t k = 0; k < sizeof(createds) / sizeof(createds[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			mapping_teardown();
-			mapping_setup();
-		}
-		mapping_created_case(&createds[k]);
-	}
+	EACH_ROW_FRESH(sizeof(createds) / sizeof(createds[0]), mapping_teardown, mapping_setup, mapping_created_case, createds);
 }
 
 static char *b64_encode(const unsigned char *data, size_t len)

@@ -20,6 +20,7 @@
 #include "parsers_docs.h"
 #include "pki_fixture.h"
 #include "xmalloc.h"
+#include "each_row.h"
 
 /* 2026-11-14T12:00:00Z: the reception time of every case unless stated. */
 #define AT ((time_t)1794657600)
@@ -336,13 +337,7 @@ static void parsers_order_case(const struct pcase *c)
 
 Test(parsers, order)
 {
-	for (size_t k = 0; k < sizeof(pcases) / sizeof(pcases[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		parsers_order_case(&pcases[k]);
-	}
+	EACH_ROW_FRESH(sizeof(pcases) / sizeof(pcases[0]), teardown, setup, parsers_order_case, pcases);
 }
 
 /* --- values and evidence ---------------------------------------------------- */

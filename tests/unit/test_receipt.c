@@ -27,6 +27,7 @@
 #include "signature.h"
 #include "xml_load.h"
 #include "xmalloc.h"
+#include "each_row.h"
 
 /* 2026-11-14T16:06:10Z = 17:06:10 in Paris (winter time). */
 #define T_RECEIVED ((time_t)1794672370)
@@ -500,13 +501,7 @@ static void receipt_xmlsec1_verifies_case(int *shape)
 Test(receipt, xmlsec1_verifies)
 {
 	static int shapes[] = { ACCEPTED, REJECTED, DUPLICATE, SIGNIN_SHEET };
-	for (size_t k = 0; k < sizeof(shapes) / sizeof(shapes[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			fresh_setup();
-		}
-		receipt_xmlsec1_verifies_case(&shapes[k]);
-	}
+	EACH_ROW_FRESH(sizeof(shapes) / sizeof(shapes[0]), teardown, fresh_setup, receipt_xmlsec1_verifies_case, shapes);
 }
 
 /* Both verifiers notice a change after signing (so the tests above can fail). */
@@ -682,13 +677,7 @@ Test(receipt, refused)
 		{ "no zone", M_NO_ZONE }, { "no file name", M_NO_FILE_NAME },
 		{ "unterminated message", M_UNTERMINATED }, { "null array", M_NULL_ARRAY },
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			fresh_setup();
-		}
-		receipt_refused_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), teardown, fresh_setup, receipt_refused_case, rows);
 }
 
 /* The limits themselves are accepted: 20 attestations, 24 reasons, 8 flags,
@@ -786,13 +775,7 @@ Test(receipt, text_made_valid)
 		{ "\x01", "\x02", "?", "?" },
 		{ "", "ok", "?", "ok" },
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			fresh_setup();
-		}
-		receipt_text_made_valid_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), teardown, fresh_setup, receipt_text_made_valid_case, rows);
 }
 
 /* Names longer than the schema's 255 characters are cut, by characters. */
@@ -903,13 +886,7 @@ Test(receipt, relpath)
 		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.1.receipt.xml" },
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			fresh_setup();
-		}
-		receipt_relpath_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), teardown, fresh_setup, receipt_relpath_case, rows);
 }
 
 static char outbox[64];
@@ -1076,13 +1053,7 @@ Test(outbox_write, other_content_never_overwrites, .init = outbox_setup, .fini =
 		{ "<receipt>one</receipt>!" },	/* longer, same start */
 		{ "<receipt>" },		/* shorter, same start */
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			outbox_teardown();
-			outbox_setup();
-		}
-		outbox_write_other_content_never_overwrites_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), outbox_teardown, outbox_setup, outbox_write_other_content_never_overwrites_case, rows);
 }
 
 struct bad_rel_row {
@@ -1109,13 +1080,7 @@ Test(outbox_write, bad_relpath_refused, .init = outbox_setup, .fini = outbox_tea
 		{ "../x/y.xml" }, { "./y.xml" }, { "R24/.." }, { "R24/." }, { "a/b/c.xml" },
 		{ "R24/a\nb.xml" }, { "" },
 	};
-	for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			outbox_teardown();
-			outbox_setup();
-		}
-		outbox_write_bad_relpath_refused_case(&rows[k]);
-	}
+	EACH_ROW_FRESH(sizeof(rows) / sizeof(rows[0]), outbox_teardown, outbox_setup, outbox_write_bad_relpath_refused_case, rows);
 }
 
 /* The centre's directory must be a directory, not a link to elsewhere. */

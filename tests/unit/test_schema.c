@@ -13,6 +13,7 @@
 
 #include "parsers_docs.h"
 #include "schema.h"
+#include "each_row.h"
 
 static struct schema_set *schemas;
 
@@ -156,13 +157,7 @@ static void schema_violations_case(const struct violation *v)
 
 Test(schema, violations, .init = schema_setup, .fini = schema_teardown)
 {
-	for (size_t k = 0; k < N_VIOLATIONS; k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			schema_teardown();
-			schema_setup();
-		}
-		schema_violations_case(&violations[k]);
-	}
+	EACH_ROW_FRESH(N_VIOLATIONS, schema_teardown, schema_setup, schema_violations_case, violations);
 }
 
 Test(schema, cross_field_violations_pass_the_schema, .init = schema_setup,

@@ -27,6 +27,7 @@
 #include "pki_fixture.h"
 #include "signature.h"
 #include "xmalloc.h"
+#include "each_row.h"
 
 /* 2026-11-14T12:00:00Z, the reception time of every case unless stated. */
 #define AT ((time_t)1794657600)
@@ -563,13 +564,7 @@ Test(signature, hostile)
 
 	for (size_t i = 0; i < NHOSTILE; i++)
 		idx[i] = i;
-	for (size_t k = 0; k < NHOSTILE; k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		signature_hostile_case(&idx[k]);
-	}
+	EACH_ROW_FRESH(NHOSTILE, teardown, setup, signature_hostile_case, idx);
 }
 
 /* --- certificates ------------------------------------------------------------ */
@@ -629,13 +624,7 @@ Test(signature, certificate)
 
 	for (size_t i = 0; i < NCERT; i++)
 		idx[i] = i;
-	for (size_t k = 0; k < NCERT; k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		signature_certificate_case(&idx[k]);
-	}
+	EACH_ROW_FRESH(NCERT, teardown, setup, signature_certificate_case, idx);
 }
 
 /* --- the verifier's memory (sig_cache_stats) ---------------------------------- */
@@ -767,13 +756,7 @@ Test(signature, certificate_warm)
 
 	for (size_t i = 0; i < NCERT; i++)
 		idx[i] = i;
-	for (size_t k = 0; k < NCERT; k++) {
-		if (k > 0) {	/* each case starts clean, as when it had a process */
-			teardown();
-			setup();
-		}
-		signature_certificate_warm_case(&idx[k]);
-	}
+	EACH_ROW_FRESH(NCERT, teardown, setup, signature_certificate_warm_case, idx);
 }
 
 /*
