@@ -931,9 +931,9 @@ enum reason pipeline_flush_receipts(struct pipeline *p)
 	}
 	if (rc != STORE_OK) {
 		log_error("action=receipts outcome=retry reason=%s error=\"%s\"",
-			  rc == STORE_UNAVAILABLE ? "db_unavailable" : "internal_error", err);
+			  store_fault_is_environment(rc) ? "db_unavailable" : "internal_error", err);
 		free(err);
-		r = rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+		r = store_fault_is_environment(rc) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 	}
 	store_receipt_files_free(files, n);
 	return r;
@@ -1192,8 +1192,8 @@ enum reason pipeline_process(struct pipeline *p, const struct inbox_claim *claim
 		}
 	}
 	if (rc != STORE_OK) {
-		r = rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
-		(rc == STORE_UNAVAILABLE ? log_warn : log_error)(
+		r = store_fault_is_environment(rc) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+		(store_fault_is_environment(rc) ? log_warn : log_error)(
 			"file=%s approval=%s outcome=retry reason=%s error=\"%s\"", claim->name,
 			claim->dir, reason_code(r), err ? err : "");
 		goto out;
@@ -1262,7 +1262,7 @@ enum reason pipeline_sweep(struct pipeline *p)
 		store_abort(p->st);
 		log_error("action=sweep outcome=retry error=\"%s\"", err ? err : "");
 		free(err);
-		return rc == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+		return store_fault_is_environment(rc) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 	}
 	if (flagged > 0)
 		log_warn("action=sweep registration_overdue=%ld", flagged);

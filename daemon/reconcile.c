@@ -138,7 +138,7 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 	if (s != STORE_OK) {
 		log_error("action=reconcile outcome=error error=\"%s\"", err ? err : "");
 		free(err);
-		return s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+		return store_fault_is_environment(s) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 	}
 	long long since = mark > RECONCILE_SLACK ? mark - RECONCILE_SLACK : 0;
 
@@ -177,7 +177,7 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 	}
 	if (s != STORE_OK) {
 		log_error("action=reconcile outcome=error error=\"%s\"", err ? err : "");
-		r = s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+		r = store_fault_is_environment(s) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 		goto out;
 	}
 	size_t total = rep->archive_orphans + rep->archive_missing + rep->quarantine_orphans +

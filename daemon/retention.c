@@ -26,7 +26,6 @@
 #include "xmalloc.h"
 
 #define EXIT_REFUSED	1
-#define EXIT_DATABASE	4
 #define EXIT_INTERNAL	5
 
 /* A timestamp of ours this far after now means a wrong clock, not a race. */
@@ -77,14 +76,9 @@ static void checked_clear(struct checked *c)
 	free(c->keys);
 }
 
-static int store_exit(enum store_status s)
-{
-	return s == STORE_UNAVAILABLE ? EXIT_DATABASE : EXIT_INTERNAL;
-}
-
 static enum reason store_reason(enum store_status s)
 {
-	return s == STORE_UNAVAILABLE ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
+	return store_fault_is_environment(s) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 }
 
 static long ms_since(struct timespec t0)
@@ -318,7 +312,7 @@ static int walk_check(const struct config *cfg, struct store *st, const char *to
 	if (s != STORE_OK) {
 		fprintf(stderr, "attestd: purge: %s\n", err ? err : "database error");
 		free(err);
-		return store_exit(s);
+		return store_exit_code(s);
 	}
 	return 0;
 }
@@ -392,7 +386,7 @@ out:
 	if (s != STORE_OK) {
 		fprintf(stderr, "attestd: purge: %s\n", err ? err : "database error");
 		log_error("action=purge outcome=error error=\"%s\"", err ? err : "");
-		status = store_exit(s);
+		status = store_exit_code(s);
 	}
 	store_abort(st);	/* a no-op after the commit */
 	for (size_t i = 0; i < n_hashes; i++)
@@ -432,7 +426,7 @@ static int refuse_future(const struct config *cfg, struct store *st, time_t now)
 	if (s != STORE_OK) {
 		fprintf(stderr, "attestd: purge: %s\n", err ? err : "database error");
 		free(err);
-		return store_exit(s);
+		return store_exit_code(s);
 	}
 	if (future == NULL)
 		return 0;
@@ -457,7 +451,7 @@ static int finish_interrupted(const struct config *cfg, struct store *st, bool d
 	enum store_status s = store_purge_queued(st, &left, &n_left, &err);
 	if (s != STORE_OK) {
 		fprintf(stderr, "attestd: purge: %s\n", err ? err : "database error");
-		status = store_exit(s);
+		status = store_exit_code(s);
 	} else if (n_left && dry_run) {
 		fprintf(out, "an interrupted purge left %zu files to remove\n", n_left);
 	} else if (n_left) {
@@ -497,7 +491,7 @@ int retention_purge(const struct config *cfg, struct store *st, bool dry_run, bo
 	if (s != STORE_OK) {
 		fprintf(stderr, "attestd: purge: %s\n", err ? err : "database error");
 		free(err);
-		return store_exit(s);
+		return store_exit_code(s);
 	}
 	if (!locked) {
 		fprintf(out, "purge: another purge is running on this database; nothing done\n");

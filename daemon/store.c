@@ -123,6 +123,11 @@ int store_exit_code(enum store_status s)
 	return 5;
 }
 
+bool store_fault_is_environment(enum store_status s)
+{
+	return s == STORE_UNAVAILABLE || s == STORE_SCHEMA_MISMATCH || s == STORE_DENIED;
+}
+
 void store_free(struct store *st)
 {
 	if (st == NULL)

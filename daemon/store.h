@@ -33,6 +33,11 @@ struct store *store_connect_or_say(const char *conninfo, const char *config_path
 /* The command exit status of a store status (interfaces.md): 0, 1 invalid
  * input, 4 database unreachable or schema mismatch, 5 anything else. */
 int store_exit_code(enum store_status s);
+/* True for a fault of the setup rather than of the data or of attestd: the
+ * database unreachable, its schema not this binary's, or our role lacking a
+ * privilege.  An operator mends it; the daemon keeps the file, says
+ * db_unavailable and exits 4 (interfaces.md: never internal_error). */
+bool store_fault_is_environment(enum store_status s);
 void store_free(struct store *st);
 /* True when the connection is usable (reconnects when it is not). */
 bool store_ok(struct store *st);

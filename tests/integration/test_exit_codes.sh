@@ -2,9 +2,9 @@
 # Exit codes of `attestd run --once` say whose problem it is (interfaces.md
 # "Exit codes", issue 11 §3): an environment fault that kept the files for
 # later — a stale CRL, free space below min_free_space, the database
-# unreachable — is exit 4, each file left in the inbox or the spool and
-# nothing rejected; exit 5 is for bugs only.  Once mended, the same files
-# go through (exit 0).
+# unreachable, the daemon's role lacking a privilege — is exit 4, each file
+# left in the inbox or the spool and nothing rejected; exit 5 is for bugs
+# only.  Once mended, the same files go through (exit 0).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scenario.sh"
 scenario_init || { fail "scenario_init"; finish; exit 1; }
@@ -57,6 +57,29 @@ expect_eq "database unreachable: exit 4" 4 "$RC"
 expect_match "database unreachable: the log says db_unavailable" 'reason=db_unavailable' "$ERR"
 expect_eq "database unreachable: the files kept" 2 \
 	"$(find "$WORK/inbox" "$WORK/spool" -type f -name '*exit-*.xml' | wc -l)"
+
+# --- the daemon's role lacking a privilege (42501): the setup's fault too -----------
+# A grant taken back by hand, or conninfo naming another role: an operator
+# mends it, so the file waits and the exit says environment, not bug.
+cp "$WORK/good.conf" "$CONF"
+sql "REVOKE INSERT ON attestd.submissions FROM attestd" >/dev/null
+run_once
+expect_eq "a privilege missing: exit 4, not 5" 4 "$RC"
+expect_match "a privilege missing: db_unavailable, with the role and what to do" \
+	'outcome=retry reason=db_unavailable error="the database role attestd may not do this' "$ERR"
+expect_no_match "a privilege missing: never internal_error" 'reason=internal_error' "$ERR"
+expect_eq "a privilege missing: the files kept, nothing rejected" \
+	"2 files kept, 0 submissions, 0 quarantined or answered" "$(kept)"
+sql "GRANT INSERT ON attestd.submissions TO attestd" >/dev/null
+
+# A command run with an auditor's role: bad configuration (exit 3), as for
+# every other command, not a bug.
+sed "s/user=attestd\$/user=attestd_auditor/" "$CONF" > "$WORK/auditor.conf"
+OUT=$("$ATTESTD" purge --dry-run --config "$WORK/auditor.conf" 2>&1)
+RC=$?
+expect_eq "purge with an auditor's role: exit 3 (configuration), not 5" 3 "$RC"
+expect_match "purge with an auditor's role: says which role may not" \
+	'the database role attestd_auditor may not do this' "$OUT"
 
 # --- mended: the same files go through -------------------------------------------------
 cp "$WORK/good.conf" "$CONF"
