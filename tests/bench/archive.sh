@@ -14,6 +14,9 @@
 #       only the data: into database DB of the running cluster that PGHOST
 #       (and PGPORT) name, schema migrated by `attestd db migrate`, and
 #       DIR/archive, DIR/quarantine; DIR/attestd.conf points at them.
+#       psql connects as PGUSER, which must be the cluster's superuser
+#       (attestd_admin in the clusters tests/integration/pg.sh starts):
+#       run by hand, `PGUSER=attestd_admin bash tests/bench/archive.sh ...`.
 #       The cluster is left running.  Other benchmarks (the console's)
 #       call this, or source this file and call archive_generate.
 #
