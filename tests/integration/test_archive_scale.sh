@@ -110,12 +110,22 @@ logged() {
 	wait_until 30 grep -qF "$mark" <(tail -c +"$1" "$LOG") || fail "the server logged the plans since $1"
 }
 check "audit attestations --centre --from --to" audit attestations --centre "$centre" --from "$month_from" --to "$month_to" --format csv
-# (A month of all centres, tens of thousands of rows, still hashes the
-# stages to name them: cheaper than a look-up per row; see README.md.)
-check "audit attestations --from --to" audit attestations --from "$month_from" --to "$month_to" --format csv
+# A month of all centres names each row's stage by the stages' key,
+# remembered per stage, not by a hash of every stage of the archive.
+check "audit attestations --from --to" --stages audit attestations --from "$month_from" --to "$month_to" --format csv
 check "audit attestations --licence" audit attestations --licence "$lic" --format csv
 check "audit licence" audit licence "$lic" --format csv
+off_centre=$(($(stat -c %s "$LOG") + 1))
 check "audit centre" audit centre "$centre" --format csv
+# Its rejections are the centre's rejected attestations (018's partial
+# index), not every attestation of the centre read to keep a few (a
+# heap page each on years of data; bounded by the centre, so the check
+# above does not see it).
+expect_match "audit centre: it lists rejected attestations" '^attestation,' "$OUT"
+expect_eq "audit centre: its rejections read only the rejected attestations" "" \
+	"$(tail -c +"$off_centre" "$LOG" | grep -o 'using attestations_approval_number_key\|on attestations_approval_number_key' | head -1)"
+expect_match "audit centre: ... through the index of rejected attestations" 'attestations_undecided_rejected' \
+	"$(tail -c +"$off_centre" "$LOG")"
 check "audit overdue" --stages audit overdue --format csv
 check "status" status
 # The monthly report reads the month's counts (014's summary for the
