@@ -21,13 +21,24 @@
 #define ARCHIVE_DIR_MODE	0750
 #define ARCHIVE_FILE_MODE	0440
 
+/* Lower-case hex of md, terminated; by table, not snprintf(3) per byte:
+ * a sheet hashes itself and its 20 scans (issue 14). */
+static void hex_of(const unsigned char *md, unsigned int len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (unsigned int i = 0; i < len; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
 void archive_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
 	EVP_Digest(data, len, md, &md_len, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < md_len; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	hex_of(md, md_len, out);
 }
 
 char *archive_path(const char *root, const char *sha256_hex)
@@ -58,8 +69,7 @@ static int file_sha256_hex(const char *path, char out[65])
 		unsigned char digest[EVP_MAX_MD_SIZE];
 		unsigned int len = 0;
 		EVP_DigestFinal_ex(md, digest, &len);
-		for (unsigned int i = 0; i < len; i++)
-			snprintf(out + 2 * i, 3, "%02x", digest[i]);
+		hex_of(digest, len, out);
 		rc = 0;
 	}
 out:

@@ -255,9 +255,15 @@ static enum store_status receipt_record(struct pipeline *p, const struct receipt
 			n_lines = n_rows;
 		}
 	}
-	atts = xcalloc(n_lines ? n_lines : 1, sizeof(*atts));
+	/* Not zeroed: a line is 12 KiB of room for 24 reasons, 240 KiB for a
+	 * receipt of 20 that uses a few hundred bytes (issue 14); every field
+	 * receipt_build reads is set below, the reasons and flags up to their
+	 * counts. */
+	atts = xreallocarray(NULL, n_lines ? n_lines : 1, sizeof(*atts));
 	for (size_t i = 0; i < n_lines; i++) {
 		struct receipt_attestation *a = &atts[i];
+		a->n_reasons = 0;
+		a->n_flags = 0;
 		snprintf(a->number, sizeof(a->number), "%s", lines[i].number);
 		snprintf(a->licence, sizeof(a->licence), "%s", lines[i].licence);
 		a->decision = lines[i].decision;
