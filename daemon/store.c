@@ -69,7 +69,7 @@ enum store_status store_set_synchronous_commit(struct store *st, const char *lev
 	return store_exec(st, sql, err);
 }
 
-struct store *store_connect(const char *conninfo, char **err)
+static struct store *connect_session(const char *conninfo, bool setup, char **err)
 {
 	const char *keys[] = { "dbname", "application_name", "client_encoding", NULL };
 	const char *values[] = { conninfo, "attestd", "UTF8", NULL };
@@ -89,13 +89,23 @@ struct store *store_connect(const char *conninfo, char **err)
 	st->conn = conn;
 	st->conninfo = xstrdup(conninfo);
 	snprintf(st->synchronous_commit, sizeof(st->synchronous_commit), "on");
-	if (!session_setup(st)) {
+	if (setup && !session_setup(st)) {
 		*err = xasprintf("cannot set up the database session (%s): %s", conninfo,
 				 store_trim(PQerrorMessage(conn)));
 		store_free(st);
 		return NULL;
 	}
 	return st;
+}
+
+struct store *store_connect(const char *conninfo, char **err)
+{
+	return connect_session(conninfo, true, err);
+}
+
+struct store *store_connect_reader(const char *conninfo, char **err)
+{
+	return connect_session(conninfo, false, err);
 }
 
 struct store *store_connect_or_say(const char *conninfo, const char *config_path)
@@ -1015,23 +1025,36 @@ enum store_status store_recorded_since(struct store *st, long long since, long l
 	return rc;
 }
 
+/*
+ * One statement, so that `attestd status` is one round trip after the
+ * connection: the undecided attestations' counts, the last file (its name,
+ * centre and time from the same row: two subqueries could each pick
+ * another of two files processed at the same instant), today's count, and
+ * the two settings of store_durability_warning.  A fresh backend pays for
+ * every statement's parsing, planning and catalog look-ups, so the
+ * pg_settings query status used to send (whose synchronous_commit values
+ * the warning does not read) is not repeated here.
+ */
 enum store_status store_counts(struct store *st, const char *today, struct store_counts *out,
 			       char **err)
 {
 	const char *v[] = { today };
 	memset(out, 0, sizeof(*out));
 	PGresult *res = PQexecParams(st->conn,
-		"SELECT count(*) FILTER (WHERE decision = 'pending'),"
-		" count(*) FILTER (WHERE decision = 'review'),"
-		" count(*) FILTER (WHERE 'registration_overdue' = ANY (flags)),"
-		" count(*) FILTER (WHERE registration_deadline BETWEEN $1::date AND $1::date + 7"
-		"  AND NOT 'registration_overdue' = ANY (flags)),"
-		" (SELECT file_name FROM attestd.submissions ORDER BY processed_at DESC LIMIT 1),"
-		" (SELECT coalesce(approval, inbox_dir) FROM attestd.submissions"
-		"  ORDER BY processed_at DESC LIMIT 1),"
-		" (SELECT extract(epoch FROM max(processed_at))::bigint FROM attestd.submissions),"
-		" (SELECT count(*) FROM attestd.submissions WHERE processed_at >= $1::date)"
-		" FROM attestd.attestations WHERE decision IN ('pending', 'review')",
+		"SELECT a.pending, a.review, a.overdue, a.near_deadline,"
+		" l.file_name, l.centre, l.at, t.files,"
+		" current_setting('fsync')::bool, current_setting('full_page_writes')::bool"
+		" FROM (SELECT count(*) FILTER (WHERE decision = 'pending') AS pending,"
+		"  count(*) FILTER (WHERE decision = 'review') AS review,"
+		"  count(*) FILTER (WHERE 'registration_overdue' = ANY (flags)) AS overdue,"
+		"  count(*) FILTER (WHERE registration_deadline BETWEEN $1::date AND $1::date + 7"
+		"   AND NOT 'registration_overdue' = ANY (flags)) AS near_deadline"
+		"  FROM attestd.attestations WHERE decision IN ('pending', 'review')) a"
+		" CROSS JOIN (SELECT count(*) AS files FROM attestd.submissions"
+		"  WHERE processed_at >= $1::date) t"
+		" LEFT JOIN (SELECT file_name, coalesce(approval, inbox_dir) AS centre,"
+		"  extract(epoch FROM processed_at)::bigint AS at FROM attestd.submissions"
+		"  ORDER BY processed_at DESC LIMIT 1) l ON true",
 		1, NULL, v, NULL, NULL, 0);
 	enum store_status rc = store_result_status(st, res, err);
 	if (rc == STORE_OK) {
@@ -1043,6 +1066,8 @@ enum store_status store_counts(struct store *st, const char *today, struct store
 		snprintf(out->last_approval, sizeof(out->last_approval), "%s", PQgetvalue(res, 0, 5));
 		out->last_at = atoll(PQgetvalue(res, 0, 6));
 		out->files_today = atol(PQgetvalue(res, 0, 7));
+		out->fsync = store_col_bool(res, 0, 8);
+		out->full_page_writes = store_col_bool(res, 0, 9);
 	}
 	PQclear(res);
 	return rc;

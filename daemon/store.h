@@ -27,6 +27,11 @@ struct store;
 /* Connects with a libpq conninfo (PG* environment variables apply).  On
  * failure returns NULL and *err (allocated) says why. */
 struct store *store_connect(const char *conninfo, char **err);
+/* store_connect for a short session that only reads (`attestd status`):
+ * without the session's SETs, which matter only to a session that commits
+ * (synchronous_commit) or runs DDL (notices), so that its one query is its
+ * one round trip.  A reconnection (store_ok) sets them as usual. */
+struct store *store_connect_reader(const char *conninfo, char **err);
 /* For the commands: connects, or says on stderr why not and where the
  * conninfo comes from (config_path); NULL then. */
 struct store *store_connect_or_say(const char *conninfo, const char *config_path);
@@ -117,6 +122,8 @@ struct store_counts {
 	char last_approval[16];
 	long long last_at;		/* epoch */
 	long files_today;
+	bool fsync;			/* the server's, for store_durability_warning */
+	bool full_page_writes;
 };
 enum store_status store_counts(struct store *st, const char *today, struct store_counts *out,
 			       char **err);

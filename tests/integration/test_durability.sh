@@ -56,6 +56,9 @@ expect_eq "db status: exit 0" 0 "$RC"
 expect_match "db status: the server's settings and ours" \
 	'^durability: fsync=on full_page_writes=on synchronous_commit=off \(attestd.s sessions: on\)$' "$OUT"
 expect_no_match "db status: no warning with fsync on" '^warning:' "$OUT"
+run_attestd status
+expect_eq "status: exit 0" 0 "$RC"
+expect_no_match "status: no warning with fsync on" '^warning:' "$OUT"
 sed -i 's/^conninfo = .*/&\nsynchronous_commit = remote_apply/' "$CONF"
 run_attestd db status
 expect_match "db status: a stronger configured value is what the sessions use" \
