@@ -87,6 +87,37 @@ pg_cpu_ticks() {
 	echo "$t"
 }
 
+# pg_backend_ticks DIR DB OUT: follows the backends of the cluster in DIR
+# connected to database DB as user attestd (those of the attestd about to
+# run: it may open more than one connection) and writes the sum of their
+# CPU (clock ticks) to OUT every 50 ms, until OUT.stop exists: the file's
+# database work without autovacuum and the background processes that
+# pg_cpu_ticks counts too.  Run it in the background; after attestd exited,
+# touch OUT.stop, wait for it, read OUT.  A backend's figure is read at
+# most 50 ms before it exits.  The poller's own CPU is not the cluster's.
+pg_backend_ticks() {
+	local pm c line stat db=$2 out=$3 sum
+	local -A ticks=()
+	pm=$(head -1 "$1/data/postmaster.pid")
+	rm -f "$out.stop"
+	echo 0 > "$out"
+	until [ -e "$out.stop" ]; do
+		for c in $(cat /proc/"$pm"/task/*/children 2>/dev/null); do
+			line=
+			{ read -r -d '' line < /proc/"$c"/cmdline; } 2>/dev/null || :
+			[[ $line == "postgres: attestd $db "* ]] || continue
+			{ read -r stat < /proc/"$c"/stat; } 2>/dev/null || continue
+			stat=${stat##*) }
+			set -- $stat
+			ticks[$c]=$(( ${12} + ${13} ))
+		done
+		sum=0
+		for c in "${!ticks[@]}"; do sum=$((sum + ticks[$c])); done
+		echo "$sum" > "$out"
+		sleep 0.05
+	done
+}
+
 pg_stop() {
 	local dir=$1 mode=${2:-immediate}
 	[ -f "$dir/data/postmaster.pid" ] || return 0
