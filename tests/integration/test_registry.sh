@@ -150,6 +150,38 @@ expect_match "events: unknown kind" 'record 3: kind: "bonus" must be' "$ERR"
 expect_eq "bad events: the good record was not imported either" "0" \
 	"$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref = 'S-1'")"
 
+# An event, a balance or a balance-history row names a licence of the
+# registry, whoever writes it: checked once per statement since 016 (the
+# foreign keys' query per row was half the cost of an import's inserts).
+# The SQLSTATE of a statement run as the superuser (who may also delete).
+sqlstate() { psql -X -At -q -v VERBOSITY=verbose -U "$PG_SUPERUSER" -d "$DB" -c "$1" 2>&1 |
+	sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p'; }
+expect_eq "unknown licence: an event refused (23503)" "23503" \
+	"$(sqlstate "INSERT INTO attestd.licence_events (licence, effective_date, kind, points, ref)
+		VALUES ('120575300042', '2026-01-02', 'retrait', -1, 'K-1'), ('999999999999', '2026-01-02', 'retrait', -1, 'K-2')")"
+expect_eq "unknown licence: nor the known one of the same statement" "0" \
+	"$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref = 'K-1'")"
+expect_eq "unknown licence: a balance refused (23503)" "23503" \
+	"$(sqlstate "INSERT INTO attestd.licence_balances (licence, balance, ceiling) VALUES ('999999999999', 12, 12)")"
+expect_eq "unknown licence: a balance renamed to one refused (23503)" "23503" \
+	"$(sqlstate "UPDATE attestd.licence_balances SET licence = '999999999999' WHERE licence = '120575300042'")"
+expect_eq "unknown licence: a history row refused (23503)" "23503" \
+	"$(sqlstate "INSERT INTO attestd.balance_history (licence, old_balance, new_balance, cause) VALUES ('999999999999', NULL, 12, 'test')")"
+expect_eq "known licence: a history row accepted" "" \
+	"$(sqlstate "INSERT INTO attestd.balance_history (licence, old_balance, new_balance, cause) VALUES ('120575300042', 7, 7, 'test')")"
+expect_eq "a licence with events: not deleted (23503)" "23503" \
+	"$(sqlstate "DELETE FROM attestd.licences WHERE licence = '210412300077'")"
+expect_eq "a licence with history: not renumbered (23503)" "23503" \
+	"$(sqlstate "UPDATE attestd.licences SET licence = '999999999999' WHERE licence = '120575300042'")"
+expect_eq "a licence nothing names: deleted" "" \
+	"$(sqlstate "INSERT INTO attestd.licences (licence, surname, given_names, birth_date, issued, status)
+		VALUES ('888888888888', 'X', 'Y', '1980-01-01', '2000-01-01', 'valid');
+		DELETE FROM attestd.licences WHERE licence = '888888888888'")"
+expect_eq "refused statements left nothing" "0|0|1" \
+	"$(sql "SELECT (SELECT count(*) FROM attestd.licence_events WHERE licence = '999999999999'),
+		(SELECT count(*) FROM attestd.licence_balances WHERE licence = '999999999999'),
+		(SELECT count(*) FROM attestd.licences WHERE licence = '210412300077')")"
+
 # A deadlock: another transaction holds the second licence, waits until the
 # import (which has locked the first) waits for it, then asks for the
 # first. PostgreSQL aborts the import, the first waiter; it runs again.
