@@ -141,9 +141,19 @@ licence,effective_date,kind,points,ref
 120575300042,2026-01-01,retrait,3,R-X
 120575300042,2026-01-01,bonus,1,B-X
 120575300042,2026-01-01,stage_credit,4,S-1
+1205753000421234,2026-01-01,retrait,-1,R-Y
+12057530004a,2026-01-01,retrait,-1,R-Z
 CSV
 run_attestd registry import events "$C/bad-events.csv"
 expect_eq "bad events: exit 1" 1 "$RC"
+# The format is checked without a regex, and only a well-formed number is
+# looked up in the registry: a malformed one gets one message, not two.
+expect_match "events: 16 characters are not a licence number" \
+	'record 5: licence: "1205753000421234" is not a licence number' "$ERR"
+expect_match "events: a lower-case letter is not in a licence number" \
+	'record 6: licence: "12057530004a" is not a licence number' "$ERR"
+expect_no_match "events: a malformed number is not also said to be unknown" \
+	'record [56]: licence: .* is not in the licence registry' "$ERR"
 expect_match "events: unknown licence" 'record 1: licence: "999999999999" is not in the licence registry' "$ERR"
 expect_match "events: retrait sign" 'record 2: points: "3" must be -1 to -12 for a retrait' "$ERR"
 expect_match "events: unknown kind" 'record 3: kind: "bonus" must be' "$ERR"
