@@ -141,14 +141,56 @@ licence,effective_date,kind,points,ref
 120575300042,2026-01-01,retrait,3,R-X
 120575300042,2026-01-01,bonus,1,B-X
 120575300042,2026-01-01,stage_credit,4,S-1
+1205753000421234,2026-01-01,retrait,-1,R-Y
+12057530004a,2026-01-01,retrait,-1,R-Z
 CSV
 run_attestd registry import events "$C/bad-events.csv"
 expect_eq "bad events: exit 1" 1 "$RC"
+# The format is checked without a regex, and only a well-formed number is
+# looked up in the registry: a malformed one gets one message, not two.
+expect_match "events: 16 characters are not a licence number" \
+	'record 5: licence: "1205753000421234" is not a licence number' "$ERR"
+expect_match "events: a lower-case letter is not in a licence number" \
+	'record 6: licence: "12057530004a" is not a licence number' "$ERR"
+expect_no_match "events: a malformed number is not also said to be unknown" \
+	'record [56]: licence: .* is not in the licence registry' "$ERR"
 expect_match "events: unknown licence" 'record 1: licence: "999999999999" is not in the licence registry' "$ERR"
 expect_match "events: retrait sign" 'record 2: points: "3" must be -1 to -12 for a retrait' "$ERR"
 expect_match "events: unknown kind" 'record 3: kind: "bonus" must be' "$ERR"
 expect_eq "bad events: the good record was not imported either" "0" \
 	"$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref = 'S-1'")"
+
+# An event, a balance or a balance-history row names a licence of the
+# registry, whoever writes it: checked once per statement since 016 (the
+# foreign keys' query per row was half the cost of an import's inserts).
+# The SQLSTATE of a statement run as the superuser (who may also delete).
+sqlstate() { psql -X -At -q -v VERBOSITY=verbose -U "$PG_SUPERUSER" -d "$DB" -c "$1" 2>&1 |
+	sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p'; }
+expect_eq "unknown licence: an event refused (23503)" "23503" \
+	"$(sqlstate "INSERT INTO attestd.licence_events (licence, effective_date, kind, points, ref)
+		VALUES ('120575300042', '2026-01-02', 'retrait', -1, 'K-1'), ('999999999999', '2026-01-02', 'retrait', -1, 'K-2')")"
+expect_eq "unknown licence: nor the known one of the same statement" "0" \
+	"$(sql "SELECT count(*) FROM attestd.licence_events WHERE ref = 'K-1'")"
+expect_eq "unknown licence: a balance refused (23503)" "23503" \
+	"$(sqlstate "INSERT INTO attestd.licence_balances (licence, balance, ceiling) VALUES ('999999999999', 12, 12)")"
+expect_eq "unknown licence: a balance renamed to one refused (23503)" "23503" \
+	"$(sqlstate "UPDATE attestd.licence_balances SET licence = '999999999999' WHERE licence = '120575300042'")"
+expect_eq "unknown licence: a history row refused (23503)" "23503" \
+	"$(sqlstate "INSERT INTO attestd.balance_history (licence, old_balance, new_balance, cause) VALUES ('999999999999', NULL, 12, 'test')")"
+expect_eq "known licence: a history row accepted" "" \
+	"$(sqlstate "INSERT INTO attestd.balance_history (licence, old_balance, new_balance, cause) VALUES ('120575300042', 7, 7, 'test')")"
+expect_eq "a licence with events: not deleted (23503)" "23503" \
+	"$(sqlstate "DELETE FROM attestd.licences WHERE licence = '210412300077'")"
+expect_eq "a licence with history: not renumbered (23503)" "23503" \
+	"$(sqlstate "UPDATE attestd.licences SET licence = '999999999999' WHERE licence = '120575300042'")"
+expect_eq "a licence nothing names: deleted" "" \
+	"$(sqlstate "INSERT INTO attestd.licences (licence, surname, given_names, birth_date, issued, status)
+		VALUES ('888888888888', 'X', 'Y', '1980-01-01', '2000-01-01', 'valid');
+		DELETE FROM attestd.licences WHERE licence = '888888888888'")"
+expect_eq "refused statements left nothing" "0|0|1" \
+	"$(sql "SELECT (SELECT count(*) FROM attestd.licence_events WHERE licence = '999999999999'),
+		(SELECT count(*) FROM attestd.licence_balances WHERE licence = '999999999999'),
+		(SELECT count(*) FROM attestd.licences WHERE licence = '210412300077')")"
 
 # A deadlock: another transaction holds the second licence, waits until the
 # import (which has locked the first) waits for it, then asks for the
