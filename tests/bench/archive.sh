@@ -167,7 +167,7 @@ receipt_cert = $W/pki/prefecture-ec.pem"
 		done
 		psql -X -q -d "$side" -c "ANALYZE attestd.licences, attestd.licence_events, attestd.centres" >/dev/null
 		if [ -n "$before" ]; then
-			ATTESTD=$before measure "$side" before
+			ATTESTD=$before MEASURING_BEFORE=1 measure "$side" before
 			# The same data, migrated by this attestd (its new migrations,
 			# their index builds and back-fills, timed), then measured again.
 			forget "$side"
@@ -208,6 +208,7 @@ receipt_cert = $W/pki/prefecture-ec.pem"
 		$1 ~ /^archive size/ { printf "   archive per year of data: %.0f MiB\n", ($4 - $2) / y }
 		$1 ~ /^archive: files/ { printf "   archived files per year: %.0f\n", ($4 - $2) / y }'
 	echo "   load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	[ ! -e "$W/failed" ] || { echo "archive.sh: a command of this attestd failed (FAILED in the table)" >&2; return 1; }
 	if [ "${BENCH_PURGE:-1}" != 0 ]; then purge_year; fi
 }
 
@@ -247,6 +248,7 @@ SQL
 # backend), which a loaded machine disturbs much less than the wall clock.
 pcpu() {
 	local n=$1; shift
+	runs_ok "$@" || return 0
 	local p0 p1 c
 	p0=$(pg_cpu_ticks "$W/pg")
 	c=$( (for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 || true; done; times) | tail -1)
@@ -258,9 +260,30 @@ pcpu() {
 		  printf "%.0f + %.0f", c, p }'
 }
 
+# runs_ok CMD...: run the command once; a figure is only a figure of a
+# command that worked. One that fails prints "n/a (exit N)" in place of
+# the figure when it is the attestd before a change (BENCH_BEFORE, which
+# may not have that command yet); otherwise "FAILED", and the benchmark
+# ends in failure once its table is printed.
+runs_ok() {
+	local rc=0
+	"$@" >/dev/null 2>"$W/cmd.err" || rc=$?
+	[ "$rc" = 0 ] && return 0
+	if [ "${MEASURING_BEFORE:-}" = 1 ]; then
+		echo "n/a (exit $rc)"
+		return 1
+	fi
+	echo "archive.sh: '$*' failed (exit $rc):" >&2
+	head -5 "$W/cmd.err" >&2
+	: > "$W/failed"
+	echo "FAILED (exit $rc)"
+	return 1
+}
+
 # p50 and p95 of N runs of a command, in ms.
 pctl() {
 	local n=$1; shift
+	runs_ok "$@" || return 0
 	for _ in $(seq "$n"); do
 		local s e
 		s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N)
