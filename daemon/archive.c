@@ -347,62 +347,105 @@ static long long mtime_of(int dirfd, const char *name)
 	return (long long)sb.st_mtim.tv_sec;
 }
 
-struct archive_walk {
-	void (*fn)(const char *sha256_hex, void *ctx);
-	void *ctx;
-	int rc;
-};
-
-static void archive_leaf_entry(const char *parent, const char *name, void *ctx)
+static int strcmp_ptr(const void *a, const void *b)
 {
-	(void)parent;
-	struct archive_walk *w = ctx;
-	if (sha256_hex_valid(name))
-		w->fn(name, w->ctx);
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A directory's names that are not dot-names, sorted by strcmp; NULL and
+ * *n 0 when it is gone.  Returns -1 when it cannot be read. */
+static int sorted_names(const char *path, char ***out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	size_t cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 32;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[(*n)++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*out, *n, sizeof(**out), strcmp_ptr);
+	return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* A name of the archive's top or middle level: two lower-case hex digits. */
+static bool hex_pair(const char *name)
+{
+	return strlen(name) == 2 && strspn(name, "0123456789abcdef") == 2;
 }
 
 int archive_list(const char *root, long long since,
-		 void (*fn)(const char *sha256_hex, void *ctx), void *ctx, size_t *dirs,
-		 size_t *read)
+		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx), void *ctx,
+		 size_t *dirs, size_t *read)
 {
-	struct archive_walk w = { .fn = fn, .ctx = ctx };
+	int rc = 0;
 	*dirs = *read = 0;
-	DIR *top = opendir(root);
-	if (top == NULL)
-		return errno == ENOENT ? 0 : -1;
-	struct dirent *e;
-	while ((e = readdir(top)) != NULL) {
-		if (e->d_name[0] == '.' || strlen(e->d_name) != 2)
+	char **tops = NULL;
+	size_t n_tops = 0;
+	if (sorted_names(root, &tops, &n_tops) != 0)
+		return -1;
+	for (size_t t = 0; t < n_tops; t++) {
+		if (!hex_pair(tops[t]))
 			continue;
-		char *mid = xasprintf("%s/%s", root, e->d_name);
-		DIR *d = opendir(mid);
-		if (d == NULL) {
-			if (errno != ENOENT && errno != ENOTDIR)
-				w.rc = -1;
-			free(mid);
-			continue;
-		}
-		struct dirent *f;
-		while ((f = readdir(d)) != NULL) {
-			if (f->d_name[0] == '.')
+		char *mid = xasprintf("%s/%s", root, tops[t]);
+		char **mids = NULL;
+		size_t n_mids = 0;
+		if (sorted_names(mid, &mids, &n_mids) != 0)
+			rc = -1;
+		DIR *md = n_mids ? opendir(mid) : NULL;
+		if (n_mids && md == NULL && errno != ENOENT)
+			rc = -1;
+		for (size_t m = 0; md != NULL && m < n_mids; m++) {
+			if (!hex_pair(mids[m]))
 				continue;
-			long long m = mtime_of(dirfd(d), f->d_name);
-			if (m < 0)
+			long long mt = mtime_of(dirfd(md), mids[m]);
+			if (mt < 0)
 				continue;
 			(*dirs)++;
-			if (m < since)
+			if (mt < since)
 				continue;
 			(*read)++;
-			char *leaf = xasprintf("%s/%s", mid, f->d_name);
-			if (list_dir(leaf, archive_leaf_entry, &w) != 0)
-				w.rc = -1;
+			char *leaf = xasprintf("%s/%s", mid, mids[m]);
+			char **files = NULL;
+			size_t n_files = 0;
+			if (sorted_names(leaf, &files, &n_files) != 0)
+				rc = -1;
+			for (size_t f = 0; f < n_files; f++) {
+				/* Skips temporary files of interrupted writes and
+				 * files renamed aside by the purge. */
+				if (!sha256_hex_valid(files[f]))
+					continue;
+				bool in_place = memcmp(files[f], tops[t], 2) == 0 &&
+						memcmp(files[f] + 2, mids[m], 2) == 0;
+				fn(files[f], in_place, ctx);
+			}
+			free_names(files, n_files);
 			free(leaf);
 		}
-		closedir(d);
+		if (md != NULL)
+			closedir(md);
+		free_names(mids, n_mids);
 		free(mid);
 	}
-	closedir(top);
-	return w.rc;
+	free_names(tops, n_tops);
+	return rc;
 }
 
 struct quarantine_walk {

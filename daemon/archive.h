@@ -103,16 +103,18 @@ enum reason archive_quarantine_remove(const char *quarantine, const char *dir, c
 
 /*
  * Calls fn for every file of the archive (its name, a SHA-256) in the
- * directories (ab/cd) changed since since (their mtime; 0: all), in no
- * particular order; temporary files of interrupted writes are skipped.
- * *dirs counts the directories looked at, *read those listed.  A file
- * added or removed changes its directory's mtime, so the files touched
- * since a clean state are found by a stat per directory, not a listing of
- * the whole archive.
+ * directories (ab/cd) changed since since (their mtime; 0: all), in byte
+ * (strcmp) order, so that a full comparison can merge it with the
+ * database's sorted hashes; temporary files of interrupted writes are
+ * skipped.  in_place is false for a file outside the directory its name
+ * gives (no look-up finds it there).  *dirs counts the directories looked
+ * at, *read those listed.  A file added or removed changes its directory's
+ * mtime, so the files touched since a clean state are found by a stat per
+ * directory, not a listing of the whole archive.
  */
 int archive_list(const char *root, long long since,
-		 void (*fn)(const char *sha256_hex, void *ctx), void *ctx, size_t *dirs,
-		 size_t *read);
+		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx), void *ctx,
+		 size_t *dirs, size_t *read);
 
 /* The same of the quarantine's directories (one per inbox directory): every
  * quarantined original (not its .reason) of a directory changed since

@@ -69,9 +69,21 @@ static void batch_add(struct batch *b, const char *name)
 		batch_flush(b);
 }
 
-static void collect_hash(const char *sha, void *ctx)
+/* A file no look-up finds: its name says ab/cd/, it is elsewhere. */
+static void misplaced(struct batch *b, const char *sha)
 {
-	batch_add(ctx, sha);
+	if (++*b->orphans <= RECONCILE_LOGGED_MAX)
+		log_error("action=reconcile orphan=archive id=%s detail=\"an archived file outside "
+			  "the directory its name gives (%.2s/%.2s/): move it there or find where it "
+			  "came from\"", sha, sha, sha + 2);
+}
+
+static void collect_hash(const char *sha, bool in_place, void *ctx)
+{
+	if (in_place)
+		batch_add(ctx, sha);
+	else
+		misplaced(ctx, sha);
 }
 
 static void collect_quarantined(const char *dir, const char *file, void *ctx)
@@ -96,6 +108,90 @@ static void archive_missing(struct missing *m, const char *sha)
 	    ++m->rep->archive_missing <= RECONCILE_LOGGED_MAX)
 		log_error("action=reconcile missing=archive id=%s detail=\"recorded but not in the "
 			  "archive: restore it from backup\"", sha);
+}
+
+/*
+ * A full comparison (no clean one recorded: the first start, or the mark
+ * forgotten on purpose): the archive's listing and the database's hashes,
+ * both in byte order, merged, rather than two million look-ups by name and
+ * a stat a hash (three years: 29 s).  What one side lacks is only a
+ * candidate, checked again the usual way: a name the cursor's snapshot did
+ * not know goes to the batch (another instance may have committed it
+ * since), a hash the listing lacked is stat'ed (it may have come since).
+ */
+struct merge {
+	struct store_hashes *db;
+	struct batch *orphans;		/* names the database may not know */
+	struct missing *missing;
+	char next[65];			/* its next distinct hash, "" after the last */
+	bool next_must;			/* an accepted row among those of next */
+	char ahead[65];			/* the row read past next's run, "" at the end */
+	bool ahead_must;
+	size_t rows;
+	enum store_status status;
+	char *err;
+};
+
+/* One row of the cursor into ahead. */
+static void merge_read(struct merge *m)
+{
+	const char *h = NULL;
+	bool must = false;
+	do {
+		if (m->status == STORE_OK)
+			m->status = store_hashes_next(m->db, &h, &must, &m->err);
+		if (m->status != STORE_OK || h == NULL) {
+			m->ahead[0] = '\0';
+			return;
+		}
+		m->rows++;
+		/* Not a hash (a scan's is not checked by the schema): no file of
+		 * the archive can bear that name. */
+	} while (strlen(h) != 64 || strspn(h, "0123456789abcdef") != 64);
+	if (m->next[0] && strcmp(h, m->next) < 0) {
+		/* Byte order is the merge's premise: never guess past it. */
+		m->status = STORE_ERROR;
+		m->err = xasprintf("the database's hashes came out of byte order at %.70s", h);
+		m->ahead[0] = '\0';
+		return;
+	}
+	memcpy(m->ahead, h, 65);
+	m->ahead_must = must;
+}
+
+/* The next distinct hash, its rows' "must" or'ed. */
+static void merge_advance(struct merge *m)
+{
+	memcpy(m->next, m->ahead, sizeof(m->next));
+	m->next_must = m->ahead_must;
+	if (!m->next[0])
+		return;
+	for (;;) {
+		merge_read(m);
+		if (strcmp(m->ahead, m->next) != 0)
+			break;
+		m->next_must |= m->ahead_must;
+	}
+}
+
+static void archive_missing(struct missing *m, const char *sha);
+
+static void merge_file(const char *sha, bool in_place, void *ctx)
+{
+	struct merge *m = ctx;
+	if (!in_place) {
+		misplaced(m->orphans, sha);
+		return;
+	}
+	while (m->next[0] && strcmp(m->next, sha) < 0) {
+		if (m->next_must)
+			archive_missing(m->missing, m->next);
+		merge_advance(m);
+	}
+	if (m->next[0] && strcmp(m->next, sha) == 0)
+		merge_advance(m);
+	else if (m->status == STORE_OK)
+		batch_add(m->orphans, sha);
 }
 
 /* The files one recorded submission must have. */
@@ -142,11 +238,30 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 	}
 	long long since = mark > RECONCILE_SLACK ? mark - RECONCILE_SLACK : 0;
 
-	/* Files no row knows, in the directories changed since. */
+	/* Files no row knows, in the directories changed since (all of them
+	 * and every accepted row's files, merged, in a full comparison). */
 	struct batch b = { .cfg = cfg, .st = st, .orphans = &rep->archive_orphans };
-	size_t dirs = 0, dirs_read = 0;
-	if (archive_list(cfg->archive, since, collect_hash, &b, &dirs, &dirs_read) != 0)
+	struct missing m = { .cfg = cfg, .rep = rep };
+	size_t dirs = 0, dirs_read = 0, rows = 0;
+	bool full = since == 0;
+	if (full) {
+		struct merge mg = { .orphans = &b, .missing = &m };
+		mg.status = store_hashes_open(st, &mg.db, &mg.err);
+		merge_read(&mg);
+		merge_advance(&mg);
+		if (mg.status == STORE_OK &&
+		    archive_list(cfg->archive, 0, merge_file, &mg, &dirs, &dirs_read) != 0)
+			r = REASON_IO_ERROR;
+		for (; r == REASON_OK && mg.next[0]; merge_advance(&mg))
+			if (mg.next_must)
+				archive_missing(&m, mg.next);
+		store_hashes_close(mg.db);
+		rows = mg.rows;
+		b.status = mg.status;
+		b.err = mg.err;
+	} else if (archive_list(cfg->archive, since, collect_hash, &b, &dirs, &dirs_read) != 0) {
 		r = REASON_IO_ERROR;
+	}
 	batch_flush(&b);
 	struct batch q = { .cfg = cfg, .st = st, .quarantine = true,
 			   .orphans = &rep->quarantine_orphans };
@@ -159,13 +274,13 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 	if (b.err && q.err)
 		free(q.err);
 
-	/* Rows whose files are not there, among those processed since. */
-	struct missing m = { .cfg = cfg, .rep = rep };
+	/* Rows whose files are not there, among those processed since (the
+	 * rejected only in a full comparison: the merge saw every accepted). */
 	long long after = 0;
-	size_t rows = 0, page = 0;
+	size_t page = 0;
 	while (r == REASON_OK && s == STORE_OK) {
-		s = store_recorded_since(st, since, &after, RECONCILE_PAGE, check_recorded, &m,
-					 &page, &err);
+		s = store_recorded_since(st, since, full, &after, RECONCILE_PAGE, check_recorded,
+					 &m, &page, &err);
 		rows += page;
 		if (page < RECONCILE_PAGE)
 			break;

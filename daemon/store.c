@@ -960,6 +960,83 @@ enum store_status store_claims_rejected(struct store *st, const char *const *nam
 		" FROM unnest($1::text[]) WITH ORDINALITY x(c, o) ORDER BY x.o", names, n, known, err);
 }
 
+#define STORE_HASHES_PAGE "5000"
+
+struct store_hashes {
+	struct store *st;
+	PGresult *page;
+	int row, rows;
+	bool done;
+};
+
+enum store_status store_hashes_open(struct store *st, struct store_hashes **out, char **err)
+{
+	*out = NULL;
+	/* A sort of every hash (the scans' index is a hash index: no order to
+	 * read), in byte order: the archive's listing is sorted by strcmp, and
+	 * "C" compares bytes rather than calling strcoll per pair. */
+	PGresult *res = PQexec(st->conn,
+		"BEGIN READ ONLY;"
+		" DECLARE reconcile_hashes NO SCROLL CURSOR FOR"
+		" SELECT h, m FROM ("
+		"  SELECT s.sha256 AS h, s.processed_at < now() - interval '10 minutes' AS m"
+		"  FROM attestd.submissions s WHERE s.status = 'accepted' AND s.sha256 IS NOT NULL"
+		"  UNION ALL SELECT p.id_sha256, s.status = 'accepted'"
+		"  AND s.processed_at < now() - interval '10 minutes'"
+		"  FROM attestd.signin_participants p JOIN attestd.submissions s ON s.id = p.submission_id"
+		" ) x ORDER BY h COLLATE \"C\"");
+	enum store_status rc = store_result_status(st, res, err);
+	PQclear(res);
+	if (rc != STORE_OK) {
+		PQclear(PQexec(st->conn, "ROLLBACK"));
+		return rc;
+	}
+	struct store_hashes *h = xcalloc(1, sizeof(*h));
+	h->st = st;
+	*out = h;
+	return STORE_OK;
+}
+
+enum store_status store_hashes_next(struct store_hashes *h, const char **sha256, bool *must,
+				    char **err)
+{
+	*sha256 = NULL;
+	*must = false;
+	if (h->row == h->rows) {
+		PQclear(h->page);
+		h->page = NULL;
+		h->row = h->rows = 0;
+		if (h->done)
+			return STORE_OK;
+		h->page = PQexec(h->st->conn, "FETCH " STORE_HASHES_PAGE " FROM reconcile_hashes");
+		enum store_status rc = store_result_status(h->st, h->page, err);
+		if (rc != STORE_OK) {
+			PQclear(h->page);
+			h->page = NULL;
+			h->done = true;
+			return rc;
+		}
+		h->rows = PQntuples(h->page);
+		h->done = h->rows < atoi(STORE_HASHES_PAGE);
+		if (h->rows == 0)
+			return STORE_OK;
+	}
+	*sha256 = PQgetvalue(h->page, h->row, 0);
+	*must = PQgetvalue(h->page, h->row, 1)[0] == 't';
+	h->row++;
+	return STORE_OK;
+}
+
+void store_hashes_close(struct store_hashes *h)
+{
+	if (h == NULL)
+		return;
+	PQclear(h->page);
+	/* Read only: ending it undoes nothing. */
+	PQclear(PQexec(h->st->conn, "ROLLBACK"));
+	free(h);
+}
+
 enum store_status store_reconcile_mark(struct store *st, long long *clean_at, char **err)
 {
 	PGresult *res = PQexec(st->conn, "SELECT clean_at FROM attestd.reconcile_mark");
@@ -982,16 +1059,16 @@ enum store_status store_reconcile_mark_set(struct store *st, long long clean_at,
 	return rc;
 }
 
-enum store_status store_recorded_since(struct store *st, long long since, long long *after,
-				       size_t limit, void (*fn)(const struct store_recorded *r,
-								void *ctx),
+enum store_status store_recorded_since(struct store *st, long long since, bool rejected_only,
+				       long long *after, size_t limit,
+				       void (*fn)(const struct store_recorded *r, void *ctx),
 				       void *ctx, size_t *rows, char **err)
 {
 	char since_s[32], after_s[32], limit_s[32];
 	snprintf(since_s, sizeof(since_s), "%lld", since);
 	snprintf(after_s, sizeof(after_s), "%lld", *after);
 	snprintf(limit_s, sizeof(limit_s), "%zu", limit);
-	const char *v[] = { since_s, after_s, limit_s };
+	const char *v[] = { since_s, after_s, limit_s, rejected_only ? "t" : "f" };
 	/* submissions (processed_at) bounds the window (011); id pages it. */
 	PGresult *res = PQexecParams(st->conn,
 		"SELECT s.id, s.status = 'accepted', coalesce(s.sha256, ''), s.inbox_dir, s.claim_id,"
@@ -1001,7 +1078,8 @@ enum store_status store_recorded_since(struct store *st, long long since, long l
 		" WHERE s.processed_at >= to_timestamp($1::bigint)"
 		" AND s.processed_at < now() - interval '10 minutes'"
 		" AND s.status IN ('accepted', 'rejected') AND s.id > $2::bigint"
-		" ORDER BY s.id LIMIT $3::int", 3, NULL, v, NULL, NULL, 0);
+		" AND (NOT $4::bool OR s.status = 'rejected')"
+		" ORDER BY s.id LIMIT $3::int", 4, NULL, v, NULL, NULL, 0);
 	enum store_status rc = store_result_status(st, res, err);
 	*rows = 0;
 	if (rc == STORE_OK) {

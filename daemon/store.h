@@ -89,6 +89,23 @@ enum store_status store_hashes_known(struct store *st, const char *const *names,
 enum store_status store_claims_rejected(struct store *st, const char *const *names, size_t n,
 					bool *known, char **err);
 
+/*
+ * A full comparison's side of the database (no clean comparison recorded):
+ * every hash the archive may hold (an accepted original, an identity scan)
+ * in byte order, each with whether it must hold it (its submission accepted
+ * more than 10 minutes ago, as store_recorded_since), so that reconcile
+ * merges it with the archive's sorted listing instead of a look-up a name
+ * and a stat a row.  Read through a cursor a page at a time: memory stays
+ * flat.  A hash comes once a row (a scan two sheets share comes twice).
+ * The cursor's transaction is the connection's until store_hashes_close.
+ */
+struct store_hashes;
+enum store_status store_hashes_open(struct store *st, struct store_hashes **out, char **err);
+/* The next hash (*sha256 NULL after the last), borrowed until the next call. */
+enum store_status store_hashes_next(struct store_hashes *h, const char **sha256, bool *must,
+				    char **err);
+void store_hashes_close(struct store_hashes *h);
+
 /* The last clean reconcile (seconds since the epoch, 0: none), and its
  * record. */
 enum store_status store_reconcile_mark(struct store *st, long long *clean_at, char **err);
@@ -103,13 +120,14 @@ struct store_recorded {
 	const char *inbox_dir, *claim_id, *file_name;
 	const char *scans;		/* identity scans' hashes, comma-separated */
 };
-/* The accepted and rejected submissions processed since since (seconds
- * since the epoch) and more than 10 minutes ago (another instance may still
- * be archiving newer ones), of id above *after, at most limit of them, in
- * id order, into fn; *after becomes the last id, *rows their count. */
-enum store_status store_recorded_since(struct store *st, long long since, long long *after,
-				       size_t limit, void (*fn)(const struct store_recorded *r,
-								void *ctx),
+/* The accepted and rejected submissions (only the rejected when
+ * rejected_only) processed since since (seconds since the epoch) and more
+ * than 10 minutes ago (another instance may still be archiving newer ones),
+ * of id above *after, at most limit of them, in id order, into fn; *after
+ * becomes the last id, *rows their count. */
+enum store_status store_recorded_since(struct store *st, long long since, bool rejected_only,
+				       long long *after, size_t limit,
+				       void (*fn)(const struct store_recorded *r, void *ctx),
 				       void *ctx, size_t *rows, char **err);
 
 /* The counts `attestd status` shows. */

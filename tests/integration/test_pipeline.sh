@@ -125,4 +125,39 @@ run_once
 dirs=$(printf '%s\n' "$ERR" | sed -n 's/.*action=reconcile outcome=ok since=0 dirs=\([0-9]*\) dirs_read=\([0-9]*\) .*/\1 \2/p')
 expect_match "without a mark: every directory and row compared" '^([1-9][0-9]*) \1$' "$dirs"
 
+# Without a mark the comparison is a merge of the archive's sorted listing
+# with the database's sorted hashes: it finds what the look-ups find (a
+# stray file, a recorded file gone, a quarantined file of no submission),
+# and a file outside the directory its name gives, which no look-up finds.
+printf 'stray' > "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
+mv "$WORK/archive/${sha:0:2}/${sha:2:2}/$sha" "$WORK/moved-away"
+echo x > "$WORK/quarantine/$APPROVAL/00000000001.000000001-deadbeef.x.xml"
+known=$(sql "SELECT id_sha256 FROM attestd.signin_participants ORDER BY id_sha256 LIMIT 1")
+wrong=$([ "${known:0:2}" = ff ] && echo 00 || echo ff)
+mkdir -p "$WORK/archive/$wrong/${known:2:2}"
+cp "$WORK/archive/${known:0:2}/${known:2:2}/$known" "$WORK/archive/$wrong/${known:2:2}/$known"
+sql "DELETE FROM attestd.reconcile_mark" >/dev/null
+run_once
+expect_match "full: orphan archive file reported" "action=reconcile orphan=archive id=$fake" "$ERR"
+expect_match "full: missing archive file reported" "action=reconcile missing=archive id=$sha" "$ERR"
+expect_match "full: orphan quarantine file reported" 'action=reconcile orphan=quarantine id=00000000001.000000001-deadbeef' "$ERR"
+expect_match "full: a file outside its directory reported" \
+	"action=reconcile orphan=archive id=$known detail=\"an archived file outside the directory its name gives \\(${known:0:2}/${known:2:2}/\\)" "$ERR"
+expect_match "full: alarm summary" 'outcome=alarm archive_orphans=2 archive_missing=1 quarantine_orphans=1 quarantine_missing=0' "$ERR"
+expect_eq "full: nothing deleted" "yes yes yes" \
+	"$(test -f "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake" && echo yes) $(test -f "$WORK/quarantine/$APPROVAL/00000000001.000000001-deadbeef.x.xml" && echo yes) $(test -f "$WORK/archive/$wrong/${known:2:2}/$known" && echo yes)"
+# The same by the look-ups of an ordinary start (the mark is set by hand:
+# an alarm leaves none): the misplaced file too.
+sql "INSERT INTO attestd.reconcile_mark (clean_at) VALUES (extract(epoch FROM now())::bigint - 7200)" >/dev/null
+run_once
+expect_match "since a mark: a file outside its directory reported" \
+	"action=reconcile orphan=archive id=$known detail=\"an archived file outside" "$ERR"
+expect_match "since a mark: the same alarm" 'outcome=alarm archive_orphans=2 archive_missing=1 quarantine_orphans=1 quarantine_missing=0' "$ERR"
+rm "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake" "$WORK/archive/$wrong/${known:2:2}/$known" \
+	"$WORK/quarantine/$APPROVAL/00000000001.000000001-deadbeef.x.xml"
+mv "$WORK/moved-away" "$WORK/archive/${sha:0:2}/${sha:2:2}/$sha"
+sql "DELETE FROM attestd.reconcile_mark" >/dev/null
+run_once
+expect_match "full, mended: clean, every hash row merged" 'action=reconcile outcome=ok since=0 dirs=[0-9]+ dirs_read=[0-9]+ rows=[1-9]' "$ERR"
+
 finish

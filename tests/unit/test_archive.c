@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "archive.h"
@@ -352,5 +353,69 @@ Test(archive, quarantine_remove_takes_the_reason_too, .init = setup, .fini = tea
 	free(f);
 	free(r);
 	free(other);
+	free(dir);
+}
+
+struct listed {
+	char names[64][65];
+	bool in_place[64];
+	size_t n;
+};
+
+static void list_into(const char *sha256_hex, bool in_place, void *ctx)
+{
+	struct listed *l = ctx;
+	cr_assert_lt(l->n, 64);
+	snprintf(l->names[l->n], sizeof(l->names[l->n]), "%s", sha256_hex);
+	l->in_place[l->n++] = in_place;
+}
+
+/* The full comparison merges this listing with the database's sorted
+ * hashes: it must come in strcmp order whatever the directories' order on
+ * disk, skip what is not an archived file, and tell a file outside the
+ * directory its name gives (which archive_has does not find). */
+Test(archive, list_is_sorted_and_tells_misplaced_files, .init = setup, .fini = teardown)
+{
+	char hex[40][65];
+	for (int i = 0; i < 40; i++) {
+		char text[16];
+		int len = snprintf(text, sizeof(text), "blob %d", i);
+		archive_sha256_hex(text, (size_t)len, hex[i]);
+		cr_assert_eq(archive_put(root, hex[i], text, (size_t)len), REASON_OK);
+	}
+	/* A copy of hex[0] where its name does not lead, a temporary file of
+	 * an interrupted write, a purge's set-aside file, a stray name. */
+	char wrong[3] = { hex[0][0] == 'f' ? '0' : 'f', hex[0][1], '\0' };
+	char *dir = xasprintf("%s/%s/%.2s", root, wrong, hex[0] + 2);
+	char *cmd = xasprintf("mkdir -p '%s' && cp '%s/%.2s/%.2s/%s' '%s/' && touch '%s/.tmp.x'"
+			      " '%s/.%s.purge' '%s/README'", dir, root, hex[0], hex[0] + 2, hex[0],
+			      dir, dir, dir, hex[1], dir);
+	cr_assert_eq(system(cmd), 0);
+	struct listed l = { .n = 0 };
+	size_t dirs = 0, read = 0;
+	cr_assert_eq(archive_list(root, 0, list_into, &l, &dirs, &read), 0);
+	cr_expect_eq(l.n, 41);
+	cr_expect_eq(dirs, read);
+	/* The misplaced copy comes where its directory is; the others in
+	 * order (the merge sets it aside before comparing). */
+	size_t misplaced = 0;
+	const char *last = "";
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.in_place[i]) {
+			misplaced++;
+			cr_expect_str_eq(l.names[i], hex[0]);
+			continue;
+		}
+		cr_expect_lt(strcmp(last, l.names[i]), 0, "%s after %s", l.names[i], last);
+		last = l.names[i];
+	}
+	cr_expect_eq(misplaced, 1);
+	/* Only the directories changed since: none in the future. */
+	l.n = 0;
+	cr_assert_eq(archive_list(root, (long long)time(NULL) + 3600, list_into, &l, &dirs, &read), 0);
+	cr_expect_eq(l.n, 0);
+	cr_expect_eq(read, 0);
+	cr_expect_gt(dirs, 0);
+	free(cmd);
 	free(dir);
 }
