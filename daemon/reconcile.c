@@ -174,8 +174,6 @@ static void merge_advance(struct merge *m)
 	}
 }
 
-static void archive_missing(struct missing *m, const char *sha);
-
 static void merge_file(const char *sha, bool in_place, void *ctx)
 {
 	struct merge *m = ctx;
@@ -257,8 +255,12 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 				archive_missing(&m, mg.next);
 		store_hashes_close(mg.db);
 		rows = mg.rows;
-		b.status = mg.status;
-		b.err = mg.err;
+		if (mg.status != STORE_OK && b.status == STORE_OK) {
+			b.status = mg.status;
+			b.err = mg.err;
+		} else {
+			free(mg.err);
+		}
 	} else if (archive_list(cfg->archive, since, collect_hash, &b, &dirs, &dirs_read) != 0) {
 		r = REASON_IO_ERROR;
 	}
