@@ -448,44 +448,6 @@ int archive_list(const char *root, long long since,
 	return rc;
 }
 
-int archive_changed_share(const char *root, long long since, size_t sample, size_t *looked,
-			  size_t *changed)
-{
-	int rc = 0;
-	*looked = *changed = 0;
-	char **tops = NULL;
-	size_t n_tops = 0;
-	if (sorted_names(root, &tops, &n_tops) != 0)
-		return -1;
-	for (size_t t = 0; t < n_tops && *looked < sample; t++) {
-		if (!hex_pair(tops[t]))
-			continue;
-		char *mid = xasprintf("%s/%s", root, tops[t]);
-		DIR *md = opendir(mid);
-		if (md == NULL) {
-			if (errno != ENOENT && errno != ENOTDIR)
-				rc = -1;
-			free(mid);
-			continue;
-		}
-		struct dirent *e;
-		while (*looked < sample && (e = readdir(md)) != NULL) {
-			if (!hex_pair(e->d_name))
-				continue;
-			long long mt = mtime_of(dirfd(md), e->d_name);
-			if (mt < 0)
-				continue;
-			(*looked)++;
-			if (mt >= since)
-				(*changed)++;
-		}
-		closedir(md);
-		free(mid);
-	}
-	free_names(tops, n_tops);
-	return rc;
-}
-
 struct quarantine_walk {
 	void (*fn)(const char *dir, const char *file, void *ctx);
 	void *ctx;

@@ -116,13 +116,6 @@ int archive_list(const char *root, long long since,
 		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx), void *ctx,
 		 size_t *dirs, size_t *read);
 
-/* Of the first sample directories (ab/cd) in the top level's order,
- * *looked were looked at and *changed changed since since: a stat each,
- * no listing.  Files are spread over the directories by their hash, so
- * the share says how much of the archive a comparison since would read. */
-int archive_changed_share(const char *root, long long since, size_t sample, size_t *looked,
-			  size_t *changed);
-
 /* The same of the quarantine's directories (one per inbox directory): every
  * quarantined original (not its .reason) of a directory changed since
  * since: the inbox directory and the file's name there (<claim id>.<name>). */

@@ -23,14 +23,6 @@
  * its files (store_recorded_since) on top. */
 #define RECONCILE_SLACK (15 * 60)
 #define RECONCILE_PAGE 500
-/* A comparison since the mark looks names up one by one: cheaper than the
- * full merge while few directories changed, dearer when most did (after
- * a purge, which removes files all over the archive: three years, the
- * look-ups of every name 29 s, the merge 8 s).  More than a quarter of
- * the first 1,024 directories changed: compare everything.  Below 256
- * directories the archive is too small for it to matter. */
-#define RECONCILE_SAMPLE 1024
-#define RECONCILE_SAMPLE_MIN 256
 
 /* A batch of names waiting for the database's answer. */
 struct batch {
@@ -243,16 +235,6 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		return store_fault_is_environment(s) ? REASON_DB_UNAVAILABLE : REASON_INTERNAL_ERROR;
 	}
 	long long since = mark > RECONCILE_SLACK ? mark - RECONCILE_SLACK : 0;
-	const char *full_why = since == 0 ? "first" : "no";
-	if (since > 0) {
-		size_t looked = 0, changed = 0;
-		if (archive_changed_share(cfg->archive, since, RECONCILE_SAMPLE, &looked,
-					  &changed) == 0 &&
-		    looked >= RECONCILE_SAMPLE_MIN && changed * 4 > looked) {
-			since = 0;
-			full_why = "most-changed";
-		}
-	}
 
 	/* Files no row knows, in the directories changed since (all of them
 	 * and every accepted row's files, merged, in a full comparison). */
@@ -329,8 +311,8 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 			r = REASON_DB_UNAVAILABLE;
 			goto out;
 		}
-		log_info("action=reconcile outcome=ok since=%lld dirs=%zu dirs_read=%zu rows=%zu "
-			 "full=%s", since, dirs, dirs_read, rows, full_why);
+		log_info("action=reconcile outcome=ok since=%lld dirs=%zu dirs_read=%zu rows=%zu",
+			 since, dirs, dirs_read, rows);
 	}
 out:
 	free(err);

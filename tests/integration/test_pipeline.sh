@@ -160,24 +160,4 @@ sql "DELETE FROM attestd.reconcile_mark" >/dev/null
 run_once
 expect_match "full, mended: clean, every hash row merged" 'action=reconcile outcome=ok since=0 dirs=[0-9]+ dirs_read=[0-9]+ rows=[1-9]' "$ERR"
 
-# After a purge, files were removed all over the archive: most directories
-# changed since the mark, and looking each of their names up would cost
-# more than the full merge, which the start then does (above 256
-# directories; the test's archive gets 640 more, empty).
-mkdir -p "$WORK"/archive/{0,1}{0,1,2,3,4,5,6,7,8,9,a,b,c,d,e,f}/{0,1,2,3,4,5,6,7,8,9}{0,1}
-touch -d '2 hours ago' "$WORK"/archive/*/* "$WORK"/quarantine/*
-sql "UPDATE attestd.reconcile_mark SET clean_at = extract(epoch FROM now())::bigint - 60" >/dev/null
-run_once
-expect_match "most directories unchanged: only the changed ones read" \
-	'action=reconcile outcome=ok since=[1-9][0-9]* dirs=[0-9]+ dirs_read=0 rows=0 full=no' "$ERR"
-touch "$WORK"/archive/1*/*
-printf 'stray' > "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
-run_once
-expect_match "most changed: a stray file reported" "action=reconcile orphan=archive id=$fake" "$ERR"
-expect_match "most changed: one alarm" 'outcome=alarm archive_orphans=1 archive_missing=0 quarantine_orphans=0' "$ERR"
-rm "$WORK/archive/${fake:0:2}/${fake:2:2}/$fake"
-run_once
-expect_match "most changed: everything merged, and said why" \
-	'action=reconcile outcome=ok since=0 dirs=([0-9]+) dirs_read=\1 rows=[1-9][0-9]* full=most-changed' "$ERR"
-
 finish

@@ -419,21 +419,3 @@ Test(archive, list_is_sorted_and_tells_misplaced_files, .init = setup, .fini = t
 	free(cmd);
 	free(dir);
 }
-
-/* The share of directories changed since a time, by a stat each, over the
- * first sample of them only. */
-Test(archive, changed_share_counts_the_first_directories, .init = setup, .fini = teardown)
-{
-	char *cmd = xasprintf("cd '%s' && mkdir -p 0a/00 0a/01 0b/00 0b/01 0c/00 zz/00 &&"
-			      " touch -d '2 hours ago' 0a/00 0a/01 0b/00", root);
-	cr_assert_eq(system(cmd), 0);
-	long long since = (long long)time(NULL) - 3600;
-	size_t looked = 0, changed = 0;
-	cr_assert_eq(archive_changed_share(root, since, 100, &looked, &changed), 0);
-	cr_expect_eq(looked, 5, "zz/ is not an archive directory");
-	cr_expect_eq(changed, 2);
-	cr_assert_eq(archive_changed_share(root, since, 2, &looked, &changed), 0);
-	cr_expect_eq(looked, 2, "the sample bounds the stats");
-	cr_expect_eq(changed, 0, "0a/ comes first and is unchanged");
-	free(cmd);
-}
