@@ -960,7 +960,9 @@ enum store_status store_claims_rejected(struct store *st, const char *const *nam
 		" FROM unnest($1::text[]) WITH ORDINALITY x(c, o) ORDER BY x.o", names, n, known, err);
 }
 
-#define STORE_HASHES_PAGE "5000"
+#define STORE_HASHES_PAGE 5000
+#define STORE_STR(x) STORE_STR_(x)
+#define STORE_STR_(x) #x
 
 struct store_hashes {
 	struct store *st;
@@ -1008,7 +1010,7 @@ enum store_status store_hashes_next(struct store_hashes *h, const char **sha256,
 		h->row = h->rows = 0;
 		if (h->done)
 			return STORE_OK;
-		h->page = PQexec(h->st->conn, "FETCH " STORE_HASHES_PAGE " FROM reconcile_hashes");
+		h->page = PQexec(h->st->conn, "FETCH " STORE_STR(STORE_HASHES_PAGE) " FROM reconcile_hashes");
 		enum store_status rc = store_result_status(h->st, h->page, err);
 		if (rc != STORE_OK) {
 			PQclear(h->page);
@@ -1017,7 +1019,7 @@ enum store_status store_hashes_next(struct store_hashes *h, const char **sha256,
 			return rc;
 		}
 		h->rows = PQntuples(h->page);
-		h->done = h->rows < atoi(STORE_HASHES_PAGE);
+		h->done = h->rows < STORE_HASHES_PAGE;
 		if (h->rows == 0)
 			return STORE_OK;
 	}
