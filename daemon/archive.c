@@ -392,15 +392,18 @@ static bool hex_pair(const char *name)
 }
 
 int archive_list(const char *root, long long since,
-		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx), void *ctx,
+		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx),
+		 void (*tick)(size_t done, size_t total, void *ctx), void *ctx,
 		 size_t *dirs, size_t *read)
 {
 	int rc = 0;
 	*dirs = *read = 0;
 	char **tops = NULL;
-	size_t n_tops = 0;
+	size_t n_tops = 0, n_hex = 0, done = 0;
 	if (sorted_names(root, &tops, &n_tops) != 0)
 		return -1;
+	for (size_t t = 0; t < n_tops; t++)
+		n_hex += hex_pair(tops[t]);
 	for (size_t t = 0; t < n_tops; t++) {
 		if (!hex_pair(tops[t]))
 			continue;
@@ -443,6 +446,8 @@ int archive_list(const char *root, long long since,
 			closedir(md);
 		free_names(mids, n_mids);
 		free(mid);
+		if (tick != NULL)
+			tick(++done, n_hex, ctx);
 	}
 	free_names(tops, n_tops);
 	return rc;

@@ -110,10 +110,14 @@ enum reason archive_quarantine_remove(const char *quarantine, const char *dir, c
  * gives (no look-up finds it there).  *dirs counts the directories looked
  * at, *read those listed.  A file added or removed changes its directory's
  * mtime, so the files touched since a clean state are found by a stat per
- * directory, not a listing of the whole archive.
+ * directory, not a listing of the whole archive.  tick, when not NULL, is
+ * called after each of the root's directories (ab/) with how many are done
+ * of how many: a whole archive on a slow disk is minutes of listing, and a
+ * watchdog wants to hear from it.
  */
 int archive_list(const char *root, long long since,
-		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx), void *ctx,
+		 void (*fn)(const char *sha256_hex, bool in_place, void *ctx),
+		 void (*tick)(size_t done, size_t total, void *ctx), void *ctx,
 		 size_t *dirs, size_t *read);
 
 /* The same of the quarantine's directories (one per inbox directory): every

@@ -7,6 +7,7 @@
  * size; the cost follows the work done since, not three years of archive.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,10 +25,31 @@
 #define RECONCILE_SLACK (15 * 60)
 #define RECONCILE_PAGE 500
 
+static void alive_say(const struct reconcile_alive *alive, const char *where)
+{
+	if (alive != NULL && alive->fn != NULL)
+		alive->fn(where, alive->ctx);
+}
+
+static void alive_dirs(const struct reconcile_alive *alive, size_t done, size_t total)
+{
+	char where[64];
+	snprintf(where, sizeof(where), "%zu of %zu archive directories", done, total);
+	alive_say(alive, where);
+}
+
+static void alive_rows(const struct reconcile_alive *alive, size_t rows)
+{
+	char where[64];
+	snprintf(where, sizeof(where), "%zu rows checked", rows);
+	alive_say(alive, where);
+}
+
 /* A batch of names waiting for the database's answer. */
 struct batch {
 	const struct config *cfg;
 	struct store *st;
+	const struct reconcile_alive *alive;
 	bool quarantine;		/* claim ids, else hashes */
 	char *names[STORE_RECONCILE_BATCH];
 	size_t n;
@@ -84,6 +106,12 @@ static void collect_hash(const char *sha, bool in_place, void *ctx)
 		batch_add(ctx, sha);
 	else
 		misplaced(ctx, sha);
+}
+
+static void batch_tick(size_t done, size_t total, void *ctx)
+{
+	struct batch *b = ctx;
+	alive_dirs(b->alive, done, total);
 }
 
 static void collect_quarantined(const char *dir, const char *file, void *ctx)
@@ -192,6 +220,12 @@ static void merge_file(const char *sha, bool in_place, void *ctx)
 		batch_add(m->orphans, sha);
 }
 
+static void merge_tick(size_t done, size_t total, void *ctx)
+{
+	struct merge *m = ctx;
+	alive_dirs(m->orphans->alive, done, total);
+}
+
 /* The files one recorded submission must have. */
 static void check_recorded(const struct store_recorded *r, void *ctx)
 {
@@ -221,7 +255,7 @@ static void check_recorded(const struct store_recorded *r, void *ctx)
 }
 
 enum reason reconcile_run(const struct config *cfg, struct store *st,
-			  struct reconcile_report *rep)
+			  const struct reconcile_alive *alive, struct reconcile_report *rep)
 {
 	enum reason r = REASON_OK;
 	char *err = NULL;
@@ -238,7 +272,7 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 
 	/* Files no row knows, in the directories changed since (all of them
 	 * and every accepted row's files, merged, in a full comparison). */
-	struct batch b = { .cfg = cfg, .st = st, .orphans = &rep->archive_orphans };
+	struct batch b = { .cfg = cfg, .st = st, .alive = alive, .orphans = &rep->archive_orphans };
 	struct missing m = { .cfg = cfg, .rep = rep };
 	size_t dirs = 0, dirs_read = 0, rows = 0;
 	bool full = since == 0;
@@ -248,11 +282,15 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		merge_read(&mg);
 		merge_advance(&mg);
 		if (mg.status == STORE_OK &&
-		    archive_list(cfg->archive, 0, merge_file, &mg, &dirs, &dirs_read) != 0)
+		    archive_list(cfg->archive, 0, merge_file, merge_tick, &mg, &dirs, &dirs_read) != 0)
 			r = REASON_IO_ERROR;
-		for (; r == REASON_OK && mg.next[0]; merge_advance(&mg))
+		/* Hashes past the archive's last file: a stat each. */
+		for (size_t tail = 0; r == REASON_OK && mg.next[0]; merge_advance(&mg)) {
 			if (mg.next_must)
 				archive_missing(&m, mg.next);
+			if (++tail % RECONCILE_PAGE == 0)
+				alive_rows(alive, mg.rows);
+		}
 		store_hashes_close(mg.db);
 		rows = mg.rows;
 		if (mg.status != STORE_OK && b.status == STORE_OK) {
@@ -261,7 +299,8 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		} else {
 			free(mg.err);
 		}
-	} else if (archive_list(cfg->archive, since, collect_hash, &b, &dirs, &dirs_read) != 0) {
+	} else if (archive_list(cfg->archive, since, collect_hash, batch_tick, &b, &dirs,
+				&dirs_read) != 0) {
 		r = REASON_IO_ERROR;
 	}
 	batch_flush(&b);
@@ -284,6 +323,7 @@ enum reason reconcile_run(const struct config *cfg, struct store *st,
 		s = store_recorded_since(st, since, full, &after, RECONCILE_PAGE, check_recorded,
 					 &m, &page, &err);
 		rows += page;
+		alive_rows(alive, rows);
 		if (page < RECONCILE_PAGE)
 			break;
 	}

@@ -29,9 +29,20 @@ struct reconcile_report {
 	size_t quarantine_missing;	/* rejected submissions without their original */
 };
 
+/*
+ * A sign of life during a comparison: a full one lists the whole archive,
+ * minutes on a slow disk, longer than a service manager's watchdog waits.
+ * fn is called after each of the archive's directories ab/ and each page of
+ * rows, with where the comparison is ("12 of 256 archive directories").
+ */
+struct reconcile_alive {
+	void (*fn)(const char *where, void *ctx);
+	void *ctx;
+};
+
 /* REASON_OK with the report filled (and each orphan logged), or the
- * reason the comparison could not be made. */
+ * reason the comparison could not be made.  alive may be NULL. */
 enum reason reconcile_run(const struct config *cfg, struct store *st,
-			  struct reconcile_report *rep);
+			  const struct reconcile_alive *alive, struct reconcile_report *rep);
 
 #endif

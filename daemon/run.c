@@ -359,7 +359,7 @@ int run_once(const struct config *cfg)
 	 * then the file system and the database compared. */
 	bool go_on = run_spool(p, cfg, &status);
 	struct reconcile_report rep;
-	if (go_on && reconcile_run(cfg, st, &rep) == REASON_DB_UNAVAILABLE) {
+	if (go_on && reconcile_run(cfg, st, NULL, &rep) == REASON_DB_UNAVAILABLE) {
 		status = EXIT_DATABASE;
 		go_on = false;
 	}
@@ -764,6 +764,15 @@ static void service_entries(struct service *sv, struct inbox_list *list)
 		sv->spool_dirty = true;
 }
 
+/* A long comparison's sign of life: the watchdog fed (a whole archive on a
+ * slow disk outlasts WatchdogSec, and a service killed before its first
+ * clean comparison would start it again, forever), where it is shown. */
+static void reconcile_alive(const char *where, void *ctx)
+{
+	(void)ctx;
+	sd_notifyf(0, "WATCHDOG=1\nSTATUS=comparing the archive with the database: %s", where);
+}
+
 static void service_reload(struct service *sv)
 {
 	run_reload = 0;
@@ -892,9 +901,10 @@ int run_service(struct config *cfg, const char *config_path)
 		if (!sv.reconciled) {
 			struct reconcile_report rep;
 			/* The first comparison (no mark yet) reads the whole archive:
-			 * tell the watchdog we live. */
+			 * tell the watchdog we live, and systemctl status where it is. */
+			static const struct reconcile_alive alive = { reconcile_alive, NULL };
 			sd_notify(0, "WATCHDOG=1\nSTATUS=comparing the archive with the database");
-			if (reconcile_run(sv.cfg, sv.st, &rep) == REASON_OK) {
+			if (reconcile_run(sv.cfg, sv.st, &alive, &rep) == REASON_OK) {
 				sv.reconciled = true;
 				sv.orphans = rep.archive_orphans + rep.archive_missing +
 					     rep.quarantine_orphans + rep.quarantine_missing;

@@ -360,6 +360,9 @@ struct listed {
 	char names[64][65];
 	bool in_place[64];
 	size_t n;
+	size_t ticks;			/* calls of list_tick */
+	size_t tick_total;		/* the total they said */
+	bool ticks_counted;		/* each said done = ticks so far, and one total */
 };
 
 static void list_into(const char *sha256_hex, bool in_place, void *ctx)
@@ -368,6 +371,15 @@ static void list_into(const char *sha256_hex, bool in_place, void *ctx)
 	cr_assert_lt(l->n, 64);
 	snprintf(l->names[l->n], sizeof(l->names[l->n]), "%s", sha256_hex);
 	l->in_place[l->n++] = in_place;
+}
+
+static void list_tick(size_t done, size_t total, void *ctx)
+{
+	struct listed *l = ctx;
+	if (l->ticks == 0)
+		l->tick_total = total;
+	l->ticks_counted &= done == l->ticks + 1 && total == l->tick_total;
+	l->ticks++;
 }
 
 /* The full comparison merges this listing with the database's sorted
@@ -391,11 +403,29 @@ Test(archive, list_is_sorted_and_tells_misplaced_files, .init = setup, .fini = t
 			      " '%s/.%s.purge' '%s/README'", dir, root, hex[0], hex[0] + 2, hex[0],
 			      dir, dir, dir, hex[1], dir);
 	cr_assert_eq(system(cmd), 0);
-	struct listed l = { .n = 0 };
+	/* Not a directory of the archive's (ab/): neither listed nor ticked. */
+	char *lost = xasprintf("%s/lost+found", root);
+	cr_assert_eq(mkdir(lost, 0700), 0);
+	/* One tick per directory ab/, misplaced copy's included. */
+	size_t tops = 0;
+	for (int i = 0; i < 40; i++) {
+		bool seen = false;
+		for (int k = 0; k < i && !seen; k++)
+			seen = memcmp(hex[k], hex[i], 2) == 0;
+		tops += !seen;
+	}
+	bool wrong_seen = false;
+	for (int i = 0; i < 40 && !wrong_seen; i++)
+		wrong_seen = memcmp(hex[i], wrong, 2) == 0;
+	tops += !wrong_seen;
+	struct listed l = { .n = 0, .ticks_counted = true };
 	size_t dirs = 0, read = 0;
-	cr_assert_eq(archive_list(root, 0, list_into, &l, &dirs, &read), 0);
+	cr_assert_eq(archive_list(root, 0, list_into, list_tick, &l, &dirs, &read), 0);
 	cr_expect_eq(l.n, 41);
 	cr_expect_eq(dirs, read);
+	cr_expect_eq(l.ticks, tops, "a tick per directory ab/: %zu of %zu", l.ticks, tops);
+	cr_expect_eq(l.tick_total, tops);
+	cr_expect(l.ticks_counted, "each tick says how many are done, of one total");
 	/* The misplaced copy comes where its directory is; the others in
 	 * order (the merge sets it aside before comparing). */
 	size_t misplaced = 0;
@@ -411,11 +441,18 @@ Test(archive, list_is_sorted_and_tells_misplaced_files, .init = setup, .fini = t
 	}
 	cr_expect_eq(misplaced, 1);
 	/* Only the directories changed since: none in the future. */
-	l.n = 0;
-	cr_assert_eq(archive_list(root, (long long)time(NULL) + 3600, list_into, &l, &dirs, &read), 0);
+	l = (struct listed){ .n = 0, .ticks_counted = true };
+	cr_assert_eq(archive_list(root, (long long)time(NULL) + 3600, list_into, list_tick, &l,
+				  &dirs, &read), 0);
 	cr_expect_eq(l.n, 0);
 	cr_expect_eq(read, 0);
 	cr_expect_gt(dirs, 0);
+	cr_expect_eq(l.ticks, tops, "a stat'ed directory ticks too");
+	/* No tick asked for: none made. */
+	l.n = 0;
+	cr_assert_eq(archive_list(root, 0, list_into, NULL, &l, &dirs, &read), 0);
+	cr_expect_eq(l.n, 41);
+	free(lost);
 	free(cmd);
 	free(dir);
 }
