@@ -329,12 +329,20 @@ measure() {
 	fig "  PostgreSQL CPU per file, ms" "$(awk -v t="$((pg1 - pg0))" -v hz="$(getconf CLK_TCK)" -v n="$n_files" 'BEGIN { printf "%.2f", 1000 * t / hz / n }')"
 	fig "  its peak RSS, MiB" "$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')"
 	fig "status, ms p50 / p95" "$(pctl 10 "$ATTESTD" status)"
+	# The floor of status and of every command below: the process's start
+	# (its libraries loaded and relocated, no database), then a session.
+	fig "  attestd --version alone (a start, no session)" "$(pctl 10 "$ATTESTD" --version)"
 	local lic centre
 	lic=$(psql -X -At -d "$side" -c "SELECT licence FROM attestd.attestations ORDER BY id DESC LIMIT 1")
 	centre=$(psql -X -At -d "$side" -c "SELECT approval FROM attestd.attestations ORDER BY id LIMIT 1")
 	fig "audit attestations --centre --from --to (a month)" "$(pctl 10 "$ATTESTD" audit attestations --centre "$centre" --from 2026-10-01 --to 2026-10-31 --format csv)"
 	fig "audit attestations --from --to (a month, all)" "$(pctl 5 "$ATTESTD" audit attestations --from 2026-10-01 --to 2026-10-31 --format csv)"
 	fig "  CPU a run, ms: attestd + PostgreSQL (month)" "$(pcpu 5 "$ATTESTD" audit attestations --from 2026-10-01 --to 2026-10-31 --format csv)"
+	# The floor of that export: the same month's rows, three of their
+	# columns, unsorted and joined to nothing, copied out by psql.
+	local month_copy="COPY (SELECT approval, number, licence FROM attestd.attestations
+		WHERE first_day BETWEEN '2026-10-01' AND '2026-10-31') TO STDOUT"
+	fig "  psql COPY of its rows, 3 columns, unsorted (its floor)" "$(pctl 5 psql -X -q -d "$side" -c "$month_copy")"
 	fig "audit attestations --licence" "$(pctl 10 "$ATTESTD" audit attestations --licence "$lic" --format csv)"
 	fig "audit licence" "$(pctl 10 "$ATTESTD" audit licence "$lic" --format csv)"
 	fig "audit centre" "$(pctl 10 "$ATTESTD" audit centre "$centre" --format csv)"
