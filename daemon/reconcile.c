@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "archive.h"
+#include "crashpoint.h"
 #include "log.h"
 #include "reconcile.h"
 #include "xmalloc.h"
@@ -33,6 +34,7 @@ static void alive_say(const struct reconcile_alive *alive, const char *where)
 
 static void alive_dirs(const struct reconcile_alive *alive, size_t done, size_t total)
 {
+	crashpoint("reconcile_dir");
 	char where[64];
 	snprintf(where, sizeof(where), "%zu of %zu archive directories", done, total);
 	alive_say(alive, where);

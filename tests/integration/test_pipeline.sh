@@ -196,4 +196,33 @@ if sanitizer_report "$(cat "$WORK/service.log")"; then
 	fail "sanitizer clean: the service" "$(cat "$WORK/service.log")"
 fi
 
+# The database lost in the middle of a full comparison: held after the
+# second archive directory, its session killed, let go.  An environment
+# fault (exit 4), said once; nothing the comparison had not finished is
+# called an orphan or missing; no mark, so the next start compares all.
+sql "DELETE FROM attestd.reconcile_mark" >/dev/null
+rm -f "$WORK/hold"
+ATTESTD_HOLD_AT=reconcile_dir:2 ATTESTD_HOLD_FILE=$WORK/hold ATTESTD_TEST_NOW=$NOW \
+	"$ATTESTD" run --once --foreground 2>"$WORK/lost.log" &
+held=$!
+if wait_until 60 test -f "$WORK/hold"; then
+	killed=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	expect_eq "lost mid-comparison: its session killed" 1 "$killed"
+else
+	fail "lost mid-comparison: held after the second directory" "$(cat "$WORK/lost.log")"
+fi
+rm -f "$WORK/hold"
+wait "$held"
+expect_eq "lost mid-comparison: exit 4 (the database)" 4 $?
+lost=$(<"$WORK/lost.log")
+expect_match "... the comparison's error logged" 'action=reconcile outcome=error' "$lost"
+expect_no_match "... nothing called an orphan or missing" 'action=reconcile (orphan|missing)=' "$lost"
+expect_eq "... no mark left" 0 "$(sql "SELECT count(*) FROM attestd.reconcile_mark")"
+if sanitizer_report "$lost"; then
+	fail "sanitizer clean: lost mid-comparison" "$lost"
+fi
+run_once
+expect_match "... the next start compares all, clean" 'action=reconcile outcome=ok since=0 ' "$ERR"
+
 finish
