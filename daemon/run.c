@@ -908,6 +908,8 @@ int run_service(struct config *cfg, const char *config_path)
 				sv.reconciled = true;
 				sv.orphans = rep.archive_orphans + rep.archive_missing +
 					     rep.quarantine_orphans + rep.quarantine_missing;
+				/* systemctl status shows the last STATUS= sent. */
+				sd_notify(0, "STATUS=processing");
 			}
 		}
 		service_daily(&sv);

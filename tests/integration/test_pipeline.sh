@@ -192,6 +192,8 @@ expect_match "... the last one says all are done" "STATUS=comparing the archive 
 	"$(grep 'archive directories$' "$WORK/notify.log" | tail -n 1)"
 expect_match "... then the rows" '^WATCHDOG=1 \| STATUS=comparing the archive with the database: [1-9][0-9]* rows checked$' \
 	"$(cat "$WORK/notify.log")"
+expect_eq "... then, done, systemctl status says processing" "STATUS=processing" \
+	"$(grep -o 'STATUS=.*' "$WORK/notify.log" | tail -n 1)"
 if sanitizer_report "$(cat "$WORK/service.log")"; then
 	fail "sanitizer clean: the service" "$(cat "$WORK/service.log")"
 fi
