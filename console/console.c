@@ -23,12 +23,11 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "exitcode.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
 
-#define EXIT_CONFIG	3
-#define EXIT_ENV	4
 #define TLS_MAX_FILE	(256 * 1024)
 
 static bool loopback(const struct sockaddr *sa)
@@ -194,7 +193,7 @@ int console_main(struct config *cfg, bool foreground)
 	if (fd < 0) {
 		start_error(foreground, "action=console-start outcome=error error=\"cannot listen on %s\" "
 			  "hint=\"check [console] listen in %s\"", err, cfg->path);
-		status = EXIT_ENV;
+		status = EXIT_ENVIRONMENT;
 		goto out;
 	}
 	/* Signals are taken by sigwait here, never by the server's threads. */
@@ -208,7 +207,7 @@ int console_main(struct config *cfg, bool foreground)
 	if ((app = http_start(cfg, fd, cert, key, &err)) == NULL) {
 		start_error(foreground, "action=console-start outcome=error error=\"%s\"", err);
 		close(fd);
-		status = tls ? EXIT_CONFIG : EXIT_ENV;
+		status = tls ? EXIT_CONFIG : EXIT_ENVIRONMENT;
 		goto out;
 	}
 	log_info("action=console-start pid=%ld listen=%s tls=%s", (long)getpid(), listen,

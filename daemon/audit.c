@@ -15,11 +15,10 @@
 
 #include "archive.h"
 #include "audit.h"
+#include "exitcode.h"
 #include "progress.h"
 #include "xmalloc.h"
 
-#define EXIT_INVALID	1
-#define EXIT_DATABASE	4
 
 
 
@@ -27,7 +26,7 @@ int audit_report(const struct config *cfg, const struct audit_request *req, FILE
 {
 	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	char *err = NULL;
 	enum store_status rc = store_report_session(st, cfg->timezone, &err);
 	if (rc == STORE_OK) {
@@ -101,7 +100,7 @@ int audit_verify_archive(const struct config *cfg, bool progress, FILE *out)
 	}
 	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	/* The total is not known before the rows stream: no percent. */
 	struct verify v = { .root = cfg->archive, .out = out,
 			    .progress = progress_new(stderr, progress, "archive", "files", 0) };

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "exitcode.h"
 #include "inbox.h"
 #include "parsers.h"
 
@@ -184,7 +185,7 @@ int check_files(const struct config *cfg, char *const *files, int n, time_t now,
 	struct parse_error perr;
 	if (parsers_global_init(&perr) != REASON_OK) {
 		fprintf(err, "attestd: cannot initialise the XML libraries: %s\n", perr.message);
-		return 5;
+		return EXIT_INTERNAL;
 	}
 	struct parsers_limits limits = { .max_file_size = cfg->max_file_size };
 	struct parsers *p = parsers_new(cfg->centres_ca, cfg->crl, &limits, &perr);
@@ -194,7 +195,7 @@ int check_files(const struct config *cfg, char *const *files, int n, time_t now,
 		fprintf(err, "attestd: %s: %s; check [trust] centres_ca and crl in %s\n",
 			reason_code(perr.reason), perr.message, cfg->path);
 		parsers_global_shutdown();
-		return 4;
+		return EXIT_ENVIRONMENT;
 	}
 	int failed = 0;
 	for (int i = 0; i < n; i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "exitcode.h"
 #include "log.h"
 
 static bool clock_read;
@@ -46,7 +47,7 @@ static void clock_init(void)
 		return;
 	time_t target;
 	if (!parse_instant(fake, &target))
-		log_fatal(3, "ATTESTD_TEST_NOW=%s is not a date-time like 2026-11-16T10:00:00+01:00",
+		log_fatal(EXIT_CONFIG, "ATTESTD_TEST_NOW=%s is not a date-time like 2026-11-16T10:00:00+01:00",
 			  fake);
 	clock_offset = target - time(NULL);
 }

@@ -30,14 +30,12 @@
 
 #include "confcheck.h"
 #include "config.h"
+#include "exitcode.h"
 #include "parsers.h"
 #include "receipt.h"
 #include "store.h"
 #include "xmalloc.h"
 
-#define EXIT_CONFIG	3
-#define EXIT_ENVIRONMENT 4
-#define EXIT_INTERNAL	5
 
 struct findings {
 	const struct config *cfg;

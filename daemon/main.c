@@ -22,6 +22,7 @@
 #include "config.h"
 #include "console.h"
 #include "date.h"
+#include "exitcode.h"
 #include "licence_view.h"
 #include "log.h"
 #include "pipeline.h"
@@ -35,11 +36,6 @@
 #include "store_console.h"
 #include "store_report.h"
 
-#define EXIT_INVALID	1
-#define EXIT_USAGE	2
-#define EXIT_CONFIG	3
-#define EXIT_DATABASE	4
-#define EXIT_INTERNAL	5
 
 /* The options a command may take besides --config and --help (OPT_*). */
 #define OPT_FORMAT	(1u << 0)	/* --format */
@@ -399,14 +395,14 @@ static struct config *config_and_store(const char *config_path, struct store **s
 	struct config *cfg = config_or_exit(config_path, status);
 	*st = cfg ? store_connect_or_say(cfg->conninfo, cfg->path) : NULL;
 	if (cfg && *st == NULL)
-		*status = EXIT_DATABASE;
+		*status = EXIT_ENVIRONMENT;
 	/* What these commands change is told once committed: durably. */
 	char *err = NULL;
 	if (*st && store_set_synchronous_commit(*st, cfg->synchronous_commit, &err) != STORE_OK) {
 		fprintf(stderr, "attestd: %s\n", err);
 		store_free(*st);
 		*st = NULL;
-		*status = EXIT_DATABASE;
+		*status = EXIT_ENVIRONMENT;
 	}
 	free(err);
 	return cfg;
@@ -472,7 +468,7 @@ static int cmd_registry_import(struct cli *o)
 			fprintf(stderr, "attestd: %s\n", err);
 			free(err);
 			err = NULL;
-			status = EXIT_DATABASE;
+			status = EXIT_ENVIRONMENT;
 			store_free(st);
 			st = NULL;
 		}
@@ -817,7 +813,7 @@ static int audit_licence_as_of(const struct config *cfg, const char *licence, co
 	}
 	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	char *err = NULL;
 	bool known = false;
 	struct licence_view v;

@@ -18,6 +18,7 @@
 #include "archive.h"
 #include "clock.h"
 #include "date.h"
+#include "exitcode.h"
 #include "log.h"
 #include "progress.h"
 #include "retention.h"
@@ -25,8 +26,6 @@
 #include "store_retention.h"
 #include "xmalloc.h"
 
-#define EXIT_REFUSED	1
-#define EXIT_INTERNAL	5
 
 /* A timestamp of ours this far after now means a wrong clock, not a race. */
 #define RETENTION_FUTURE_SLACK (24 * 3600)
@@ -353,7 +352,7 @@ static int purge_batch(const struct config *cfg, struct store *st, const char *t
 		fprintf(stderr, "attestd: purge refused: %zu files of a stage that fell due meanwhile "
 			"are not what the database records (above); this batch was rolled back\n",
 			problems);
-		status = EXIT_REFUSED;
+		status = EXIT_INVALID;
 		goto out;
 	}
 	if ((s = store_purge_rows(st, b, false, &c, &err)) != STORE_OK)
@@ -438,7 +437,7 @@ static int refuse_future(const struct config *cfg, struct store *st, time_t now)
 		"then run attestd purge again\n", future, at);
 	log_error("action=purge outcome=refused reason=future_data found=\"%s\"", future);
 	free(future);
-	return EXIT_REFUSED;
+	return EXIT_INVALID;
 }
 
 /* Files an earlier run queued and did not remove (it stopped after its commit). */
@@ -517,7 +516,7 @@ int retention_purge(const struct config *cfg, struct store *st, bool dry_run, bo
 			dry_run ? "" : "; nothing was removed");
 		log_error("action=purge outcome=refused problems=%zu hint=\"archived or quarantined "
 			  "files missing or different; attestd purge --dry-run lists them\"", problems);
-		status = EXIT_REFUSED;
+		status = EXIT_INVALID;
 		goto out;
 	}
 	if (dry_run) {

@@ -14,14 +14,13 @@
 #include <unistr.h>
 
 #include "archive.h"
+#include "exitcode.h"
 #include "pipeline.h"
 #include "review.h"
 #include "store_pipeline.h"
 #include "store_report.h"
 #include "xmalloc.h"
 
-#define EXIT_CONFIG	3
-#define EXIT_DATABASE	4
 #define REVIEW_MAX_TRIES 5
 
 
@@ -43,7 +42,7 @@ static int report(const struct config *cfg, int64_t id, bool show, enum report_f
 {
 	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	char *err = NULL;
 	enum store_status rc = store_report_session(st, cfg->timezone, &err);
 	if (rc == STORE_OK)
@@ -130,7 +129,7 @@ int review_decide(const struct config *cfg, int64_t id, bool accept, const char 
 {
 	struct store *st = store_connect_or_say(cfg->conninfo, cfg->path);
 	if (st == NULL)
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	char *err = NULL;
 	int status = 0;
 	struct pipeline *p = NULL;

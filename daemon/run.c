@@ -18,6 +18,7 @@
 #include "crashpoint.h"
 #include "clock.h"
 #include "date.h"
+#include "exitcode.h"
 #include "inbox.h"
 #include "log.h"
 #include "metrics.h"
@@ -27,9 +28,7 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define EXIT_DATABASE 4		/* any environment fault, not only the database */
 #define AUDIT_ANCHOR_INTERVAL_S 3600
-#define EXIT_INTERNAL 5
 
 /* Oldest first, as inbox_scan() sorts. */
 static int entry_order(const void *a, const void *b)
@@ -83,12 +82,12 @@ static bool run_one(struct pipeline *p, const struct inbox_claim *c, int *status
 {
 	enum reason r = pipeline_process(p, c);
 	if (r == REASON_DB_UNAVAILABLE || r == REASON_DISK_FULL) {
-		*status = EXIT_DATABASE;
+		*status = EXIT_ENVIRONMENT;
 		return false;
 	}
 	if ((r == REASON_CRL_STALE || r == REASON_TRUST_UNAVAILABLE || r == REASON_IO_ERROR) &&
 	    *status == 0)
-		*status = EXIT_DATABASE;
+		*status = EXIT_ENVIRONMENT;
 	else if (r != REASON_OK && *status == 0)
 		*status = EXIT_INTERNAL;
 	return true;
@@ -124,7 +123,7 @@ static bool run_spool(struct pipeline *p, const struct config *cfg, int *status)
 	bool go_on = true;
 	if (inbox_spool_list(cfg->spool, &claims, &n) != 0) {
 		log_error("action=spool path=%s outcome=error error=\"%s\"", cfg->spool, strerror(errno));
-		*status = EXIT_DATABASE;
+		*status = EXIT_ENVIRONMENT;
 		return false;
 	}
 	for (size_t i = 0; i < n && go_on; i++)
@@ -144,7 +143,7 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (inbox_scan(cfg->inbox, cfg->settle_time_ms, &now, &list, unsettled) != 0) {
 		log_error("action=scan path=%s outcome=error error=\"%s\"", cfg->inbox, strerror(errno));
-		*status = EXIT_DATABASE;
+		*status = EXIT_ENVIRONMENT;
 		return false;
 	}
 	bool go_on = true;
@@ -159,7 +158,7 @@ static bool run_inbox(struct pipeline *p, const struct config *cfg, size_t *unse
 			log_error("action=claim file=%s/%s outcome=error error=\"%s\"%s",
 				  list.entries[i].dir, name, strerror(errno),
 				  errno == EXDEV ? " hint=\"inbox and spool must be on one file system\"" : "");
-			*status = EXIT_DATABASE;
+			*status = EXIT_ENVIRONMENT;
 			go_on = errno != EXDEV;
 			continue;
 		}
@@ -309,8 +308,8 @@ static void run_once_metrics(const struct config *cfg, const struct pipeline *p,
 {
 	struct gauges g = { 0 };
 	bool faults[FAULT_COUNT] = { 0 }, failing = false;
-	faults[FAULT_DATABASE] = status == EXIT_DATABASE;
-	gauges_sample(&g, cfg, status == EXIT_DATABASE ? NULL : st, true);
+	faults[FAULT_DATABASE] = status == EXIT_ENVIRONMENT;
+	gauges_sample(&g, cfg, status == EXIT_ENVIRONMENT ? NULL : st, true);
 	emit_metrics(cfg, p, &g, started, faults, fault_names, FAULT_COUNT, &failing);
 }
 
@@ -323,28 +322,28 @@ int run_once(const struct config *cfg)
 	if (st == NULL) {
 		log_error("action=start outcome=error reason=db_unavailable error=\"%s\"", err);
 		free(err);
-		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
-		return EXIT_DATABASE;
+		run_once_metrics(cfg, NULL, NULL, started, EXIT_ENVIRONMENT);
+		return EXIT_ENVIRONMENT;
 	}
 	if (store_set_synchronous_commit(st, cfg->synchronous_commit, &err) != STORE_OK) {
 		log_error("action=start outcome=error reason=db_unavailable error=\"%s\"", err);
 		free(err);
 		store_free(st);
-		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
-		return EXIT_DATABASE;
+		run_once_metrics(cfg, NULL, NULL, started, EXIT_ENVIRONMENT);
+		return EXIT_ENVIRONMENT;
 	}
 	durability_warn(st);
 	if (store_schema_status(st, NULL, &err) != STORE_OK) {
 		log_error("action=start outcome=error error=\"%s\" hint=\"run attestd db migrate\"", err);
 		free(err);
 		store_free(st);
-		run_once_metrics(cfg, NULL, NULL, started, EXIT_DATABASE);
-		return EXIT_DATABASE;
+		run_once_metrics(cfg, NULL, NULL, started, EXIT_ENVIRONMENT);
+		return EXIT_ENVIRONMENT;
 	}
 	if (!run_once_disk_ok(cfg)) {
 		run_once_metrics(cfg, NULL, st, started, 0);	/* not a database fault */
 		store_free(st);
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	}
 	struct pipeline *p = pipeline_new(cfg, st, true, &err);
 	if (p == NULL) {
@@ -353,18 +352,18 @@ int run_once(const struct config *cfg)
 		log_error("action=start outcome=error error=\"%s\"", err);
 		free(err);
 		store_free(st);
-		return EXIT_DATABASE;
+		return EXIT_ENVIRONMENT;
 	}
 	/* The spool first: files a previous run claimed and did not finish;
 	 * then the file system and the database compared. */
 	bool go_on = run_spool(p, cfg, &status);
 	struct reconcile_report rep;
 	if (go_on && reconcile_run(cfg, st, NULL, &rep) == REASON_DB_UNAVAILABLE) {
-		status = EXIT_DATABASE;
+		status = EXIT_ENVIRONMENT;
 		go_on = false;
 	}
 	if (go_on && pipeline_flush_receipts(p) == REASON_DB_UNAVAILABLE) {
-		status = EXIT_DATABASE;
+		status = EXIT_ENVIRONMENT;
 		go_on = false;
 	}
 	/* Files still being written in place are waited for, a settle time
@@ -390,12 +389,12 @@ int run_once(const struct config *cfg)
 	}
 	/* The last receipts' marks, and any receipt still unwritten. */
 	if (go_on && pipeline_flush_receipts(p) == REASON_DB_UNAVAILABLE) {
-		status = EXIT_DATABASE;
+		status = EXIT_ENVIRONMENT;
 		go_on = false;
 	}
 	if (go_on && pipeline_sweep(p) == REASON_DB_UNAVAILABLE)
-		status = EXIT_DATABASE;
-	if (go_on && status != EXIT_DATABASE)
+		status = EXIT_ENVIRONMENT;
+	if (go_on && status != EXIT_ENVIRONMENT)
 		audit_anchor(st);
 	const struct pipeline_counts *c = pipeline_counts(p);
 	log_info("action=run-once accepted=%zu rejected=%zu duplicate=%zu kept=%zu credited=%zu "
@@ -404,7 +403,7 @@ int run_once(const struct config *cfg)
 		 c->attestations[2], c->attestations[3], c->attestations[4]);
 	/* Exit 4 is any environment fault; the metrics' database fault only
 	 * when the connection is the one lost. */
-	run_once_metrics(cfg, p, st, started, status == EXIT_DATABASE && store_ok(st) ? 0 : status);
+	run_once_metrics(cfg, p, st, started, status == EXIT_ENVIRONMENT && store_ok(st) ? 0 : status);
 	pipeline_free(p);
 	store_free(st);
 	return status;
@@ -869,7 +868,7 @@ int run_service(struct config *cfg, const char *config_path)
 		log_error("action=start outcome=error path=%s error=\"%s\" hint=\"check [paths] inbox\"",
 			  cfg->inbox, strerror(errno));
 		config_free(config_swap(NULL));
-		return 3;
+		return EXIT_CONFIG;
 	}
 	uint64_t watchdog_usec = 0;
 	bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;

@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "date.h"
+#include "exitcode.h"
 #include "inbox.h"
 #include "status.h"
 #include "store.h"
@@ -122,7 +123,7 @@ int status_show(const struct config *cfg, FILE *out)
 	date_format(today, day);
 	if (st == NULL || store_counts(st, day, &c, &err) != STORE_OK) {
 		fprintf(out, "database: unreachable (%s)\n", err ? err : "?");
-		status = 4;
+		status = EXIT_ENVIRONMENT;
 	} else {
 		fprintf(out, "attestations pending: %ld, in review: %ld, registration overdue: %ld, "
 			"deadline within 7 days: %ld\n", c.pending, c.review, c.overdue, c.near_deadline);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "exitcode.h"
 #include "reason.h"
 #include "store.h"
 #include "store_internal.h"
@@ -123,14 +124,14 @@ struct store *store_connect_or_say(const char *conninfo, const char *config_path
 int store_exit_code(enum store_status s)
 {
 	switch (s) {
-	case STORE_OK:			return 0;
-	case STORE_INVALID:		return 1;
+	case STORE_OK:			return EXIT_OK;
+	case STORE_INVALID:		return EXIT_INVALID;
 	case STORE_UNAVAILABLE:
-	case STORE_SCHEMA_MISMATCH:	return 4;
-	case STORE_DENIED:		return 3;
+	case STORE_SCHEMA_MISMATCH:	return EXIT_ENVIRONMENT;
+	case STORE_DENIED:		return EXIT_CONFIG;
 	case STORE_ERROR:		break;
 	}
-	return 5;
+	return EXIT_INTERNAL;
 }
 
 bool store_fault_is_environment(enum store_status s)
