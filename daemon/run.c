@@ -446,6 +446,8 @@ struct service {
 	bool ready;
 	bool spool_dirty;		/* a file was left in the spool: finish it first */
 	bool reconciled;		/* the start-up comparison of files and rows done */
+	bool inbox_listed;		/* the inbox listed once: the files waiting at start
+					 * go before that comparison, minutes on a slow disk */
 	size_t orphans;
 	time_t fault_since[FAULT_COUNT];	/* 0: not in that fault */
 	time_t fault_logged[FAULT_COUNT];
@@ -897,7 +899,7 @@ int run_service(struct config *cfg, const char *config_path)
 			poll(NULL, 0, 1000);
 			continue;
 		}
-		if (!sv.reconciled) {
+		if (!sv.reconciled && sv.inbox_listed) {
 			struct reconcile_report rep;
 			/* The first comparison (no mark yet) reads the whole archive:
 			 * tell the watchdog we live, and systemctl status where it is. */
@@ -935,7 +937,7 @@ int run_service(struct config *cfg, const char *config_path)
 			continue;
 		}
 		struct inbox_list ready = { 0 };
-		bool rescan = false;
+		bool rescan = false, listed = false;
 		if (n > 0 && inbox_watch_read(sv.watch, &ready, &rescan) != 0)
 			rescan = true;
 		/* Idle, a connection does not notice the server gone: one round
@@ -958,6 +960,7 @@ int run_service(struct config *cfg, const char *config_path)
 			} else {
 				fault_set(&sv, FAULT_FILES, "%s: %s", sv.cfg->inbox, strerror(errno));
 			}
+			listed = true;
 			/* Files written in place are looked at again once settled. */
 			schedule_scan(&sv, unsettled ? sv.cfg->settle_time_ms + 50
 						     : sv.cfg->rescan_interval_ms);
@@ -968,6 +971,7 @@ int run_service(struct config *cfg, const char *config_path)
 		}
 		service_entries(&sv, &ready);
 		inbox_list_clear(&ready);
+		sv.inbox_listed |= listed;
 	}
 	sd_notify(0, "STOPPING=1");
 	if (sv.ready && store_ok(sv.st))
