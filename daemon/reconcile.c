@@ -32,6 +32,8 @@ static void alive_say(const struct reconcile_alive *alive, const char *where)
 		alive->fn(where, alive->ctx);
 }
 
+/* After each archive directory ab/: also where a test holds a comparison
+ * half done (ATTESTD_HOLD_AT=reconcile_dir:N). */
 static void alive_dirs(const struct reconcile_alive *alive, size_t done, size_t total)
 {
 	crashpoint("reconcile_dir");

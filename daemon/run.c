@@ -937,7 +937,7 @@ int run_service(struct config *cfg, const char *config_path)
 			continue;
 		}
 		struct inbox_list ready = { 0 };
-		bool rescan = false, listed = false;
+		bool rescan = false;
 		if (n > 0 && inbox_watch_read(sv.watch, &ready, &rescan) != 0)
 			rescan = true;
 		/* Idle, a connection does not notice the server gone: one round
@@ -960,7 +960,8 @@ int run_service(struct config *cfg, const char *config_path)
 			} else {
 				fault_set(&sv, FAULT_FILES, "%s: %s", sv.cfg->inbox, strerror(errno));
 			}
-			listed = true;
+			/* Its files go before the start's comparison (next round). */
+			sv.inbox_listed = true;
 			/* Files written in place are looked at again once settled. */
 			schedule_scan(&sv, unsettled ? sv.cfg->settle_time_ms + 50
 						     : sv.cfg->rescan_interval_ms);
@@ -971,7 +972,6 @@ int run_service(struct config *cfg, const char *config_path)
 		}
 		service_entries(&sv, &ready);
 		inbox_list_clear(&ready);
-		sv.inbox_listed |= listed;
 	}
 	sd_notify(0, "STOPPING=1");
 	if (sv.ready && store_ok(sv.st))

@@ -161,6 +161,25 @@ wait_until() {
 	return 0
 }
 
+# notify_listen SOCKET LOG: a NOTIFY_SOCKET for a service under test, bound
+# before it returns (datagrams sent from then on wait in the socket's
+# queue); each datagram's lines are appended to LOG, then an empty line, so
+# that a line's neighbours in LOG came in the same datagram.  NOTIFY_PID:
+# the listener, for kill.
+notify_listen() {
+	command -v python3 >/dev/null || { fail "python3 is needed (the NOTIFY_SOCKET listener)"; return 1; }
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as out:
+    while True:
+        out.write(s.recv(4096).decode().rstrip("\n") + "\n\n")
+' "$1" "$2" &
+	NOTIFY_PID=$!
+	wait_until 60 test -S "$1" || { fail "the NOTIFY_SOCKET listener is bound"; return 1; }
+}
+
 # nap SECONDS: sleep without starting a process (a read that times out on a
 # pipe nobody writes to, opened once): the poll loops nap thousands of times.
 exec {NAP_FD}<> <(:)

@@ -202,18 +202,7 @@ batch_env idle || { fail "batch_env idle"; finish; exit 1; }
 sed -i "s|^quarantine = .*|&\nmetrics = $R/attestd.prom|" "$CONF"
 sed -i 's/^settle_time = 0s/settle_time = 0s\nrescan_interval = 2s/' "$CONF"
 grep -q '^rescan_interval = 2s' "$CONF" || fail "idle: rescan_interval set"
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        for line in s.recv(4096).decode().split("\n"):
-            out.write(line + "\n")
-' "$R/notify" "$R/notify.log" &
-listener=$!
-# Bound is ready: datagrams sent from then on wait in the socket's queue.
-wait_until 60 test -S "$R/notify" || fail "idle: the NOTIFY_SOCKET listener is bound"
+notify_listen "$R/notify" "$R/notify.log"
 service_start NOTIFY_SOCKET=$R/notify
 last_status() { grep '^STATUS=' "$R/notify.log" | tail -n 1; }
 metric_fault() { grep -q "^attestd_fault{fault=\"db_unavailable\"} $1\$" "$R/attestd.prom" 2>/dev/null; }
@@ -240,7 +229,7 @@ batch_wait 30 sh -c "grep '^STATUS=' '$R/notify.log' | tail -n 1 | grep -vq paus
 expect_eq "... STATUS= no longer says paused ($(last_status))" 0 $?
 kill -TERM "$pid"; wait "$pid"
 expect_eq "idle: SIGTERM: exit 0" 0 $?
-kill "$listener"; wait "$listener" 2>/dev/null
+kill "$NOTIFY_PID"; wait "$NOTIFY_PID" 2>/dev/null
 sanitizer_clean "idle: sanitizer clean" "$R/daemon.log"
 
 # --- the server's fsync=off reported (the shared cluster runs so) --------------------

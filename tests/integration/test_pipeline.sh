@@ -164,19 +164,9 @@ expect_match "full, mended: clean, every hash row merged" 'action=reconcile outc
 # it is after each directory ab/ of the archive (a whole archive on a slow
 # disk outlasts WatchdogSec=: killed before its first clean comparison, the
 # service would start it again forever), then after each page of rows.
-command -v python3 >/dev/null || fail "python3 is needed (the NOTIFY_SOCKET listener)"
 tops=$(find "$WORK/archive" -mindepth 1 -maxdepth 1 -type d -regex '.*/[0-9a-f][0-9a-f]' | wc -l)
 sql "DELETE FROM attestd.reconcile_mark" >/dev/null
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        out.write(s.recv(4096).decode().replace("\n", " | ") + "\n")
-' "$WORK/notify" "$WORK/notify.log" &
-listener=$!
-wait_until 60 test -S "$WORK/notify" || fail "the NOTIFY_SOCKET listener is bound"
+notify_listen "$WORK/notify" "$WORK/notify.log"
 # A file waiting at start goes before the comparison (minutes on a slow
 # disk): its centre does not wait for it.
 drop att.xml
@@ -191,15 +181,17 @@ kill -TERM "$service"; wait "$service"
 expect_eq "service: SIGTERM, exit 0" 0 $?
 # STOPPING=1 is the last datagram: the ones before it are in the log then.
 wait_until 60 grep -q '^STOPPING=1' "$WORK/notify.log" || fail "service: STOPPING=1 told"
-kill "$listener"; wait "$listener" 2>/dev/null
-ticks=$(grep -c '^WATCHDOG=1 | STATUS=comparing the archive with the database: [0-9]* of '"$tops"' archive directories$' "$WORK/notify.log")
+kill "$NOTIFY_PID"; wait "$NOTIFY_PID" 2>/dev/null
+# A datagram a line, its fields joined by " | ".
+awk 'BEGIN { RS = ""; FS = "\n"; OFS = " | " } { $1 = $1; print }' "$WORK/notify.log" > "$WORK/datagrams"
+ticks=$(grep -c '^WATCHDOG=1 | STATUS=comparing the archive with the database: [0-9]* of '"$tops"' archive directories$' "$WORK/datagrams")
 expect_eq "service: a watchdog tick per archive directory ab/ ($tops)" "$tops" "$ticks"
 expect_match "... the last one says all are done" "STATUS=comparing the archive with the database: $tops of $tops archive directories" \
-	"$(grep 'archive directories$' "$WORK/notify.log" | tail -n 1)"
+	"$(grep 'archive directories$' "$WORK/datagrams" | tail -n 1)"
 expect_match "... then the rows" '^WATCHDOG=1 \| STATUS=comparing the archive with the database: [1-9][0-9]* rows checked$' \
-	"$(cat "$WORK/notify.log")"
+	"$(cat "$WORK/datagrams")"
 expect_eq "... then, done, systemctl status says processing" "STATUS=processing" \
-	"$(grep -o 'STATUS=.*' "$WORK/notify.log" | tail -n 1)"
+	"$(grep -o 'STATUS=.*' "$WORK/datagrams" | tail -n 1)"
 if sanitizer_report "$(cat "$WORK/service.log")"; then
 	fail "sanitizer clean: the service" "$(cat "$WORK/service.log")"
 fi
